@@ -1,0 +1,459 @@
+//! Events: one record per fact in the activity log (DESIGN §3.2), and the pure
+//! validation that turns a raw record of text fields into a typed [`Event`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::line::Line;
+
+/// What an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[repr(u8)]
+pub enum EventKind {
+    /// The unit entered a station's queue.
+    Entered = 0,
+    /// One outreach action on the unit (effort, not outcome).
+    Touch = 1,
+    /// The unit left the station successfully.
+    Passed = 2,
+    /// The unit left the station unsuccessfully (with a reason).
+    Failed = 3,
+    /// "Not now": the unit left with a date to resume on.
+    Recycled = 4,
+    /// The person asked never to be contacted again (records suppression only).
+    Optout = 5,
+}
+
+impl EventKind {
+    /// All kinds, in code order.
+    pub const ALL: [EventKind; 6] = [
+        Self::Entered,
+        Self::Touch,
+        Self::Passed,
+        Self::Failed,
+        Self::Recycled,
+        Self::Optout,
+    ];
+
+    /// The kind's name as written in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entered => "entered",
+            Self::Touch => "touch",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Recycled => "recycled",
+            Self::Optout => "optout",
+        }
+    }
+
+    /// Parses a kind's name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind from its stored code.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
+    /// Whether the kind ends a visit at a station.
+    pub fn is_disposition(self) -> bool {
+        matches!(self, Self::Passed | Self::Failed | Self::Recycled)
+    }
+}
+
+/// The channel of a touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// E-mail.
+    Email,
+    /// A call.
+    Phone,
+    /// A social network message.
+    Social,
+    /// Anything else.
+    Other,
+}
+
+impl Channel {
+    /// Parses a channel's name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "email" => Self::Email,
+            "phone" => Self::Phone,
+            "social" => Self::Social,
+            "other" => Self::Other,
+            _ => return None,
+        })
+    }
+
+    /// The channel's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Social => "social",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Who did the work recorded by an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperatorKind {
+    /// A person.
+    Human,
+    /// Automation.
+    Automation,
+}
+
+impl OperatorKind {
+    /// Parses an operator kind.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "human" => Some(Self::Human),
+            "automation" => Some(Self::Automation),
+            _ => None,
+        }
+    }
+
+    /// The operator kind's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Human => "human",
+            Self::Automation => "automation",
+        }
+    }
+}
+
+/// Failure reasons that burn a unit: it must never be worked again.
+pub const BURN_REASONS: [&str; 3] = ["optout", "bounced", "negative"];
+
+/// Whether a `failed` reason burns the unit.
+pub fn is_burn_reason(reason: &str) -> bool {
+    BURN_REASONS.contains(&reason)
+}
+
+/// A validated event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Unique id; re-importing a seen id is a no-op.
+    pub event_id: String,
+    /// When it happened.
+    pub ts: Timestamp,
+    /// The UTC offset the timestamp was written with, in seconds.
+    pub offset_seconds: i32,
+    /// The contact (or account) the event is about.
+    pub unit_id: String,
+    /// The unit's account.
+    pub account_id: String,
+    /// The station, an id from the line.
+    pub station: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Why a unit failed (required for `failed`).
+    pub reason: Option<String>,
+    /// When a recycled unit resumes (required for `recycled`).
+    pub resume_on: Option<Date>,
+    /// A new unit created by this outcome.
+    pub referral_unit_id: Option<String>,
+    /// The channel of a touch (required for `touch`).
+    pub channel: Option<Channel>,
+    /// The rep or automation that did the work.
+    pub operator_id: Option<String>,
+    /// Whether a person or automation did the work.
+    pub operator_kind: Option<OperatorKind>,
+    /// The experiment arm the unit was in.
+    pub arm: Option<String>,
+    /// Effort spent, in minutes.
+    pub cost_minutes: Option<f64>,
+}
+
+/// The fields of an event in the order of the CSV header Yieldline writes.
+pub const EVENT_FIELDS: [&str; 14] = [
+    "event_id",
+    "ts",
+    "unit_id",
+    "account_id",
+    "station",
+    "kind",
+    "reason",
+    "resume_on",
+    "referral_unit_id",
+    "channel",
+    "operator_id",
+    "operator_kind",
+    "arm",
+    "cost_minutes",
+];
+
+/// One event as text fields, before validation (a CSV row or a JSON object).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent<'a> {
+    /// See [`Event::event_id`].
+    #[serde(borrow, default)]
+    pub event_id: Option<Cow<'a, str>>,
+    /// RFC 3339 timestamp with offset.
+    #[serde(borrow, default)]
+    pub ts: Option<Cow<'a, str>>,
+    /// See [`Event::unit_id`].
+    #[serde(borrow, default)]
+    pub unit_id: Option<Cow<'a, str>>,
+    /// See [`Event::account_id`].
+    #[serde(borrow, default)]
+    pub account_id: Option<Cow<'a, str>>,
+    /// See [`Event::station`].
+    #[serde(borrow, default)]
+    pub station: Option<Cow<'a, str>>,
+    /// See [`Event::kind`].
+    #[serde(borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    /// See [`Event::reason`].
+    #[serde(borrow, default)]
+    pub reason: Option<Cow<'a, str>>,
+    /// See [`Event::resume_on`]: `YYYY-MM-DD`.
+    #[serde(borrow, default)]
+    pub resume_on: Option<Cow<'a, str>>,
+    /// See [`Event::referral_unit_id`].
+    #[serde(borrow, default)]
+    pub referral_unit_id: Option<Cow<'a, str>>,
+    /// See [`Event::channel`].
+    #[serde(borrow, default)]
+    pub channel: Option<Cow<'a, str>>,
+    /// See [`Event::operator_id`].
+    #[serde(borrow, default)]
+    pub operator_id: Option<Cow<'a, str>>,
+    /// See [`Event::operator_kind`].
+    #[serde(borrow, default)]
+    pub operator_kind: Option<Cow<'a, str>>,
+    /// See [`Event::arm`].
+    #[serde(borrow, default)]
+    pub arm: Option<Cow<'a, str>>,
+    /// See [`Event::cost_minutes`]: a number.
+    #[serde(default, deserialize_with = "de_number_or_string")]
+    pub cost_minutes: Option<Cow<'a, str>>,
+}
+
+fn de_number_or_string<'de, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        Num(f64),
+        Str(String),
+    }
+    Ok(match Option::<NumOrStr>::deserialize(d)? {
+        None => None,
+        Some(NumOrStr::Num(n)) => Some(Cow::Owned(n.to_string())),
+        Some(NumOrStr::Str(s)) => Some(Cow::Owned(s)),
+    })
+}
+
+/// Why a field of a raw event is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct FieldError {
+    /// The field's name.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: &'static str, message: impl fmt::Display) -> Self {
+        Self {
+            field,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn present<'v>(v: &'v Option<Cow<'_, str>>) -> Option<&'v str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn required<'v>(v: &'v Option<Cow<'_, str>>, field: &'static str) -> Result<&'v str, FieldError> {
+    present(v).ok_or_else(|| FieldError::new(field, "is required"))
+}
+
+/// Parses an RFC 3339 timestamp that carries an explicit offset.
+pub fn parse_ts(s: &str) -> Result<(Timestamp, i32), String> {
+    let ts: Timestamp = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not an RFC 3339 timestamp with offset ({e})"))?;
+    // jiff's Timestamp parser accepts `Z` and numeric offsets; recover the offset written.
+    let offset_seconds = offset_of(s).unwrap_or(0);
+    Ok((ts, offset_seconds))
+}
+
+fn offset_of(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    if b.last().is_some_and(|c| c.eq_ignore_ascii_case(&b'z')) {
+        return Some(0);
+    }
+    if b.len() < 6 {
+        return None;
+    }
+    let tail = &s[s.len() - 6..];
+    let sign = match tail.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let h: i32 = tail[1..3].parse().ok()?;
+    let m: i32 = tail[4..6].parse().ok()?;
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// Parses a calendar date `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    s.parse::<Date>()
+        .map_err(|e| format!("{s:?} is not a date YYYY-MM-DD ({e})"))
+}
+
+impl RawEvent<'_> {
+    /// Validates every field against the line and returns the typed event, or the
+    /// first invalid field (fields are checked in header order).
+    pub fn validate(&self, line: &Line) -> Result<Event, FieldError> {
+        let event_id = required(&self.event_id, "event_id")?.to_owned();
+        let ts_text = required(&self.ts, "ts")?;
+        let (ts, offset_seconds) = parse_ts(ts_text).map_err(|m| FieldError::new("ts", m))?;
+        let unit_id = required(&self.unit_id, "unit_id")?.to_owned();
+        let account_id = required(&self.account_id, "account_id")?.to_owned();
+        let station = required(&self.station, "station")?;
+        if line.station_index(station).is_none() {
+            let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
+            return Err(FieldError::new(
+                "station",
+                format!("unknown station {station:?} (the line has: {})", known.join(", ")),
+            ));
+        }
+        let kind_text = required(&self.kind, "kind")?;
+        let kind = EventKind::parse(kind_text).ok_or_else(|| {
+            FieldError::new(
+                "kind",
+                format!("unknown kind {kind_text:?}: expected entered, touch, passed, failed, recycled or optout"),
+            )
+        })?;
+        let reason = present(&self.reason).map(str::to_owned);
+        if kind == EventKind::Failed && reason.is_none() {
+            return Err(FieldError::new("reason", "is required for a `failed` event"));
+        }
+        let resume_on = match present(&self.resume_on) {
+            Some(d) => Some(parse_date(d).map_err(|m| FieldError::new("resume_on", m))?),
+            None if kind == EventKind::Recycled => {
+                return Err(FieldError::new("resume_on", "is required for a `recycled` event"));
+            }
+            None => None,
+        };
+        let referral_unit_id = present(&self.referral_unit_id).map(str::to_owned);
+        let channel = match present(&self.channel) {
+            Some(c) => Some(Channel::parse(c).ok_or_else(|| {
+                FieldError::new("channel", format!("unknown channel {c:?}: expected email, phone, social or other"))
+            })?),
+            None => None,
+        };
+        let operator_id = present(&self.operator_id).map(str::to_owned);
+        let operator_kind = match present(&self.operator_kind) {
+            Some(o) => Some(OperatorKind::parse(o).ok_or_else(|| {
+                FieldError::new("operator_kind", format!("unknown operator kind {o:?}: expected human or automation"))
+            })?),
+            None => None,
+        };
+        let arm = present(&self.arm).map(str::to_owned);
+        let cost_minutes = match present(&self.cost_minutes) {
+            Some(c) => {
+                let v: f64 = c
+                    .parse()
+                    .map_err(|_| FieldError::new("cost_minutes", format!("{c:?} is not a number")))?;
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(FieldError::new("cost_minutes", format!("must be a non-negative number, got {c}")));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        Ok(Event {
+            event_id,
+            ts,
+            offset_seconds,
+            unit_id,
+            account_id,
+            station: station.to_owned(),
+            kind,
+            reason,
+            resume_on,
+            referral_unit_id,
+            channel,
+            operator_id,
+            operator_kind,
+            arm,
+            cost_minutes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line() -> Line {
+        Line::from_toml("line.toml", crate::line::TEMPLATE).expect("template")
+    }
+
+    fn raw(kind: &str) -> RawEvent<'static> {
+        RawEvent {
+            event_id: Some("e1".into()),
+            ts: Some("2025-03-04T09:30:00-05:00".into()),
+            unit_id: Some("c1".into()),
+            account_id: Some("a1".into()),
+            station: Some("reply".into()),
+            kind: Some(kind.to_owned().into()),
+            ..RawEvent::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_event_keeps_its_offset() {
+        let e = raw("passed").validate(&line()).expect("valid");
+        assert_eq!(e.offset_seconds, -5 * 3600);
+        assert_eq!(e.ts.as_second(), 1_741_098_600);
+        assert_eq!(e.kind, EventKind::Passed);
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let l = line();
+        let check = |r: RawEvent, field: &str| {
+            let err = r.validate(&l).expect_err("invalid");
+            assert_eq!(err.field, field, "{err}");
+        };
+        check(RawEvent { ts: Some("2025-03-04 09:30".into()), ..raw("passed") }, "ts");
+        check(RawEvent { ts: Some("2025-03-04T09:30:00".into()), ..raw("passed") }, "ts");
+        check(RawEvent { station: Some("nope".into()), ..raw("passed") }, "station");
+        check(raw("won"), "kind");
+        check(raw("failed"), "reason");
+        check(raw("recycled"), "resume_on");
+        check(RawEvent { resume_on: Some("next week".into()), ..raw("recycled") }, "resume_on");
+        check(RawEvent { channel: Some("fax".into()), ..raw("touch") }, "channel");
+        check(RawEvent { cost_minutes: Some("-1".into()), ..raw("touch") }, "cost_minutes");
+        check(RawEvent { event_id: Some("  ".into()), ..raw("touch") }, "event_id");
+    }
+
+    #[test]
+    fn kinds_round_trip_through_codes() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::from_code(k as u8), Some(k));
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EventKind::from_code(6), None);
+    }
+}

@@ -1,0 +1,564 @@
+//! The line definition (`line.toml`): stations, operators, capacities, targets and
+//! guardrails, parsed and validated with every problem reported at its line.
+
+use std::fmt;
+use std::ops::Range;
+
+use jiff::civil::Weekday;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// What moves through the line: a contact (default) or a whole account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    /// A person at a company.
+    Contact,
+    /// A company.
+    Account,
+}
+
+/// Who does a station's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operator {
+    /// People (reps, researchers).
+    Human,
+    /// A sequencer, an enrichment service, a dialer.
+    Automation,
+    /// People with automation assisting.
+    Hybrid,
+}
+
+impl Operator {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "human" => Some(Self::Human),
+            "automation" => Some(Self::Automation),
+            "hybrid" => Some(Self::Hybrid),
+            _ => None,
+        }
+    }
+}
+
+/// One step of the line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Station {
+    /// Stable id, `[a-z0-9-]+`.
+    pub id: String,
+    /// Who does the work.
+    pub operator: Operator,
+    /// Dispositions the station can make per working day.
+    pub capacity_per_day: f64,
+    /// The yield the station is expected to reach, if set.
+    pub target_yield: Option<f64>,
+    /// Effort per disposition, in minutes, for cost figures.
+    pub cost_minutes: f64,
+}
+
+/// Limits that protect buyers and the territory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Guardrails {
+    /// Touches one contact may receive in any 30 days.
+    pub max_touches_per_contact_30d: u32,
+    /// Contacts of one account that may be in the line at once.
+    pub max_active_contacts_per_account: u32,
+    /// Days a unit rests after a failed disposition before it may be worked again.
+    pub cooldown_days_after_fail: u32,
+    /// Largest acceptable opt-out share of touches (0.003 = the bulk-sender limit).
+    pub max_optout_rate: f64,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Self {
+            max_touches_per_contact_30d: 6,
+            max_active_contacts_per_account: 3,
+            cooldown_days_after_fail: 90,
+            max_optout_rate: 0.003,
+        }
+    }
+}
+
+/// A validated line definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The line's name.
+    pub name: String,
+    /// What moves through the line.
+    pub unit: UnitKind,
+    /// IANA name of the zone in which days are cut.
+    pub timezone_name: String,
+    /// The zone in which days are cut.
+    pub timezone: TimeZone,
+    /// Working weekdays, Monday first.
+    pub working_days: Vec<Weekday>,
+    /// Final-station passes wanted per working day.
+    pub target_per_day: f64,
+    /// Stations in line order.
+    pub stations: Vec<Station>,
+    /// Guardrails (defaults where absent).
+    pub guardrails: Guardrails,
+}
+
+impl Line {
+    /// Index of the station with this id.
+    pub fn station_index(&self, id: &str) -> Option<usize> {
+        self.stations.iter().position(|s| s.id == id)
+    }
+
+    /// Whether this weekday is a working day of the line.
+    pub fn is_working_day(&self, day: Weekday) -> bool {
+        self.working_days.contains(&day)
+    }
+
+    /// Parses and validates `line.toml` text. `file` is used in error messages only.
+    pub fn from_toml(file: &str, text: &str) -> Result<Line, LineError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            LineError {
+                file: file.to_owned(),
+                problems: vec![Problem {
+                    line,
+                    key: String::new(),
+                    message: e.message().trim().to_owned(),
+                }],
+            }
+        })?;
+        let mut v = Validator {
+            text,
+            problems: Vec::new(),
+        };
+        let line = v.validate(raw);
+        match line {
+            Some(line) if v.problems.is_empty() => Ok(line),
+            _ => Err(LineError {
+                file: file.to_owned(),
+                problems: v.problems,
+            }),
+        }
+    }
+}
+
+/// One problem found in a line definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    /// The offending key, e.g. `station[2].capacity_per_day`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a line definition.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct LineError {
+    /// The file the text came from.
+    pub file: String,
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{}: {n} problem{} in the line definition",
+            self.file,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {}", self.file)?;
+            if let Some(l) = p.line {
+                write!(f, ":{l}")?;
+            }
+            if p.key.is_empty() {
+                write!(f, ": {}", p.message)?;
+            } else {
+                write!(f, ": {}: {}", p.key, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// An integer or a float in TOML.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+impl Num {
+    fn get(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    line: RawLine,
+    #[serde(default)]
+    station: Vec<Spanned<RawStation>>,
+    guardrails: Option<RawGuardrails>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLine {
+    name: Spanned<String>,
+    unit: Option<Spanned<String>>,
+    timezone: Spanned<String>,
+    working_days: Option<Vec<Spanned<String>>>,
+    target_per_day: Spanned<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStation {
+    id: Spanned<String>,
+    operator: Spanned<String>,
+    capacity_per_day: Spanned<Num>,
+    target_yield: Option<Spanned<Num>>,
+    cost_minutes: Option<Spanned<Num>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuardrails {
+    max_touches_per_contact_30d: Option<Spanned<i64>>,
+    max_active_contacts_per_account: Option<Spanned<i64>>,
+    cooldown_days_after_fail: Option<Spanned<i64>>,
+    max_optout_rate: Option<Spanned<Num>>,
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line: Some(line_of(self.text, span.start)),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn validate(&mut self, raw: RawFile) -> Option<Line> {
+        let l = raw.line;
+        let name = l.name.get_ref().trim().to_owned();
+        if name.is_empty() {
+            self.problem(l.name.span(), "line.name", "must not be empty");
+        }
+        let unit = match l.unit.as_ref().map(|u| (u.get_ref().as_str(), u.span())) {
+            None | Some(("contact", _)) => UnitKind::Contact,
+            Some(("account", _)) => UnitKind::Account,
+            Some((other, span)) => {
+                self.problem(
+                    span,
+                    "line.unit",
+                    format!("unknown unit {other:?}: expected \"contact\" or \"account\""),
+                );
+                UnitKind::Contact
+            }
+        };
+        let tz_name = l.timezone.get_ref().clone();
+        let timezone = match TimeZone::get(&tz_name) {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                self.problem(
+                    l.timezone.span(),
+                    "line.timezone",
+                    format!("unknown time zone {tz_name:?}: use an IANA name such as \"Europe/Berlin\""),
+                );
+                None
+            }
+        };
+        let working_days = match &l.working_days {
+            None => vec![
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+            ],
+            Some(days) => {
+                let mut out = Vec::new();
+                for d in days {
+                    match parse_weekday(d.get_ref()) {
+                        Some(w) if out.contains(&w) => {
+                            self.problem(d.span(), "line.working_days", format!("{:?} listed twice", d.get_ref()))
+                        }
+                        Some(w) => out.push(w),
+                        None => self.problem(
+                            d.span(),
+                            "line.working_days",
+                            format!("unknown weekday {:?}: expected mon, tue, wed, thu, fri, sat or sun", d.get_ref()),
+                        ),
+                    }
+                }
+                if days.is_empty() {
+                    self.problems.push(Problem {
+                        line: None,
+                        key: "line.working_days".into(),
+                        message: "must list at least one weekday".into(),
+                    });
+                }
+                out.sort_by_key(|w| w.to_monday_zero_offset());
+                out
+            }
+        };
+        let target = l.target_per_day.get_ref().get();
+        if !(target.is_finite() && target >= 0.0) {
+            self.problem(
+                l.target_per_day.span(),
+                "line.target_per_day",
+                format!("must be a non-negative number, got {target}"),
+            );
+        }
+
+        if raw.station.is_empty() {
+            self.problems.push(Problem {
+                line: None,
+                key: "station".into(),
+                message: "the line needs at least one [[station]]".into(),
+            });
+        }
+        let mut stations: Vec<Station> = Vec::new();
+        for (i, s) in raw.station.iter().enumerate() {
+            let s = s.get_ref();
+            let key = |k: &str| format!("station[{}].{k}", i + 1);
+            let id = s.id.get_ref().clone();
+            if !is_station_id(&id) {
+                self.problem(
+                    s.id.span(),
+                    key("id"),
+                    format!("malformed station id {id:?}: use lowercase letters, digits and '-'"),
+                );
+            } else if stations.iter().any(|st| st.id == id) {
+                self.problem(s.id.span(), key("id"), format!("duplicate station id {id:?}"));
+            }
+            let operator = match Operator::parse(s.operator.get_ref()) {
+                Some(o) => o,
+                None => {
+                    self.problem(
+                        s.operator.span(),
+                        key("operator"),
+                        format!(
+                            "unknown operator {:?}: expected human, automation or hybrid",
+                            s.operator.get_ref()
+                        ),
+                    );
+                    Operator::Human
+                }
+            };
+            let capacity = s.capacity_per_day.get_ref().get();
+            if !(capacity.is_finite() && capacity > 0.0) {
+                self.problem(
+                    s.capacity_per_day.span(),
+                    key("capacity_per_day"),
+                    format!("must be a positive number, got {capacity}"),
+                );
+            }
+            let target_yield = s.target_yield.as_ref().map(|t| {
+                let y = t.get_ref().get();
+                if !(0.0..=1.0).contains(&y) {
+                    self.problem(t.span(), key("target_yield"), format!("a yield must lie in [0, 1], got {y}"));
+                }
+                y
+            });
+            let cost_minutes = match &s.cost_minutes {
+                None => 0.0,
+                Some(c) => {
+                    let v = c.get_ref().get();
+                    if !(v.is_finite() && v >= 0.0) {
+                        self.problem(c.span(), key("cost_minutes"), format!("must be a non-negative number, got {v}"));
+                    }
+                    v
+                }
+            };
+            stations.push(Station {
+                id,
+                operator,
+                capacity_per_day: capacity,
+                target_yield,
+                cost_minutes,
+            });
+        }
+
+        let mut guardrails = Guardrails::default();
+        if let Some(g) = &raw.guardrails {
+            let mut count = |v: &Option<Spanned<i64>>, name: &str, slot: &mut u32, min: i64| {
+                if let Some(v) = v {
+                    let x = *v.get_ref();
+                    match u32::try_from(x) {
+                        Ok(u) if x >= min => *slot = u,
+                        _ => self.problem(
+                            v.span(),
+                            format!("guardrails.{name}"),
+                            format!("must be a whole number ≥ {min}, got {x}"),
+                        ),
+                    }
+                }
+            };
+            count(
+                &g.max_touches_per_contact_30d,
+                "max_touches_per_contact_30d",
+                &mut guardrails.max_touches_per_contact_30d,
+                1,
+            );
+            count(
+                &g.max_active_contacts_per_account,
+                "max_active_contacts_per_account",
+                &mut guardrails.max_active_contacts_per_account,
+                1,
+            );
+            count(
+                &g.cooldown_days_after_fail,
+                "cooldown_days_after_fail",
+                &mut guardrails.cooldown_days_after_fail,
+                0,
+            );
+            if let Some(r) = &g.max_optout_rate {
+                let v = r.get_ref().get();
+                if (0.0..=1.0).contains(&v) {
+                    guardrails.max_optout_rate = v;
+                } else {
+                    self.problem(r.span(), "guardrails.max_optout_rate", format!("a rate must lie in [0, 1], got {v}"));
+                }
+            }
+        }
+
+        Some(Line {
+            name,
+            unit,
+            timezone_name: tz_name,
+            timezone: timezone?,
+            working_days,
+            target_per_day: target,
+            stations,
+            guardrails,
+        })
+    }
+}
+
+/// Whether `id` is a well-formed station id: `[a-z0-9-]+`.
+pub fn is_station_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Parses a weekday's short English name (`mon` … `sun`).
+pub fn parse_weekday(s: &str) -> Option<Weekday> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "mon" | "monday" => Weekday::Monday,
+        "tue" | "tuesday" => Weekday::Tuesday,
+        "wed" | "wednesday" => Weekday::Wednesday,
+        "thu" | "thursday" => Weekday::Thursday,
+        "fri" | "friday" => Weekday::Friday,
+        "sat" | "saturday" => Weekday::Saturday,
+        "sun" | "sunday" => Weekday::Sunday,
+        _ => return None,
+    })
+}
+
+/// The commented `line.toml` template for a standard outbound line, written by `yieldline init`.
+pub const TEMPLATE: &str = include_str!("line_template.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Line, LineError> {
+        Line::from_toml("line.toml", text)
+    }
+
+    #[test]
+    fn template_parses_with_six_stations() {
+        let line = parse(TEMPLATE).expect("template is valid");
+        let ids: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["research", "first-touch", "reply", "meeting-booked", "meeting-held", "qualified"]
+        );
+        assert_eq!(line.working_days.len(), 5);
+        assert_eq!(line.guardrails, Guardrails::default());
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let line = parse(
+            "[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\n[[station]]\nid='a'\noperator='human'\ncapacity_per_day=10\n",
+        )
+        .expect("valid");
+        assert_eq!(line.unit, UnitKind::Contact);
+        assert_eq!(line.stations[0].cost_minutes, 0.0);
+        assert_eq!(line.stations[0].target_yield, None);
+        assert_eq!(line.guardrails.max_optout_rate, 0.003);
+        assert!(line.is_working_day(Weekday::Friday));
+        assert!(!line.is_working_day(Weekday::Saturday));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = "[line]\nname = 'x'\ntimezone = 'Mars/Olympus'\nworking_days = ['mon', 'funday']\ntarget_per_day = 3\n\n[[station]]\nid = 'a'\noperator = 'robot'\ncapacity_per_day = 0\ntarget_yield = 1.5\n\n[[station]]\nid = 'a'\noperator = 'human'\ncapacity_per_day = -4\n\n[[station]]\nid = 'Bad_Id'\noperator = 'human'\ncapacity_per_day = 5\n";
+        let err = parse(text).expect_err("invalid");
+        let got: Vec<_> = err
+            .problems
+            .iter()
+            .map(|p| (p.line, p.key.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(3), "line.timezone"),
+                (Some(4), "line.working_days"),
+                (Some(9), "station[1].operator"),
+                (Some(10), "station[1].capacity_per_day"),
+                (Some(11), "station[1].target_yield"),
+                (Some(14), "station[2].id"),
+                (Some(16), "station[2].capacity_per_day"),
+                (Some(19), "station[3].id"),
+            ]
+        );
+        let shown = err.to_string();
+        assert!(shown.contains("line.toml:14: station[2].id: duplicate station id \"a\""), "{shown}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_line() {
+        let err = parse("[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\ncolour='red'\n[[station]]\nid='a'\noperator='human'\ncapacity_per_day=1\n")
+            .expect_err("unknown key");
+        assert_eq!(err.problems[0].line, Some(5));
+        assert!(err.problems[0].message.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn guardrails_are_validated() {
+        let err = parse("[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\n[[station]]\nid='a'\noperator='human'\ncapacity_per_day=1\n[guardrails]\nmax_touches_per_contact_30d=0\nmax_optout_rate=2\n")
+            .expect_err("bad guardrails");
+        let keys: Vec<_> = err.problems.iter().map(|p| (p.line, p.key.clone())).collect();
+        assert_eq!(
+            keys,
+            [
+                (Some(10), "guardrails.max_touches_per_contact_30d".to_string()),
+                (Some(11), "guardrails.max_optout_rate".to_string())
+            ]
+        );
+    }
+}
