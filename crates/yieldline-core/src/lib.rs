@@ -6,10 +6,12 @@
 //! server and the CLI move data in and out around it.
 
 pub mod calendar;
+pub mod demo;
 pub mod event;
 pub mod facts;
 pub mod line;
 pub mod report;
+pub mod series;
 
 pub use event::{Event, EventKind, RawEvent};
 pub use line::{Line, Station};

@@ -57,8 +57,16 @@ pub fn wilson(k: u64, n: u64, z: f64) -> Option<Interval> {
     let dist = z * (q * (1.0 - q) / nf + crit2 / (4.0 * nf * nf)).sqrt() / denom;
     // At k = 0 (k = n) the lower (upper) bound is exactly 0 (1) in exact
     // arithmetic; pin it so rounding cannot leave p̂ outside the interval.
-    let lo = if k == 0 { 0.0 } else { (center - dist).clamp(0.0, 1.0) };
-    let hi = if k == n { 1.0 } else { (center + dist).clamp(0.0, 1.0) };
+    let lo = if k == 0 {
+        0.0
+    } else {
+        (center - dist).clamp(0.0, 1.0)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (center + dist).clamp(0.0, 1.0)
+    };
     Some(Interval { lo, hi })
 }
 

@@ -27,7 +27,11 @@ pub fn quantile_linear(sorted: &[f64], q: f64) -> Option<f64> {
         return Some(a);
     }
     let d = b - a;
-    Some(if g >= 0.5 { b - d * (1.0 - g) } else { a + d * g })
+    Some(if g >= 0.5 {
+        b - d * (1.0 - g)
+    } else {
+        a + d * g
+    })
 }
 
 /// Arithmetic mean; `None` if `xs` is empty or holds a non-finite value.

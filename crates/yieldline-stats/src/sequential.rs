@@ -79,7 +79,10 @@ impl MixtureSprt {
         if tau2.is_finite() && tau2 > 0.0 {
             Ok(Self { tau2 })
         } else {
-            Err(StatsError::InvalidValue { what: "tau2", value: tau2 })
+            Err(StatsError::InvalidValue {
+                what: "tau2",
+                value: tau2,
+            })
         }
     }
 
@@ -89,7 +92,10 @@ impl MixtureSprt {
     /// [`StatsError::InvalidValue`] if `delta` is zero or not finite.
     pub fn for_effect(delta: f64) -> Result<Self, StatsError> {
         if !(delta.is_finite() && delta != 0.0) {
-            return Err(StatsError::InvalidValue { what: "delta", value: delta });
+            return Err(StatsError::InvalidValue {
+                what: "delta",
+                value: delta,
+            });
         }
         Self::new(delta * delta)
     }
@@ -107,7 +113,10 @@ impl MixtureSprt {
     pub fn log_likelihood_ratio(&self, look: &Look) -> Result<Option<f64>, StatsError> {
         for (k, n) in [(look.k1, look.n1), (look.k2, look.n2)] {
             if k > n {
-                return Err(StatsError::CountExceedsTrials { successes: k, trials: n });
+                return Err(StatsError::CountExceedsTrials {
+                    successes: k,
+                    trials: n,
+                });
             }
         }
         if look.n1 == 0 || look.n2 == 0 {
@@ -117,7 +126,7 @@ impl MixtureSprt {
         let p1 = look.k1 as f64 / n1;
         let p2 = look.k2 as f64 / n2;
         let v = p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2;
-        if !(v > 0.0) {
+        if !(v.is_finite() && v > 0.0) {
             return Ok(None);
         }
         let theta = p1 - p2;
@@ -186,14 +195,18 @@ mod tests {
         let t2 = 1e-4;
         let lam = (v / (v + t2)).sqrt() * (t2 * 0.03_f64.powi(2) / (2.0 * v * (v + t2))).exp();
         let p = always_valid_p(&[l], t2).expect("valid");
-        assert!((p - 1.0 / lam).abs() < 1e-12 * (1.0 / lam), "{p} vs {}", 1.0 / lam);
+        assert!(
+            (p - 1.0 / lam).abs() < 1e-12 * (1.0 / lam),
+            "{p} vs {}",
+            1.0 / lam
+        );
     }
 
     #[test]
     fn p_is_running_minimum_and_capped_at_one() {
         let looks = [
-            look(0, 0, 0, 0),     // empty: skipped
-            look(0, 10, 0, 10),   // V = 0: skipped
+            look(0, 0, 0, 0),   // empty: skipped
+            look(0, 10, 0, 10), // V = 0: skipped
             look(30, 200, 10, 200),
             look(31, 400, 30, 400), // evidence fades; p must not rise
         ];
@@ -221,7 +234,10 @@ mod tests {
         assert!(MixtureSprt::new(0.0).is_err());
         assert!(MixtureSprt::new(f64::NAN).is_err());
         assert!(MixtureSprt::for_effect(0.0).is_err());
-        assert_eq!(MixtureSprt::for_effect(0.02).map(|m| m.tau2()), Ok(0.02 * 0.02));
+        assert_eq!(
+            MixtureSprt::for_effect(0.02).map(|m| m.tau2()),
+            Ok(0.02 * 0.02)
+        );
         assert!(matches!(
             always_valid_p(&[look(5, 4, 0, 4)], 1e-4),
             Err(StatsError::CountExceedsTrials { .. })

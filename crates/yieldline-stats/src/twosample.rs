@@ -3,12 +3,12 @@
 //! Every function mirrors a named scipy / statsmodels routine (stated on each
 //! item) and is checked against it in `tests/reference.rs`.
 
+use crate::StatsError;
+use crate::lbeta::ln_beta;
 use crate::normal::{p_two_sided, z_two_sided};
 use crate::proportion::{Interval, check_counts, wilson};
-use crate::StatsError;
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
-use crate::lbeta::ln_beta;
 
 /// Validate both arms' counts.
 fn check_arms(k1: u64, n1: u64, k2: u64, n2: u64) -> Result<(), StatsError> {
@@ -594,7 +594,10 @@ mod tests {
         ] {
             let exact = chance_to_beat(k1, n1, k2, n2).expect("valid");
             let quad = beats_by_quadrature(k1, n1, k2, n2);
-            assert!((exact - quad).abs() < 1e-8, "{k1} {n1} {k2} {n2}: {exact} vs {quad}");
+            assert!(
+                (exact - quad).abs() < 1e-8,
+                "{k1} {n1} {k2} {n2}: {exact} vs {quad}"
+            );
         }
     }
 
@@ -686,7 +689,10 @@ mod tests {
 
     #[test]
     fn cluster_ratio_errors() {
-        assert!(matches!(cluster_ratio(&[(1.0, 2.0)]), Err(StatsError::TooFew { .. })));
+        assert!(matches!(
+            cluster_ratio(&[(1.0, 2.0)]),
+            Err(StatsError::TooFew { .. })
+        ));
         assert!(matches!(
             cluster_ratio(&[(0.0, 0.0), (0.0, 0.0)]),
             Err(StatsError::ZeroTotal(_))
@@ -736,8 +742,16 @@ mod tests {
 
     #[test]
     fn cluster_diff_values() {
-        let t = RatioEstimate { ratio: 0.30, variance: 0.0004, n_clusters: 50 };
-        let c = RatioEstimate { ratio: 0.25, variance: 0.0005, n_clusters: 50 };
+        let t = RatioEstimate {
+            ratio: 0.30,
+            variance: 0.0004,
+            n_clusters: 50,
+        };
+        let c = RatioEstimate {
+            ratio: 0.25,
+            variance: 0.0005,
+            n_clusters: 50,
+        };
         let d = cluster_diff(&t, &c, 0.05).expect("valid");
         let se = 0.0009_f64.sqrt();
         assert!(close(d.diff, 0.05, 1e-12));
@@ -745,7 +759,11 @@ mod tests {
         assert!(close(d.ci.lo, 0.05 - crate::Z95 * se, 1e-12));
         // 2 * norm.sf(0.05 / 0.03) = 0.0955807045456294
         assert!(close(d.p_value, 0.0955807045456294, 1e-10), "{}", d.p_value);
-        let z0 = RatioEstimate { ratio: 0.2, variance: 0.0, n_clusters: 3 };
+        let z0 = RatioEstimate {
+            ratio: 0.2,
+            variance: 0.0,
+            n_clusters: 3,
+        };
         let same = cluster_diff(&z0, &z0, 0.05).expect("valid");
         assert_eq!((same.z, same.p_value), (0.0, 1.0));
         let z1 = RatioEstimate { ratio: 0.3, ..z0 };
@@ -753,7 +771,10 @@ mod tests {
             cluster_diff(&z1, &z0, 0.05),
             Err(StatsError::DegenerateVariance { .. })
         ));
-        let bad = RatioEstimate { variance: f64::NAN, ..z0 };
+        let bad = RatioEstimate {
+            variance: f64::NAN,
+            ..z0
+        };
         assert!(cluster_diff(&bad, &z0, 0.05).is_err());
     }
 }

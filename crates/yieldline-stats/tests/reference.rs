@@ -2,32 +2,39 @@
 //! `tools/reference/experiment_refs.py` from scipy / statsmodels / numpy).
 //!
 //! Tolerance: relative 1e-9 with an absolute floor of 1e-12 near zero;
-//! 1e-6 absolute for `chance_to_beat`.
+//! 1e-6 absolute for `chance_to_beat` against quadrature, plus 1e-9 relative
+//! to the smaller tail against a 40-digit mpmath evaluation.
 
 use serde_json::Value;
 use yieldline_stats::sequential::{Look, MixtureSprt};
 use yieldline_stats::twosample::{
-    RatioEstimate, chance_to_beat, cluster_diff, cluster_ratio, newcombe_diff_ci, ratio_log_adjusted_ci,
-    ratio_log_ci, srm_chi_square, ztest_pooled,
+    RatioEstimate, chance_to_beat, cluster_diff, cluster_ratio, newcombe_diff_ci,
+    ratio_log_adjusted_ci, ratio_log_ci, srm_chi_square, ztest_pooled,
 };
 use yieldline_stats::{StatsError, Z95, quantile, wilson};
 
 fn fixtures() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/experiment_refs.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/experiment_refs.json"
+    );
     let text = std::fs::read_to_string(path).expect("fixture file exists");
     serde_json::from_str(&text).expect("fixture is valid JSON")
 }
 
 fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("expected a finite number, got {v}"))
+    v.as_f64()
+        .unwrap_or_else(|| panic!("expected a finite number, got {v}"))
 }
 
 fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("expected an unsigned integer, got {v}"))
+    v.as_u64()
+        .unwrap_or_else(|| panic!("expected an unsigned integer, got {v}"))
 }
 
 fn arr(v: &Value) -> &Vec<Value> {
-    v.as_array().unwrap_or_else(|| panic!("expected an array, got {v}"))
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {v}"))
 }
 
 #[track_caller]
@@ -49,7 +56,11 @@ fn z95_constant() {
     // Z95 is the correctly rounded Φ⁻¹(0.975) = 1.95996398454005423552…;
     // scipy's norm.isf(0.025) is one ulp above it.
     let d = fixtures();
-    assert!((Z95 - f(&d["z95"])).abs() <= 2.0 * f64::EPSILON, "{Z95} vs {}", d["z95"]);
+    assert!(
+        (Z95 - f(&d["z95"])).abs() <= 2.0 * f64::EPSILON,
+        "{Z95} vs {}",
+        d["z95"]
+    );
 }
 
 #[test]
@@ -100,7 +111,10 @@ fn ratio_log_matches_statsmodels_or_errors_where_it_is_nan() {
         if r["expect_error"].as_bool() == Some(true) {
             // statsmodels: nan/inf bound (float input) or ZeroDivisionError (int input).
             assert_eq!(r["statsmodels_int_input"], "ZeroDivisionError", "{ctx}");
-            assert!(matches!(got, Err(StatsError::ZeroSuccesses { .. })), "{ctx}: {got:?}");
+            assert!(
+                matches!(got, Err(StatsError::ZeroSuccesses { .. })),
+                "{ctx}: {got:?}"
+            );
             errors += 1;
         } else {
             let ci = got.expect("valid case");
@@ -128,7 +142,10 @@ fn ratio_log_adjusted_matches_statsmodels() {
 fn ztest_matches_statsmodels_and_degenerate_rule() {
     let d = fixtures();
     let mut degenerate = 0;
-    for c in arr(&d["twosample"]).iter().filter(|c| c.get("ztest").is_some()) {
+    for c in arr(&d["twosample"])
+        .iter()
+        .filter(|c| c.get("ztest").is_some())
+    {
         let (k1, n1, k2, n2) = counts(c);
         let ctx = format!("ztest({k1}, {n1}, {k2}, {n2})");
         let t = ztest_pooled(k1, n1, k2, n2).expect("valid case");
@@ -156,6 +173,13 @@ fn chance_to_beat_matches_quadrature() {
             (got - want).abs() < 1e-6,
             "chance_to_beat({k1}, {n1}, {k2}, {n2}) = {got}, quad {want}"
         );
+        // Tighter: relative to the smaller tail, against the 40-digit mpmath sum.
+        let hp = f(&c["p_mpmath"]);
+        let tail = hp.min(1.0 - hp);
+        assert!(
+            (got - hp).abs() <= 1e-9 * tail + 1e-14,
+            "chance_to_beat({k1}, {n1}, {k2}, {n2}) = {got:e}, mpmath {hp:e}"
+        );
     }
 }
 
@@ -174,7 +198,10 @@ fn srm_matches_scipy() {
         let err = srm_chi_square(&counts, &weights).expect_err("must be rejected");
         let name = format!("{err:?}");
         let want = c["error"].as_str().expect("error name");
-        assert!(name.starts_with(want), "{counts:?} {weights:?}: {name} vs {want}");
+        assert!(
+            name.starts_with(want),
+            "{counts:?} {weights:?}: {name} vs {want}"
+        );
     }
 }
 
@@ -182,8 +209,10 @@ fn cluster_estimates(d: &Value) -> Vec<RatioEstimate> {
     arr(&d["cluster_ratio"])
         .iter()
         .map(|c| {
-            let clusters: Vec<(f64, f64)> =
-                arr(&c["clusters"]).iter().map(|p| (f(&p[0]), f(&p[1]))).collect();
+            let clusters: Vec<(f64, f64)> = arr(&c["clusters"])
+                .iter()
+                .map(|p| (f(&p[0]), f(&p[1])))
+                .collect();
             cluster_ratio(&clusters).expect("valid case")
         })
         .collect()
@@ -210,7 +239,10 @@ fn cluster_diff_matches_scipy() {
         let k = &ests[u(&c["control"]) as usize];
         let alpha = f(&c["alpha"]);
         let got = cluster_diff(t, k, alpha).expect("valid case");
-        let ctx = format!("cluster_diff {} vs {} alpha {alpha}", c["treat"], c["control"]);
+        let ctx = format!(
+            "cluster_diff {} vs {} alpha {alpha}",
+            c["treat"], c["control"]
+        );
         assert_close(got.diff, f(&c["diff"]), &ctx);
         assert_close(got.z, f(&c["z"]), &ctx);
         assert_close(got.p_value, f(&c["p_value"]), &ctx);
@@ -226,7 +258,12 @@ fn sequential_matches_python_reference() {
         let sprt = MixtureSprt::new(f(&c["tau2"])).expect("valid tau2");
         let looks: Vec<Look> = arr(&c["looks"])
             .iter()
-            .map(|l| Look { k1: u(&l[0]), n1: u(&l[1]), k2: u(&l[2]), n2: u(&l[3]) })
+            .map(|l| Look {
+                k1: u(&l[0]),
+                n1: u(&l[1]),
+                k2: u(&l[2]),
+                n2: u(&l[3]),
+            })
             .collect();
         let got = sprt.p_values(&looks).expect("valid looks");
         let want: Vec<f64> = arr(&c["p_values"]).iter().map(f).collect();

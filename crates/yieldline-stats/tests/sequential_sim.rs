@@ -53,7 +53,10 @@ fn aa_false_positive_rate_is_controlled_while_naive_peeking_is_not() {
     let share_naive = f64::from(fp_naive) / runs as f64;
     let se = (0.05_f64 * 0.95 / runs as f64).sqrt();
     println!("A/A false-positive share: always-valid {share_avp:.4}, naive {share_naive:.4}");
-    assert!(share_avp < 0.05 + 3.0 * se, "always-valid share {share_avp}");
+    assert!(
+        share_avp < 0.05 + 3.0 * se,
+        "always-valid share {share_avp}"
+    );
     assert!(share_naive > 0.10, "naive share {share_naive}");
 }
 

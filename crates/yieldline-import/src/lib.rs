@@ -1,0 +1,532 @@
+//! Importers: event logs (CSV with a header, JSON Lines) and territories (CSV) into a
+//! [`Store`], one transaction per file.
+//!
+//! A bad row refuses the whole file with an error naming the file, the line and the
+//! field, and the store is left as it was. With `skip_bad`, good rows are imported and
+//! every bad one is returned (for a rejects file). Re-importing a file changes nothing:
+//! an `event_id` already stored with the same content is skipped as a duplicate.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use yieldline_core::event::{EVENT_FIELDS, RawEvent};
+use yieldline_core::line::Line;
+use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError};
+
+/// Input format of an event file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with a header row naming the fields.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format implied by a file's extension (`.csv`, `.jsonl`, `.ndjson`, `.json`).
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Self::Csv),
+            "jsonl" | "ndjson" | "json" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// One rejected row: where it is and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line in the file where the row starts.
+    pub line: u64,
+    /// The offending field, when one is to blame.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// The row as read (CSV fields re-joined, or the JSON line).
+    pub record: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file.display(), self.line)?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Why an import failed. Nothing of the file was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("cannot read {}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The header is unusable.
+    #[error("{}:1: {message}", file.display())]
+    Header {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A row is invalid (the whole file is refused).
+    #[error("{0}\nnothing from this file was imported (use --skip-bad --rejects FILE to import the good rows)")]
+    BadRow(RowError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Counts, as kept in the store's import log.
+    pub record: ImportRecord,
+    /// Rows rejected (only with `skip_bad`).
+    pub rejects: Vec<RowError>,
+}
+
+/// Options of an import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Import the good rows and return the bad ones instead of refusing the file.
+    pub skip_bad: bool,
+}
+
+/// Wraps a reader, reporting the bytes read so far to a progress callback.
+struct Counting<'p, R> {
+    inner: R,
+    read: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.progress)(self.read);
+        Ok(n)
+    }
+}
+
+fn open(path: &Path) -> Result<File, ImportError> {
+    File::open(path).map_err(|source| ImportError::Io {
+        file: path.to_owned(),
+        source,
+    })
+}
+
+/// Collects rejects or aborts, depending on the options.
+struct Rejects {
+    skip_bad: bool,
+    rows: Vec<RowError>,
+}
+
+impl Rejects {
+    fn reject(&mut self, e: RowError) -> Result<(), ImportError> {
+        if self.skip_bad {
+            self.rows.push(e);
+            Ok(())
+        } else {
+            Err(ImportError::BadRow(e))
+        }
+    }
+}
+
+/// Imports one event file into the store, in one transaction.
+pub fn import_events<S: Store>(
+    store: &mut S,
+    line: &Line,
+    path: &Path,
+    format: Format,
+    options: Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Outcome, ImportError> {
+    let file = open(path)?;
+    let reader = Counting {
+        inner: BufReader::with_capacity(1 << 20, file),
+        read: 0,
+        progress,
+    };
+    let mut rejects = Rejects {
+        skip_bad: options.skip_bad,
+        rows: Vec::new(),
+    };
+    let mut record = ImportRecord {
+        kind: "events".into(),
+        source: path.display().to_string(),
+        ..ImportRecord::default()
+    };
+    store.import_events(|sink| -> Result<(), ImportError> {
+        let mut handle = |raw: Result<RawEvent<'_>, (Option<String>, String)>,
+                          line_no: u64,
+                          text: &dyn Fn() -> String|
+         -> Result<(), ImportError> {
+            record.read += 1;
+            let bad = |field: Option<String>, message: String| RowError {
+                file: path.to_owned(),
+                line: line_no,
+                field,
+                message,
+                record: text(),
+            };
+            let event = match raw {
+                Ok(raw) => match raw.validate(line) {
+                    Ok(e) => e,
+                    Err(e) => return rejects.reject(bad(Some(e.field.to_owned()), e.message)),
+                },
+                Err((field, message)) => return rejects.reject(bad(field, message)),
+            };
+            match sink.insert(&event) {
+                Ok(Inserted::New) => record.imported += 1,
+                Ok(Inserted::Duplicate | Inserted::Updated) => record.duplicates += 1,
+                Err(StoreError::Conflict { event_id }) => {
+                    return rejects.reject(bad(
+                        Some("event_id".into()),
+                        format!("{event_id:?} is already stored with different content"),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            Ok(())
+        };
+        match format {
+            Format::Csv => {
+                let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+                let headers = rdr
+                    .headers()
+                    .map_err(|e| csv_error(path, e))?
+                    .clone();
+                check_header(path, &headers, &EVENT_FIELDS, &["event_id", "ts", "unit_id", "account_id", "station", "kind"])?;
+                let mut rec = csv::StringRecord::new();
+                loop {
+                    match rdr.read_record(&mut rec) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            if let csv::ErrorKind::Io(_) = e.kind() {
+                                return Err(ImportError::Io {
+                                    file: path.to_owned(),
+                                    source: std::io::Error::other(e.to_string()),
+                                });
+                            }
+                            let line_no = e.position().map_or(0, |p| p.line());
+                            handle(Err((None, e.to_string())), line_no, &String::new)?;
+                            continue;
+                        }
+                    }
+                    let line_no = rec.position().map_or(0, |p| p.line());
+                    let raw: Result<RawEvent<'_>, _> = rec
+                        .deserialize(Some(&headers))
+                        .map_err(|e| (None, e.to_string()));
+                    handle(raw, line_no, &|| rec.iter().collect::<Vec<_>>().join(","))?;
+                }
+            }
+            Format::Jsonl => {
+                let mut reader = reader;
+                let mut buf = String::new();
+                let mut line_no = 0u64;
+                loop {
+                    buf.clear();
+                    let n = reader
+                        .read_line_into(&mut buf)
+                        .map_err(|source| ImportError::Io {
+                            file: path.to_owned(),
+                            source,
+                        })?;
+                    if n == 0 {
+                        break;
+                    }
+                    line_no += 1;
+                    let text = buf.trim();
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let raw: Result<RawEvent<'_>, _> =
+                        serde_json::from_str(text).map_err(|e| (json_field(&e), format!("invalid JSON object: {e}")));
+                    handle(raw, line_no, &|| text.to_owned())?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    record.rejected = rejects.rows.len() as u64;
+    store.log_import(&record)?;
+    Ok(Outcome {
+        record,
+        rejects: rejects.rows,
+    })
+}
+
+/// Reads lines from a counting reader (a small extension so the JSONL path keeps the
+/// byte count for progress).
+trait ReadLineInto {
+    fn read_line_into(&mut self, buf: &mut String) -> std::io::Result<usize>;
+}
+
+impl<R: Read> ReadLineInto for Counting<'_, BufReader<R>> {
+    fn read_line_into(&mut self, buf: &mut String) -> std::io::Result<usize> {
+        let n = self.inner.read_line(buf)?;
+        self.read += n as u64;
+        (self.progress)(self.read);
+        Ok(n)
+    }
+}
+
+/// The field named in a serde_json error like "unknown field `x`", if any.
+fn json_field(e: &serde_json::Error) -> Option<String> {
+    let msg = e.to_string();
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(msg[start..start + len].to_owned())
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> ImportError {
+    ImportError::Header {
+        file: path.to_owned(),
+        message: format!("cannot read the CSV header: {e}"),
+    }
+}
+
+fn check_header(path: &Path, headers: &csv::StringRecord, known: &[&str], required: &[&str]) -> Result<(), ImportError> {
+    let names: Vec<&str> = headers.iter().map(str::trim).collect();
+    let mut problems = Vec::new();
+    for (i, h) in names.iter().enumerate() {
+        if !known.contains(h) {
+            problems.push(format!("unknown column {h:?}"));
+        } else if names[..i].contains(h) {
+            problems.push(format!("column {h:?} appears twice"));
+        }
+    }
+    for r in required {
+        if !names.contains(r) {
+            problems.push(format!("required column {r:?} is missing"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::Header {
+            file: path.to_owned(),
+            message: format!("{} (expected columns: {})", problems.join("; "), known.join(",")),
+        })
+    }
+}
+
+/// Columns of a territory file.
+pub const TERRITORY_FIELDS: [&str; 7] = ["contact_id", "account_id", "fit_tier", "first_name", "last_name", "email", "title"];
+
+/// Imports one territory CSV (`contact_id,account_id` required; `fit_tier`,
+/// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact
+/// already stored is updated with the file's attributes.
+pub fn import_territory<S: Store>(
+    store: &mut S,
+    path: &Path,
+    options: Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Outcome, ImportError> {
+    let file = open(path)?;
+    let reader = Counting {
+        inner: BufReader::with_capacity(1 << 20, file),
+        read: 0,
+        progress,
+    };
+    let mut rejects = Rejects {
+        skip_bad: options.skip_bad,
+        rows: Vec::new(),
+    };
+    let mut record = ImportRecord {
+        kind: "territory".into(),
+        source: path.display().to_string(),
+        ..ImportRecord::default()
+    };
+    store.import_territory(|sink| -> Result<(), ImportError> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+        let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+        check_header(path, &headers, &TERRITORY_FIELDS, &["contact_id", "account_id"])?;
+        let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let cols: Vec<Option<usize>> = TERRITORY_FIELDS.iter().map(|f| col(f)).collect();
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    if let csv::ErrorKind::Io(_) = e.kind() {
+                        return Err(ImportError::Io {
+                            file: path.to_owned(),
+                            source: std::io::Error::other(e.to_string()),
+                        });
+                    }
+                    record.read += 1;
+                    rejects.reject(RowError {
+                        file: path.to_owned(),
+                        line: e.position().map_or(0, |p| p.line()),
+                        field: None,
+                        message: e.to_string(),
+                        record: String::new(),
+                    })?;
+                    continue;
+                }
+            }
+            record.read += 1;
+            let line_no = rec.position().map_or(0, |p| p.line());
+            let get = |i: usize| {
+                cols[i]
+                    .and_then(|c| rec.get(c))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            let bad = |field: &str, message: String| RowError {
+                file: path.to_owned(),
+                line: line_no,
+                field: Some(field.to_owned()),
+                message,
+                record: rec.iter().collect::<Vec<_>>().join(","),
+            };
+            let Some(contact_id) = get(0) else {
+                rejects.reject(bad("contact_id", "is required".into()))?;
+                continue;
+            };
+            let Some(account_id) = get(1) else {
+                rejects.reject(bad("account_id", "is required".into()))?;
+                continue;
+            };
+            let fit_tier = match get(2) {
+                None => None,
+                Some(t) => match t.parse::<u8>() {
+                    Ok(v) if (1..=9).contains(&v) => Some(v),
+                    _ => {
+                        rejects.reject(bad("fit_tier", format!("{t:?} is not a tier from 1 (best) to 9")))?;
+                        continue;
+                    }
+                },
+            };
+            let email = get(5);
+            if let Some(e) = &email
+                && !e.contains('@')
+            {
+                rejects.reject(bad("email", format!("{e:?} is not an e-mail address")))?;
+                continue;
+            }
+            let contact = Contact {
+                contact_id,
+                account_id,
+                fit_tier,
+                first_name: get(3),
+                last_name: get(4),
+                email: email.map(|e| e.to_ascii_lowercase()),
+                title: get(6),
+            };
+            match sink.upsert(&contact)? {
+                Inserted::New => record.imported += 1,
+                Inserted::Duplicate => record.duplicates += 1,
+                Inserted::Updated => record.updated += 1,
+            }
+        }
+        Ok(())
+    })?;
+    record.rejected = rejects.rows.len() as u64;
+    store.log_import(&record)?;
+    Ok(Outcome {
+        record,
+        rejects: rejects.rows,
+    })
+}
+
+/// Writes rejected rows as CSV: `file,line,field,error,record`.
+pub fn write_rejects(out: impl std::io::Write, rejects: &[RowError]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["file", "line", "field", "error", "record"])?;
+    for r in rejects {
+        w.write_record([
+            r.file.display().to_string(),
+            r.line.to_string(),
+            r.field.clone().unwrap_or_default(),
+            r.message.clone(),
+            r.record.clone(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads a whole small file into memory with the same error type (for callers that
+/// need the text, e.g. `line.toml`).
+pub fn read_text(path: &Path) -> Result<String, ImportError> {
+    let mut s = String::new();
+    open(path)?
+        .read_to_string(&mut s)
+        .map_err(|source| ImportError::Io {
+            file: path.to_owned(),
+            source,
+        })?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Writes events in Yieldline's own CSV format (the header of [`EVENT_FIELDS`]), which
+/// [`import_events`] reads back unchanged.
+pub fn write_events_csv(out: impl std::io::Write, events: &[yieldline_core::event::Event]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(EVENT_FIELDS)?;
+    for e in events {
+        let offset = jiff::tz::Offset::from_seconds(e.offset_seconds).unwrap_or(jiff::tz::Offset::UTC);
+        let ts = if e.offset_seconds == 0 {
+            e.ts.to_string()
+        } else {
+            e.ts.display_with_offset(offset).to_string()
+        };
+        w.write_record([
+            e.event_id.as_str(),
+            &ts,
+            &e.unit_id,
+            &e.account_id,
+            &e.station,
+            e.kind.as_str(),
+            e.reason.as_deref().unwrap_or(""),
+            &e.resume_on.map(|d| d.to_string()).unwrap_or_default(),
+            e.referral_unit_id.as_deref().unwrap_or(""),
+            e.channel.map_or("", |c| c.as_str()),
+            e.operator_id.as_deref().unwrap_or(""),
+            e.operator_kind.map_or("", |o| o.as_str()),
+            e.arm.as_deref().unwrap_or(""),
+            &e.cost_minutes.map(|c| c.to_string()).unwrap_or_default(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes territory contacts as CSV with every [`TERRITORY_FIELDS`] column.
+pub fn write_territory_csv(out: impl std::io::Write, contacts: &[Contact]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(TERRITORY_FIELDS)?;
+    for c in contacts {
+        w.write_record([
+            c.contact_id.as_str(),
+            &c.account_id,
+            &c.fit_tier.map(|t| t.to_string()).unwrap_or_default(),
+            c.first_name.as_deref().unwrap_or(""),
+            c.last_name.as_deref().unwrap_or(""),
+            c.email.as_deref().unwrap_or(""),
+            c.title.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! `yieldline report`: the line's measurements over a period.
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Args;
+use jiff::civil::Date;
+use yieldline_core::report::{Period, Report, report};
+use yieldline_store::Store;
+
+use crate::OutputFormat;
+use crate::output;
+use crate::workspace::Workspace;
+
+/// Arguments of `yieldline report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day of the period (YYYY-MM-DD, in the line's time zone; default: the first event's day).
+    #[arg(long)]
+    pub from: Option<Date>,
+    /// Last day of the period (default: the last event's day).
+    #[arg(long)]
+    pub to: Option<Date>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// Measures the workspace's line over the period.
+pub fn measure(ws: &mut Workspace, period: Period) -> Result<Report> {
+    let log = ws.store.load_log(&ws.line)?;
+    let territory = ws.store.territory_units(&ws.line)?;
+    Ok(report(&ws.line, &log, &territory, period)?)
+}
+
+/// Prints the report.
+pub fn run(dir: &Path, args: &ReportArgs) -> Result<()> {
+    let mut ws = Workspace::open(dir)?;
+    let r = measure(&mut ws, Period { from: args.from, to: args.to })?;
+    print(&ws, &r, args.format)
+}
+
+/// Prints a report in the chosen format.
+pub fn print(ws: &Workspace, r: &Report, format: OutputFormat) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => output::json(&mut out, r),
+        OutputFormat::Csv => output::report_csv(&mut out, r),
+        OutputFormat::Table => output::report_table(&mut out, &ws.line, r),
+    }
+}

@@ -1,0 +1,82 @@
+//! `yieldline`: run outbound B2B prospecting as a measured production line.
+//!
+//! This binary is a thin shell: it parses arguments, opens the workspace (`line.toml`
+//! and `yieldline.db` in a directory), calls the domain, and prints.
+
+mod cmd;
+mod output;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Run outbound prospecting as a measured production line.
+#[derive(Debug, Parser)]
+#[command(name = "yieldline", version, about, max_term_width = 100)]
+struct Cli {
+    /// The workspace directory (holds line.toml and yieldline.db).
+    #[arg(short = 'w', long, global = true, default_value = ".", env = "YIELDLINE_WORKSPACE")]
+    workspace: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format of commands that print data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// A table for people.
+    #[default]
+    Table,
+    /// JSON (the scripting contract).
+    Json,
+    /// CSV, one row per station.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a commented line.toml template for a standard outbound line.
+    Init {
+        /// Overwrite an existing line.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create a complete demo workspace with realistic synthetic data, then report on it.
+    Demo {
+        /// Seed of the synthetic data (same seed, same workspace).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Output format of the report printed at the end.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Import territory or activity files into the workspace store.
+    Import {
+        #[command(subcommand)]
+        what: cmd::import::ImportWhat,
+    },
+    /// Measure the line: yields, throughput against target, WIP, cycle times, bottleneck.
+    Report(cmd::report::ReportArgs),
+    /// Detect drift: control charts and run rules for every station's yield.
+    Drift(cmd::drift::DriftArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init { force } => cmd::init::run(&cli.workspace, force),
+        Command::Demo { seed, format } => cmd::demo::run(&cli.workspace, seed, format),
+        Command::Import { what } => cmd::import::run(&cli.workspace, what),
+        Command::Report(args) => cmd::report::run(&cli.workspace, &args),
+        Command::Drift(args) => cmd::drift::run(&cli.workspace, &args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Rendering results as tables, JSON and CSV.
+
+use std::io::Write;
+
+use anyhow::Result;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, Table};
+use serde::Serialize;
+use yieldline_core::line::{Line, Operator};
+use yieldline_core::report::Report;
+
+/// Writes any serialisable value as pretty JSON with a trailing newline.
+pub fn json(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A number with `digits` decimals, or `–` when absent.
+pub fn num(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "–".to_owned(), |x| format!("{x:.digits$}"))
+}
+
+/// A share as a percentage with one decimal, or `–`.
+pub fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn operator(o: Operator) -> &'static str {
+    match o {
+        Operator::Human => "human",
+        Operator::Automation => "auto",
+        Operator::Hybrid => "hybrid",
+    }
+}
+
+/// A new table in the house style.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.iter().map(|h| Cell::new(h)));
+    for i in 1..header.len() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// The report as a terminal table: stations in line order, then a line summary.
+pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()> {
+    writeln!(
+        out,
+        "{} — {} to {} ({} working days, {})",
+        r.line, r.from, r.to, r.working_days, line.timezone_name
+    )?;
+    let mut t = table(&[
+        "station", "op", "cap/day", "entered", "passed", "failed", "recycled", "yield", "95% CI", "target",
+        "WIP", "cycle p50 h", "p90 h", "out/day", "util",
+    ]);
+    for (s, st) in r.stations.iter().zip(&line.stations) {
+        let bottleneck = r.bottleneck.as_deref() == Some(s.id.as_str());
+        t.add_row(vec![
+            if bottleneck { format!("{} ◀ bottleneck", s.id) } else { s.id.clone() },
+            operator(st.operator).to_owned(),
+            num(Some(s.capacity_per_day), 0),
+            s.entered.to_string(),
+            s.passed.to_string(),
+            s.failed.to_string(),
+            s.recycled.to_string(),
+            pct(s.yield_),
+            s.yield_ci
+                .map_or_else(|| "–".to_owned(), |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0)),
+            pct(s.target_yield),
+            s.wip.to_string(),
+            num(s.cycle_time_hours.p50, 1),
+            num(s.cycle_time_hours.p90, 1),
+            num(s.throughput_per_day, 1),
+            pct(s.utilization),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    let p = &r.production;
+    writeln!(
+        out,
+        "production   {} per working day against a target of {} (gap {})",
+        num(p.per_day, 2),
+        num(Some(p.target_per_day), 2),
+        num(p.gap, 2)
+    )?;
+    writeln!(
+        out,
+        "line         RTY {}, capacity {} per day, bottleneck {}",
+        pct(r.rty),
+        num(r.line_capacity_per_day, 2),
+        r.bottleneck.as_deref().unwrap_or("–")
+    )?;
+    writeln!(
+        out,
+        "tomorrow     breeding ratio {} ({} recycled + {} referrals for {} fresh units consumed)",
+        num(r.breeding_ratio, 2),
+        r.recycled,
+        r.referrals,
+        r.territory.fresh_consumed
+    )?;
+    let t = &r.territory;
+    writeln!(
+        out,
+        "territory    {} fresh, {} in line, {} resting, {} burned, {} done; fresh lasts {} working days",
+        t.fresh,
+        t.in_line,
+        t.resting,
+        t.burned,
+        t.done,
+        num(t.days_to_exhaustion, 0)
+    )?;
+    writeln!(
+        out,
+        "effort       {} touches per unit, {} minutes per output",
+        num(r.touches_per_unit, 1),
+        num(r.cost_per_output_minutes, 0)
+    )?;
+    if r.events_at_unknown_stations > 0 {
+        writeln!(
+            out,
+            "note         {} events are at stations line.toml no longer has; they are not measured",
+            r.events_at_unknown_stations
+        )?;
+    }
+    Ok(())
+}
+
+/// The report as CSV, one row per station.
+pub fn report_csv(out: &mut impl Write, r: &Report) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "station", "entered", "passed", "failed", "recycled", "dispositions", "yield", "yield_lo", "yield_hi", "wip",
+        "cycle_p50_hours", "cycle_p90_hours", "cycle_mean_hours", "throughput_per_day", "utilization",
+    ])?;
+    let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for s in &r.stations {
+        w.write_record([
+            s.id.clone(),
+            s.entered.to_string(),
+            s.passed.to_string(),
+            s.failed.to_string(),
+            s.recycled.to_string(),
+            s.dispositions.to_string(),
+            f(s.yield_),
+            f(s.yield_ci.map(|c| c[0])),
+            f(s.yield_ci.map(|c| c[1])),
+            s.wip.to_string(),
+            f(s.cycle_time_hours.p50),
+            f(s.cycle_time_hours.p90),
+            f(s.cycle_time_hours.mean),
+            f(s.throughput_per_day),
+            f(s.utilization),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
