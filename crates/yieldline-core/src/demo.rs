@@ -25,6 +25,12 @@
 //! - at the end: open WIP at several stations, resting recycled units, burned units and
 //!   fresh territory left.
 //!
+//! The line is already running when the log starts: the first-touch sequences in flight
+//! at go-live are played from their real start during a 12-working-day warm-up, and
+//! logged with an `entered` at 08:00 on the first day (earlier touches are not logged).
+//! So the first days' yields are steady-state yields, not the fast outcomes of a line
+//! filling up.
+//!
 //! The territory is larger than a small team's (≈ 25,000 contacts) because control
 //! charts need daily volumes of a hundred or more first-touch dispositions over a
 //! hundred working days without running out of fresh targets.
@@ -120,6 +126,10 @@ pub const EXPERIMENT_LAST_DAY: usize = 70;
 
 /// Research dispositions the team aims for each working day (capacity 220).
 const RESEARCH_PER_DAY: u32 = 205;
+/// Working days before `start` whose first-touch sequences are still running at go-live.
+const WARM_UP: usize = 12;
+/// Contacts entering first-touch per warm-up day (about research's daily passes).
+const BACKLOG_PER_DAY: u32 = 150;
 const STATION_IDS: [&str; 6] = [
     "research",
     "first-touch",
@@ -193,39 +203,9 @@ pub struct DemoExperiment {
     pub end: Timestamp,
 }
 
-/// Assigns an id to an experiment arm: a pure function anyone can recompute.
-///
-/// `h = xxh3_64(UTF-8 bytes of salt + ":" + id)` (XXH3, 64-bit, seed 0);
-/// `u = (h >> 11) / 2^53`, uniform in `[0, 1)`; the arm is the first index whose
-/// cumulative normalised weight exceeds `u`. Negative, NaN or infinite weights count as
-/// zero; with no positive weight the answer is 0. An arm of weight zero is never chosen.
-pub fn assign_arm(salt: &str, id: &str, weights: &[f64]) -> usize {
-    let mut key = String::with_capacity(salt.len() + 1 + id.len());
-    key.push_str(salt);
-    key.push(':');
-    key.push_str(id);
-    let h = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
-    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
-    let w = |x: f64| if x.is_finite() && x > 0.0 { x } else { 0.0 };
-    let total: f64 = weights.iter().map(|&x| w(x)).sum();
-    if total <= 0.0 || !total.is_finite() {
-        return 0;
-    }
-    let mut cumulative = 0.0;
-    let mut last_positive = 0;
-    for (i, &x) in weights.iter().enumerate() {
-        let x = w(x);
-        if x > 0.0 {
-            cumulative += x / total;
-            last_positive = i;
-            if cumulative > u {
-                return i;
-            }
-        }
-    }
-    // Rounding left the sum a hair below u: the last arm that can be chosen.
-    last_positive
-}
+/// The experiment assignment (its home is [`crate::experiment`]): re-exported so the
+/// demo's arms are recomputable with the same documented function.
+pub use crate::experiment::assign_arm;
 
 /// Generates the demo workspace from `seed`, with events from the first working day on
 /// or after `start` (e.g. 2025-06-02). Pure and deterministic.
@@ -234,19 +214,22 @@ pub fn assign_arm(salt: &str, id: &str, weights: &[f64]) -> usize {
 /// represented yield a shorter log.
 pub fn generate(seed: u64, start: Date) -> DemoData {
     let line_toml = DEMO_LINE_TOML.to_owned();
-    let line = Line::from_toml("line.toml", &line_toml).expect("the demo line is a fixed definition, tested to parse");
+    let line = Line::from_toml("line.toml", &line_toml)
+        .expect("the demo line is a fixed definition, tested to parse");
     let mut rng = Pcg64::seed_from_u64(seed);
 
     let territory = Territory::generate(&mut rng);
-    let dates = working_dates(&line, start, WORKING_DAYS + 140);
-    let horizon = WORKING_DAYS.min(dates.len()) as u32;
+    // Internal day indices count from WARM_UP working days before `start`, so that the
+    // sequences already running at go-live can be played from their real start.
+    let (dates, warm) = working_dates_around(&line, start, WARM_UP, WORKING_DAYS + 140);
+    let horizon = (warm + WORKING_DAYS).min(dates.len()) as u32;
     let clock = Clock::new(&line.timezone, &dates[..horizon as usize]);
 
     let mut caps = [0u32; 6];
     for (cap, id) in caps.iter_mut().zip(STATION_IDS) {
-        *cap = line
-            .station_index(id)
-            .map_or(u32::MAX, |i| line.stations[i].capacity_per_day.floor() as u32);
+        *cap = line.station_index(id).map_or(u32::MAX, |i| {
+            line.stations[i].capacity_per_day.floor() as u32
+        });
     }
     let arm_of_account: Vec<u8> = (0..territory.accounts.len())
         .map(|a| assign_arm(EXPERIMENT_SALT, &account_id(a), &[1.0, 1.0]) as u8)
@@ -254,6 +237,7 @@ pub fn generate(seed: u64, start: Date) -> DemoData {
     let mood = daily_mood(&mut rng, dates.len());
 
     let mut flow = Flow {
+        warm: warm as u32,
         horizon,
         booked: vec![[0; 6]; dates.len()],
         dates: &dates,
@@ -278,8 +262,8 @@ pub fn generate(seed: u64, start: Date) -> DemoData {
         control: ARMS[0].to_owned(),
         unit: "account".to_owned(),
         salt: EXPERIMENT_SALT.to_owned(),
-        start: local_midnight(&line.timezone, &dates, EXPERIMENT_FIRST_DAY),
-        end: local_midnight(&line.timezone, &dates, EXPERIMENT_LAST_DAY + 1),
+        start: local_midnight(&line.timezone, &dates, warm + EXPERIMENT_FIRST_DAY),
+        end: local_midnight(&line.timezone, &dates, warm + EXPERIMENT_LAST_DAY + 1),
     };
     let contacts = territory.into_contacts();
     DemoData {
@@ -296,6 +280,31 @@ fn account_id(a: usize) -> String {
 
 fn contact_id(c: usize) -> String {
     format!("con-{:05}", c + 1)
+}
+
+/// Up to `before` working dates before `start`, then `after` working dates on or after
+/// it (fewer at the ends of the calendar); and how many came before.
+fn working_dates_around(
+    line: &Line,
+    start: Date,
+    before: usize,
+    after: usize,
+) -> (Vec<Date>, usize) {
+    let mut out = Vec::with_capacity(before + after);
+    let mut d = start;
+    while out.len() < before {
+        match d.yesterday() {
+            Ok(prev) => d = prev,
+            Err(_) => break,
+        }
+        if line.is_working_day(d.weekday()) {
+            out.push(d);
+        }
+    }
+    out.reverse();
+    let warm = out.len();
+    out.extend(working_dates(line, start, after));
+    (out, warm)
 }
 
 /// The first `n` working dates on or after `start` (fewer at the end of the calendar).
@@ -362,47 +371,299 @@ fn pick(rng: &mut Pcg64, weights: &[f64]) -> usize {
 // Territory
 
 const FIRST_NAMES: [&str; 74] = [
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-    "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Christopher",
-    "Karen", "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Betty", "Mark", "Sandra", "Steven",
-    "Ashley", "Andrew", "Emily", "Joshua", "Michelle", "Kevin", "Amanda", "Brian", "Melissa", "George",
-    "Stephanie", "Timothy", "Rebecca", "Jason", "Laura", "Ryan", "Sharon", "Jacob", "Cynthia", "Gary",
-    "Kathleen", "Nicholas", "Amy", "Eric", "Angela", "Jonathan", "Anna", "Priya", "Wei", "Carlos",
-    "Sofia", "Ahmed", "Fatima", "Hiroshi", "Yuki", "Diego", "Lucia", "Olga", "Ivan", "Aisha", "Omar",
-    "Mei", "Raj", "Elena", "Marco",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Christopher",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Betty",
+    "Mark",
+    "Sandra",
+    "Steven",
+    "Ashley",
+    "Andrew",
+    "Emily",
+    "Joshua",
+    "Michelle",
+    "Kevin",
+    "Amanda",
+    "Brian",
+    "Melissa",
+    "George",
+    "Stephanie",
+    "Timothy",
+    "Rebecca",
+    "Jason",
+    "Laura",
+    "Ryan",
+    "Sharon",
+    "Jacob",
+    "Cynthia",
+    "Gary",
+    "Kathleen",
+    "Nicholas",
+    "Amy",
+    "Eric",
+    "Angela",
+    "Jonathan",
+    "Anna",
+    "Priya",
+    "Wei",
+    "Carlos",
+    "Sofia",
+    "Ahmed",
+    "Fatima",
+    "Hiroshi",
+    "Yuki",
+    "Diego",
+    "Lucia",
+    "Olga",
+    "Ivan",
+    "Aisha",
+    "Omar",
+    "Mei",
+    "Raj",
+    "Elena",
+    "Marco",
 ];
 
 const LAST_NAMES: [&str; 70] = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
-    "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez",
-    "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen",
-    "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell",
-    "Carter", "Roberts", "Patel", "Shah", "Chen", "Wang", "Kim", "Park", "Singh", "Kowalski", "Novak",
-    "Schmidt", "Muller", "Rossi", "Silva", "Costa", "Yamamoto", "Tanaka", "Ivanova", "Okafor",
-    "Mensah", "Haddad",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Patel",
+    "Shah",
+    "Chen",
+    "Wang",
+    "Kim",
+    "Park",
+    "Singh",
+    "Kowalski",
+    "Novak",
+    "Schmidt",
+    "Muller",
+    "Rossi",
+    "Silva",
+    "Costa",
+    "Yamamoto",
+    "Tanaka",
+    "Ivanova",
+    "Okafor",
+    "Mensah",
+    "Haddad",
 ];
 
 const BRANDS: [&str; 100] = [
-    "acme", "apex", "atlas", "beacon", "birch", "bluepeak", "bright", "cedar", "cobalt", "summit",
-    "copper", "crest", "delta", "ember", "evergreen", "falcon", "fjord", "granite", "harbor", "helix",
-    "horizon", "ironwood", "juniper", "keystone", "lakeside", "legacy", "lumen", "maple", "meridian",
-    "metro", "nimbus", "northfield", "oakridge", "orbit", "pacific", "paragon", "pinecrest", "pioneer",
-    "prairie", "quantum", "radiant", "redwood", "ridgeline", "riverbend", "rocket", "sage", "sierra",
-    "silverline", "solstice", "spruce", "sterling", "stonegate", "sunrise", "terra", "tidal", "titan",
-    "union", "vertex", "vista", "willow", "zenith", "aurora", "bolt", "canyon", "crown", "eagle",
-    "frontier", "globex", "golden", "great-lakes", "highland", "liberty", "lighthouse", "lone-star",
-    "mesa", "midwest", "northstar", "peak", "premier", "prime", "pyramid", "range", "sequoia",
-    "skyline", "southern", "starling", "true-north", "valley", "vector", "westbrook", "wildflower",
-    "yellowstone", "alder", "brook", "clover", "dune", "elm", "fern", "harvest", "copperleaf",
+    "acme",
+    "apex",
+    "atlas",
+    "beacon",
+    "birch",
+    "bluepeak",
+    "bright",
+    "cedar",
+    "cobalt",
+    "summit",
+    "copper",
+    "crest",
+    "delta",
+    "ember",
+    "evergreen",
+    "falcon",
+    "fjord",
+    "granite",
+    "harbor",
+    "helix",
+    "horizon",
+    "ironwood",
+    "juniper",
+    "keystone",
+    "lakeside",
+    "legacy",
+    "lumen",
+    "maple",
+    "meridian",
+    "metro",
+    "nimbus",
+    "northfield",
+    "oakridge",
+    "orbit",
+    "pacific",
+    "paragon",
+    "pinecrest",
+    "pioneer",
+    "prairie",
+    "quantum",
+    "radiant",
+    "redwood",
+    "ridgeline",
+    "riverbend",
+    "rocket",
+    "sage",
+    "sierra",
+    "silverline",
+    "solstice",
+    "spruce",
+    "sterling",
+    "stonegate",
+    "sunrise",
+    "terra",
+    "tidal",
+    "titan",
+    "union",
+    "vertex",
+    "vista",
+    "willow",
+    "zenith",
+    "aurora",
+    "bolt",
+    "canyon",
+    "crown",
+    "eagle",
+    "frontier",
+    "globex",
+    "golden",
+    "great-lakes",
+    "highland",
+    "liberty",
+    "lighthouse",
+    "lone-star",
+    "mesa",
+    "midwest",
+    "northstar",
+    "peak",
+    "premier",
+    "prime",
+    "pyramid",
+    "range",
+    "sequoia",
+    "skyline",
+    "southern",
+    "starling",
+    "true-north",
+    "valley",
+    "vector",
+    "westbrook",
+    "wildflower",
+    "yellowstone",
+    "alder",
+    "brook",
+    "clover",
+    "dune",
+    "elm",
+    "fern",
+    "harvest",
+    "copperleaf",
 ];
 
 const INDUSTRIES: [&str; 40] = [
-    "logistics", "freight", "foods", "health", "labs", "systems", "manufacturing", "analytics",
-    "software", "robotics", "energy", "solar", "biotech", "pharma", "retail", "apparel", "insurance",
-    "capital", "realty", "construction", "engineering", "medical", "dental", "clinics", "security",
-    "networks", "cloud", "data", "media", "learning", "travel", "hospitality", "automotive",
-    "aerospace", "packaging", "chemicals", "materials", "farms", "water", "telecom",
+    "logistics",
+    "freight",
+    "foods",
+    "health",
+    "labs",
+    "systems",
+    "manufacturing",
+    "analytics",
+    "software",
+    "robotics",
+    "energy",
+    "solar",
+    "biotech",
+    "pharma",
+    "retail",
+    "apparel",
+    "insurance",
+    "capital",
+    "realty",
+    "construction",
+    "engineering",
+    "medical",
+    "dental",
+    "clinics",
+    "security",
+    "networks",
+    "cloud",
+    "data",
+    "media",
+    "learning",
+    "travel",
+    "hospitality",
+    "automotive",
+    "aerospace",
+    "packaging",
+    "chemicals",
+    "materials",
+    "farms",
+    "water",
+    "telecom",
 ];
 
 const DOMAIN_SUFFIXES: [&str; 5] = ["", "-group", "-co", "-inc", "-partners"];
@@ -478,7 +739,11 @@ impl Territory {
                 let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
                 let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
                 let title = TITLES[rng.random_range(0..TITLES.len())];
-                let base = format!("{}.{}", first.to_ascii_lowercase(), last.to_ascii_lowercase());
+                let base = format!(
+                    "{}.{}",
+                    first.to_ascii_lowercase(),
+                    last.to_ascii_lowercase()
+                );
                 let mut local = base.clone();
                 let mut k = 2;
                 while used.contains(&local) {
@@ -551,7 +816,10 @@ fn add_business(t: Tp, secs: u32) -> Tp {
     loop {
         let room = CLOSE - sec;
         if left < room {
-            return Tp { day, sec: sec + left };
+            return Tp {
+                day,
+                sec: sec + left,
+            };
         }
         left -= room;
         day += 1;
@@ -644,6 +912,9 @@ struct Decision {
 
 struct Flow<'a> {
     rng: &'a mut Pcg64,
+    /// Internal index of the first event day (`start`); days before are the warm-up.
+    warm: u32,
+    /// Internal index one past the last event day.
     horizon: u32,
     dates: &'a [Date],
     caps: [u32; 6],
@@ -665,8 +936,9 @@ impl Flow<'_> {
         let mut order: Vec<u32> = (0..self.territory.contacts.len() as u32).collect();
         order.shuffle(self.rng);
         order.sort_by_key(|&c| self.territory.contacts[c as usize].tier);
+        self.go_live_backlog(&order);
         let mut next_fresh = 0;
-        for day in 0..self.horizon {
+        for day in self.warm..self.horizon {
             let target = (RESEARCH_PER_DAY + self.rng.random_range(0..=16)).saturating_sub(8);
             let room = target.min(self.caps[RESEARCH]);
             let intake = room.saturating_sub(self.booked[day as usize][RESEARCH]);
@@ -681,6 +953,52 @@ impl Flow<'_> {
                 let entry = self.at(day, 8.0, 15.5);
                 self.queue.push_back((c, RESEARCH, entry));
                 while let Some((c, s, t)) = self.queue.pop_front() {
+                    self.journey(c, s, t);
+                }
+            }
+        }
+    }
+
+    /// The sequences running at go-live: contacts that entered first-touch during the
+    /// warm-up and are still there on the first day. Their `entered` is logged at 08:00
+    /// on the first day (when the line was imported) and touches before it are dropped;
+    /// those whose visit ended before go-live stay fresh territory (the log never saw
+    /// them). Without this the first days' first-touch dispositions would be only the
+    /// fast ones (replies, bounces) and the yield would start far too high.
+    fn go_live_backlog(&mut self, order: &[u32]) {
+        let mut next = 0;
+        for day in 0..self.warm {
+            let n = BACKLOG_PER_DAY + self.rng.random_range(0..=10);
+            for _ in 0..n {
+                let Some(&c) = order.get(next) else {
+                    return;
+                };
+                next += 1;
+                let mark = self.drafts.len();
+                let entry = self.at(day, 8.0, 15.5);
+                let then = self.visit(c, FIRST_TOUCH, entry);
+                let warm = self.warm;
+                let ended_before = self.drafts[mark..]
+                    .iter()
+                    .any(|d| d.kind.is_disposition() && d.t.day < warm);
+                if ended_before {
+                    self.drafts.truncate(mark);
+                    continue;
+                }
+                self.claimed[c as usize] = true;
+                self.drafts[mark].t = Tp {
+                    day: warm,
+                    sec: OPEN,
+                };
+                let mut k = mark + 1;
+                while k < self.drafts.len() {
+                    if self.drafts[k].t.day < warm {
+                        self.drafts.remove(k);
+                    } else {
+                        k += 1;
+                    }
+                }
+                if let Some((s, t)) = then {
                     self.journey(c, s, t);
                 }
             }
@@ -742,8 +1060,9 @@ impl Flow<'_> {
         }
         let account = self.territory.contacts[c as usize].account;
         let rep = Op::Rep(account % REPS + 1);
-        let in_window =
-            (EXPERIMENT_FIRST_DAY as u32..=EXPERIMENT_LAST_DAY as u32).contains(&entry.day);
+        let in_window = (self.warm + EXPERIMENT_FIRST_DAY as u32
+            ..=self.warm + EXPERIMENT_LAST_DAY as u32)
+            .contains(&entry.day);
         let arm = (s == FIRST_TOUCH && in_window).then(|| self.arm_of_account[account as usize]);
         self.emit(Draft {
             arm,
@@ -793,7 +1112,9 @@ impl Flow<'_> {
             }
             Outcome::Recycled => {
                 let days = self.rng.random_range(30..=120i64);
-                let resume = self.dates[t.day as usize].checked_add(jiff::Span::new().days(days)).ok();
+                let resume = self.dates[t.day as usize]
+                    .checked_add(jiff::Span::new().days(days))
+                    .ok();
                 match resume {
                     Some(resume) => {
                         d.kind = EventKind::Recycled;
@@ -817,7 +1138,8 @@ impl Flow<'_> {
 
     /// A fresh colleague at the same account, claimed and queued for research.
     fn refer(&mut self, c: u32, t: Tp) -> Option<u32> {
-        let (first, n) = self.territory.accounts[self.territory.contacts[c as usize].account as usize];
+        let (first, n) =
+            self.territory.accounts[self.territory.contacts[c as usize].account as usize];
         let offset = self.rng.random_range(0..n);
         let colleague = (0..n)
             .map(|k| first + (offset + k) % n)
@@ -831,7 +1153,10 @@ impl Flow<'_> {
 
     fn research(&mut self, c: u32, entry: Tp, rep: Op) -> Decision {
         let tier = self.territory.contacts[c as usize].tier;
-        let p = shift([0.85, 0.81, 0.78][usize::from(tier - 1)], self.mood(entry.day, RESEARCH));
+        let p = shift(
+            [0.82, 0.805, 0.795][usize::from(tier - 1)],
+            self.mood(entry.day, RESEARCH),
+        );
         let outcome = if self.chance(p) {
             Outcome::Passed
         } else if self.chance(0.35) {
@@ -853,7 +1178,10 @@ impl Flow<'_> {
         let auto = arm == Some(AUTOMATED);
         let tier = self.territory.contacts[c as usize].tier;
         let base = [0.083, 0.077, 0.073][usize::from(tier - 1)];
-        let p_pass = shift(base * if auto { 1.45 } else { 1.0 }, self.mood(entry.day, FIRST_TOUCH));
+        let p_pass = shift(
+            base * if auto { 1.45 } else { 1.0 },
+            self.mood(entry.day, FIRST_TOUCH),
+        );
         // Absolute probabilities of the other outcomes: automation bounces, annoys and
         // gets opted out of more often.
         let (recycled, bounced, negative, optout) = if auto {
@@ -862,7 +1190,10 @@ impl Flow<'_> {
             (0.015, 0.022, 0.012, 0.004)
         };
         let rest = (1.0 - p_pass - recycled - bounced - negative - optout).max(0.0);
-        let outcome = match pick(self.rng, &[p_pass, recycled, bounced, negative, optout, rest]) {
+        let outcome = match pick(
+            self.rng,
+            &[p_pass, recycled, bounced, negative, optout, rest],
+        ) {
             0 => Outcome::Passed,
             1 => Outcome::Recycled,
             2 => Outcome::Failed("bounced"),
@@ -908,7 +1239,7 @@ impl Flow<'_> {
             Outcome::Failed("bounced") => self.later(t, 60, 20 * 60),
             Outcome::Failed("no_response") => {
                 let wait = self.rng.random_range(2..=3);
-                self.at(t.day + wait, 8.0, 12.0)
+                self.at(t.day + wait, 8.5, 12.0)
             }
             Outcome::Failed("optout") => {
                 let asked = self.later(t, 10 * 60, 20 * HOUR);
@@ -931,7 +1262,11 @@ impl Flow<'_> {
 
     fn reply(&mut self, entry: Tp, rep: Op) -> Decision {
         // A new message template from DRIFT_DAY draws worse replies: the lasting drift.
-        let base = if entry.day as usize >= DRIFT_DAY { 0.30 } else { 0.45 };
+        let base = if entry.day >= self.warm + DRIFT_DAY as u32 {
+            0.30
+        } else {
+            0.45
+        };
         let p = shift(base, self.mood(entry.day, REPLY));
         let outcome = if self.chance(p) {
             Outcome::Passed
@@ -951,8 +1286,18 @@ impl Flow<'_> {
         }
     }
 
+    /// `human` for units whose first-touch pass came from people, `automated` for those
+    /// the automated arm produced: its meetings are booked, held and qualified less.
+    fn by_source(&self, c: u32, human: f64, automated: f64) -> f64 {
+        if self.automated[c as usize] {
+            automated
+        } else {
+            human
+        }
+    }
+
     fn booked_meeting(&mut self, c: u32, entry: Tp, rep: Op) -> Decision {
-        let base = if self.automated[c as usize] { 0.68 } else { 0.80 };
+        let base = self.by_source(c, 0.80, 0.65);
         let p = shift(base, self.mood(entry.day, BOOKED));
         let outcome = if self.chance(p) {
             Outcome::Passed
@@ -971,7 +1316,7 @@ impl Flow<'_> {
     }
 
     fn held_meeting(&mut self, c: u32, entry: Tp, rep: Op) -> Decision {
-        let base = if self.automated[c as usize] { 0.45 } else { 0.77 };
+        let base = self.by_source(c, 0.77, 0.45);
         let p = shift(base, self.mood(entry.day, HELD));
         let outcome = if self.chance(p) {
             Outcome::Passed
@@ -991,7 +1336,7 @@ impl Flow<'_> {
 
     fn qualify(&mut self, c: u32, entry: Tp, rep: Op) -> Decision {
         let tier = self.territory.contacts[c as usize].tier;
-        let base = [0.70, 0.60, 0.55][usize::from(tier - 1)] * if self.automated[c as usize] { 0.6 } else { 1.0 };
+        let base = [0.70, 0.60, 0.55][usize::from(tier - 1)] * self.by_source(c, 1.0, 0.55);
         let p = shift(base, self.mood(entry.day, QUALIFIED));
         let outcome = if self.chance(p) {
             Outcome::Passed
@@ -1023,10 +1368,7 @@ fn finish_events(mut drafts: Vec<Draft>, territory: &Territory, clock: &Clock) -
         };
         let c = d.contact as usize;
         let (operator_id, operator_kind) = match d.op {
-            Some(Op::Rep(r)) => (
-                reps.get(r as usize - 1).cloned(),
-                Some(OperatorKind::Human),
-            ),
+            Some(Op::Rep(r)) => (reps.get(r as usize - 1).cloned(), Some(OperatorKind::Human)),
             Some(Op::Sequencer) => (Some("seq-1".to_owned()), Some(OperatorKind::Automation)),
             None => (None, None),
         };
@@ -1053,4 +1395,436 @@ fn finish_events(mut drafts: Vec<Draft>, territory: &Territory, clock: &Clock) -
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+    use std::collections::{HashMap, HashSet};
+    use std::sync::OnceLock;
+
+    use super::*;
+    use crate::calendar::local_date;
+    use crate::event::RawEvent;
+    use crate::facts::{Interner, log_from_events};
+    use crate::report::{Period, Report, report};
+
+    fn start() -> Date {
+        Date::constant(2025, 6, 2)
+    }
+
+    fn demo() -> &'static DemoData {
+        static DEMO: OnceLock<DemoData> = OnceLock::new();
+        DEMO.get_or_init(|| generate(7, start()))
+    }
+
+    fn line() -> Line {
+        Line::from_toml("line.toml", &demo().line_toml).expect("demo line parses")
+    }
+
+    /// Working-day index (0-based) of each local date of the demo.
+    fn day_of(line: &Line) -> HashMap<Date, usize> {
+        working_dates(line, start(), WORKING_DAYS)
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| (d, i))
+            .collect()
+    }
+
+    fn demo_report() -> Report {
+        let data = demo();
+        let line = line();
+        let mut units = Interner::default();
+        let log = log_from_events(&line, &data.events, &mut units);
+        let territory: Vec<u32> = data
+            .contacts
+            .iter()
+            .map(|c| units.intern(&c.contact_id))
+            .collect();
+        report(&line, &log, &territory, Period::default()).expect("report")
+    }
+
+    fn yield_of(passed: u64, n: u64) -> f64 {
+        passed as f64 / n.max(1) as f64
+    }
+
+    #[test]
+    fn assign_arm_matches_reference_values() {
+        // Reference hashes from the `xxhash` Python package (xxh3_64_intdigest).
+        assert_eq!(
+            xxhash_rust::xxh3::xxh3_64(b"demo-2025:acc-0001"),
+            0xd87b_8067_e000_0b34
+        );
+        assert_eq!(xxhash_rust::xxh3::xxh3_64(b"s:x"), 0x001f_c788_f1de_82ba);
+        assert_eq!(assign_arm("demo-2025", "acc-0001", &[1.0, 1.0]), 1); // u = 0.8456
+        assert_eq!(assign_arm("demo-2025", "acc-0004", &[1.0, 1.0]), 0); // u = 0.1646
+        assert_eq!(assign_arm("demo-2025", "acc-0004", &[0.1, 0.1, 0.8]), 1);
+        assert_eq!(assign_arm("demo-2025", "acc-0006", &[0.2, 0.3, 0.5]), 2); // u = 0.7101
+        assert_eq!(assign_arm("s", "x", &[5.0, 5.0]), 0);
+        assert_eq!(assign_arm("", "", &[2.0, 3.0, 5.0]), 2); // u = 0.6411
+    }
+
+    #[test]
+    fn assign_arm_edge_cases_and_balance() {
+        assert_eq!(assign_arm("s", "x", &[]), 0);
+        assert_eq!(assign_arm("s", "x", &[0.0, 0.0]), 0);
+        assert_eq!(assign_arm("s", "x", &[f64::NAN, -1.0]), 0);
+        let mut counts = [0usize; 3];
+        for i in 0..20_000 {
+            let id = format!("acc-{i:05}");
+            assert_eq!(assign_arm("salt", &id, &[1.0, 0.0]), 0);
+            assert_eq!(assign_arm("salt", &id, &[0.0, f64::NAN, 2.0]), 2);
+            counts[assign_arm("salt", &id, &[1.0, 1.0, 2.0])] += 1;
+        }
+        let share = |k: usize| counts[k] as f64 / 20_000.0;
+        assert!(
+            (share(0) - 0.25).abs() < 0.02 && (share(2) - 0.5).abs() < 0.02,
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn the_line_parses() {
+        let line = line();
+        let ids: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, STATION_IDS);
+        assert_eq!(line.timezone_name, "America/New_York");
+    }
+
+    #[test]
+    fn same_seed_same_workspace_other_seed_other() {
+        let a = demo();
+        let b = generate(7, start());
+        assert!(*a == b, "same seed must give the same workspace");
+        let c = generate(8, start());
+        assert_ne!(a.events, c.events);
+        assert_ne!(a.contacts, c.contacts);
+    }
+
+    #[test]
+    fn territory_is_plausible() {
+        let data = demo();
+        let mut per_account: HashMap<&str, usize> = HashMap::new();
+        let mut tiers = [0usize; 3];
+        let mut emails = HashSet::new();
+        for (i, c) in data.contacts.iter().enumerate() {
+            assert_eq!(c.contact_id, format!("con-{:05}", i + 1));
+            assert!(
+                c.account_id.starts_with("acc-") && c.account_id.len() == 8,
+                "{}",
+                c.account_id
+            );
+            *per_account.entry(&c.account_id).or_default() += 1;
+            tiers[usize::from(c.fit_tier) - 1] += 1;
+            let (local, domain) = c.email.split_once('@').expect("an e-mail address");
+            assert!(local.starts_with(&format!("{}.{}", c.first_name, c.last_name).to_lowercase()));
+            assert!(domain.ends_with(".example"), "{domain}");
+            assert!(
+                emails.insert(c.email.as_str()),
+                "duplicate e-mail {}",
+                c.email
+            );
+            assert!(!c.title.is_empty());
+        }
+        assert_eq!(per_account.len(), ACCOUNTS);
+        assert!(per_account.values().all(|&n| (1..=5).contains(&n)));
+        assert!(tiers[0] < tiers[1] && tiers[1] < tiers[2], "{tiers:?}");
+    }
+
+    #[test]
+    fn every_event_passes_the_raw_event_rules() {
+        let data = demo();
+        let line = line();
+        let day_of = day_of(&line);
+        let contacts: HashMap<&str, &DemoContact> = data
+            .contacts
+            .iter()
+            .map(|c| (c.contact_id.as_str(), c))
+            .collect();
+        let mut last_ts = Timestamp::MIN;
+        for (i, e) in data.events.iter().enumerate() {
+            assert_eq!(e.event_id, format!("ev-{:06}", i + 1));
+            assert!(e.ts >= last_ts, "events are in time order");
+            last_ts = e.ts;
+            let offset = jiff::tz::Offset::from_seconds(e.offset_seconds).expect("offset");
+            let text = |s: Option<String>| s.map(Cow::Owned);
+            let raw = RawEvent {
+                event_id: Some(Cow::Borrowed(e.event_id.as_str())),
+                ts: Some(Cow::Owned(e.ts.display_with_offset(offset).to_string())),
+                unit_id: Some(Cow::Borrowed(e.unit_id.as_str())),
+                account_id: Some(Cow::Borrowed(e.account_id.as_str())),
+                station: Some(Cow::Borrowed(e.station.as_str())),
+                kind: Some(Cow::Borrowed(e.kind.as_str())),
+                reason: text(e.reason.clone()),
+                resume_on: text(e.resume_on.map(|d| d.to_string())),
+                referral_unit_id: text(e.referral_unit_id.clone()),
+                channel: e.channel.map(|c| Cow::Borrowed(c.as_str())),
+                operator_id: text(e.operator_id.clone()),
+                operator_kind: e.operator_kind.map(|k| Cow::Borrowed(k.as_str())),
+                arm: text(e.arm.clone()),
+                cost_minutes: text(e.cost_minutes.map(|c| c.to_string())),
+            };
+            assert_eq!(raw.validate(&line).as_ref(), Ok(e), "{raw:?}");
+            match e.kind {
+                EventKind::Touch => assert!(e.channel.is_some() && e.operator_kind.is_some()),
+                EventKind::Failed => assert!(e.reason.is_some()),
+                EventKind::Recycled => {
+                    let resume = e.resume_on.expect("resume_on");
+                    let gap = local_date(&line, e.ts)
+                        .until(resume)
+                        .expect("span")
+                        .get_days();
+                    assert!((30..=120).contains(&gap), "resume in {gap} days");
+                }
+                _ => {}
+            }
+            let z = e.ts.to_zoned(line.timezone.clone());
+            assert_eq!(z.offset().seconds(), e.offset_seconds);
+            assert!((8..18).contains(&z.hour()), "{z} is outside business hours");
+            assert!(
+                day_of.contains_key(&z.date()),
+                "{z} is not one of the demo's working days"
+            );
+            let c = contacts
+                .get(e.unit_id.as_str())
+                .expect("unit in the territory");
+            assert_eq!(c.account_id, e.account_id);
+            if let Some(r) = &e.referral_unit_id {
+                let colleague = contacts.get(r.as_str()).expect("referral in the territory");
+                assert_eq!(colleague.account_id, e.account_id);
+                assert_eq!(e.reason.as_deref(), Some("wrong_person"));
+            }
+        }
+    }
+
+    #[test]
+    fn capacity_is_respected_and_touches_are_one_to_four() {
+        let data = demo();
+        let line = line();
+        let mut per_day: HashMap<(&str, Date), u32> = HashMap::new();
+        let mut touches: HashMap<&str, u32> = HashMap::new();
+        let mut visits: HashMap<&str, (u32, u32)> = HashMap::new();
+        for e in &data.events {
+            if e.kind.is_disposition() {
+                *per_day
+                    .entry((e.station.as_str(), local_date(&line, e.ts)))
+                    .or_default() += 1;
+            }
+            if e.station == "first-touch" {
+                match e.kind {
+                    EventKind::Entered => {
+                        touches.remove(e.unit_id.as_str());
+                    }
+                    EventKind::Touch => *touches.entry(&e.unit_id).or_default() += 1,
+                    k if k.is_disposition() => {
+                        let n = touches.remove(e.unit_id.as_str()).unwrap_or(0);
+                        let v = visits.entry("all").or_default();
+                        v.0 += 1;
+                        assert!(n <= 4, "{} had {n} touches in one visit", e.unit_id);
+                        if n >= 1 {
+                            v.1 += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for ((station, day), n) in per_day {
+            let cap = line.stations[line.station_index(station).expect("station")].capacity_per_day;
+            assert!(
+                f64::from(n) <= cap,
+                "{station} on {day}: {n} dispositions > {cap}"
+            );
+        }
+        // Only sequences running at go-live (touched before the log starts) lack touches.
+        let (all, touched) = visits["all"];
+        assert!(
+            all > 10_000 && touched as f64 > 0.95 * all as f64,
+            "{touched} of {all} visits touched"
+        );
+    }
+
+    #[test]
+    fn the_report_has_the_expected_shape() {
+        let r = demo_report();
+        assert!(
+            r.working_days as usize >= 95,
+            "{} working days",
+            r.working_days
+        );
+        let ranges = [
+            (0.74, 0.86),
+            (0.065, 0.10),
+            (0.30, 0.48),
+            (0.65, 0.88),
+            (0.55, 0.82),
+            (0.45, 0.72),
+        ];
+        for (s, (lo, hi)) in r.stations.iter().zip(ranges) {
+            let y = s.yield_.expect("a yield");
+            assert!((lo..=hi).contains(&y), "{}: yield {y}", s.id);
+            let cap = s.utilization.expect("utilization");
+            assert!(cap > 0.0 && cap <= 1.0, "{}: utilization {cap}", s.id);
+        }
+        let ft = &r.stations[1];
+        let per_day = ft.dispositions as f64 / f64::from(r.working_days);
+        assert!(
+            (100.0..=300.0).contains(&per_day),
+            "first-touch {per_day}/day"
+        );
+        let reply = &r.stations[2];
+        let per_day = reply.dispositions as f64 / f64::from(r.working_days);
+        assert!((10.0..=30.0).contains(&per_day), "reply {per_day}/day");
+        assert!(ft.touches > ft.dispositions && ft.optouts > 0);
+        let with_wip = r.stations.iter().filter(|s| s.wip > 0).count();
+        assert!(with_wip >= 3, "WIP at {with_wip} stations");
+        // Cycle times: research in hours, first-touch in days.
+        let research_p50 = r.stations[0].cycle_time_hours.p50.expect("p50");
+        let first_touch_p50 = ft.cycle_time_hours.p50.expect("p50");
+        assert!(research_p50 < 8.0 && (24.0..=240.0).contains(&first_touch_p50));
+        assert!(r.breeding_ratio.is_some_and(|b| b > 0.0) && r.referrals > 0 && r.recycled > 0);
+        let t = &r.territory;
+        assert!(
+            t.fresh > 1_000 && t.burned > 0 && t.resting > 0 && t.in_line > 0,
+            "{t:?}"
+        );
+        assert!(r.production.total > 0);
+    }
+
+    #[test]
+    fn reply_yield_drifts_down_for_good() {
+        let data = demo();
+        let line = line();
+        let day_of = day_of(&line);
+        let mut before = (0u64, 0u64);
+        let mut after = (0u64, 0u64);
+        for e in data
+            .events
+            .iter()
+            .filter(|e| e.station == "reply" && e.kind.is_disposition())
+        {
+            let day = day_of[&local_date(&line, e.ts)];
+            let slot = match day {
+                10..=50 => &mut before,
+                65..=95 => &mut after,
+                _ => continue,
+            };
+            slot.1 += 1;
+            if e.kind == EventKind::Passed {
+                slot.0 += 1;
+            }
+        }
+        let (yb, ya) = (yield_of(before.0, before.1), yield_of(after.0, after.1));
+        assert!(
+            yb > 0.38 && ya < 0.35 && yb - ya > 0.08,
+            "reply yield {yb:.3} → {ya:.3}"
+        );
+    }
+
+    #[test]
+    fn the_automated_arm_wins_the_station_and_loses_downstream() {
+        let data = demo();
+        let x = &data.experiment;
+        assert_eq!(
+            (x.id.as_str(), x.station.as_str(), x.unit.as_str()),
+            ("auto-first-touch", "first-touch", "account")
+        );
+        assert_eq!(x.arms, ["human", "automated"]);
+        assert!(x.start < x.end);
+        // Per arm: first-touch dispositions and passes, units, opt-outs; then which of
+        // those units qualified.
+        let mut disp = [0u64; 2];
+        let mut passed = [0u64; 2];
+        let mut optouts = [0u64; 2];
+        let mut unit_arm: HashMap<&str, usize> = HashMap::new();
+        for e in data.events.iter().filter(|e| e.station == "first-touch") {
+            let Some(arm) = e.arm.as_deref() else {
+                continue;
+            };
+            let k = x.arms.iter().position(|a| a == arm).expect("a known arm");
+            assert_eq!(
+                k,
+                assign_arm(&x.salt, &e.account_id, &[1.0, 1.0]),
+                "arm of {}",
+                e.account_id
+            );
+            match e.kind {
+                EventKind::Entered => {
+                    assert!(e.ts >= x.start && e.ts < x.end);
+                    unit_arm.insert(&e.unit_id, k);
+                }
+                EventKind::Optout => optouts[k] += 1,
+                EventKind::Touch => {
+                    let automated = e.operator_kind == Some(OperatorKind::Automation);
+                    assert_eq!(automated, k == 1);
+                }
+                kind if kind.is_disposition() => {
+                    disp[k] += 1;
+                    if kind == EventKind::Passed {
+                        passed[k] += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut units = [0u64; 2];
+        for &k in unit_arm.values() {
+            units[k] += 1;
+        }
+        let mut qualified = [0u64; 2];
+        let mut seen = HashSet::new();
+        for e in data
+            .events
+            .iter()
+            .filter(|e| e.station == "qualified" && e.kind == EventKind::Passed)
+        {
+            if let Some(&k) = unit_arm.get(e.unit_id.as_str())
+                && seen.insert(e.unit_id.as_str())
+            {
+                qualified[k] += 1;
+            }
+        }
+        let ft = [yield_of(passed[0], disp[0]), yield_of(passed[1], disp[1])];
+        let q = [
+            yield_of(qualified[0], units[0]),
+            yield_of(qualified[1], units[1]),
+        ];
+        let o = [
+            yield_of(optouts[0], units[0]),
+            yield_of(optouts[1], units[1]),
+        ];
+        assert!(units[0] > 2_000 && units[1] > 2_000, "{units:?}");
+        assert!(
+            ft[1] > ft[0] * 1.2,
+            "first-touch yield human {:.4} automated {:.4}",
+            ft[0],
+            ft[1]
+        );
+        assert!(
+            q[1] < q[0] * 0.8,
+            "qualified per unit human {:.4} automated {:.4}",
+            q[0],
+            q[1]
+        );
+        assert!(o[1] > o[0] * 2.0, "opt-outs per unit {o:?}");
+    }
+
+    #[test]
+    fn a_start_on_a_weekend_and_across_dst_works() {
+        // Saturday 2025-08-30: events from Monday 1 September to mid-January, across the
+        // November fall-back.
+        let data = generate(3, Date::constant(2025, 8, 30));
+        let line = line();
+        let first = data.events.first().expect("events");
+        assert_eq!(local_date(&line, first.ts), Date::constant(2025, 9, 1));
+        let offsets: HashSet<i32> = data.events.iter().map(|e| e.offset_seconds).collect();
+        assert_eq!(offsets, HashSet::from([-4 * 3600, -5 * 3600]));
+        for e in data.events.iter().step_by(97) {
+            let z = e.ts.to_zoned(line.timezone.clone());
+            assert!((8..18).contains(&z.hour()) && z.offset().seconds() == e.offset_seconds);
+        }
+    }
+
+    #[test]
+    fn a_start_at_the_end_of_the_calendar_does_not_panic() {
+        let data = generate(1, Date::constant(9999, 12, 1));
+        assert!(data.events.len() < demo().events.len());
+    }
+
 }

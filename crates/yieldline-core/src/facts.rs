@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::calendar::epoch_day;
 use crate::event::{Event, EventKind, OperatorKind, is_burn_reason};
 use crate::line::Line;
-use crate::report::{FLAG_AUTOMATED, FLAG_BURN, FLAG_REFERRAL, Fact, FactLog, NO_STATION};
+use crate::report::{FLAG_AUTOMATED, FLAG_BURN, FLAG_NEGATIVE, FLAG_OPTOUT, FLAG_REFERRAL, Fact, FactLog, NO_STATION};
 
 /// Interns string ids as dense `u32`s, in first-seen order.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +56,13 @@ pub fn flags_of(e: &Event) -> u8 {
     }
     if e.kind == EventKind::Failed && e.reason.as_deref().is_some_and(is_burn_reason) {
         flags |= FLAG_BURN;
+    }
+    if e.kind == EventKind::Failed {
+        match e.reason.as_deref() {
+            Some("optout") => flags |= FLAG_OPTOUT,
+            Some("negative") => flags |= FLAG_NEGATIVE,
+            _ => {}
+        }
     }
     if e.operator_kind == Some(OperatorKind::Automation) {
         flags |= FLAG_AUTOMATED;

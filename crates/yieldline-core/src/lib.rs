@@ -7,11 +7,17 @@
 
 pub mod calendar;
 pub mod demo;
+pub mod dispatch;
 pub mod event;
+pub mod experiment;
 pub mod facts;
 pub mod line;
+pub mod plan;
 pub mod report;
 pub mod series;
+pub mod touches;
+pub mod watch;
+pub mod suppression;
 
 pub use event::{Event, EventKind, RawEvent};
 pub use line::{Line, Station};

@@ -33,6 +33,10 @@ pub const FLAG_REFERRAL: u8 = 1;
 pub const FLAG_BURN: u8 = 2;
 /// [`Fact::flags`]: the work was done by automation.
 pub const FLAG_AUTOMATED: u8 = 4;
+/// [`Fact::flags`]: a `failed` with reason `optout` (the person asked not to be contacted).
+pub const FLAG_OPTOUT: u8 = 8;
+/// [`Fact::flags`]: a `failed` with reason `negative` (a hostile reply).
+pub const FLAG_NEGATIVE: u8 = 16;
 
 /// One event reduced to what the measurements need (32 bytes).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,6 +10,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use yieldline_core::event::{EVENT_FIELDS, RawEvent};
 use yieldline_core::line::Line;
@@ -169,10 +171,8 @@ pub fn import_events<S: Store>(
         ..ImportRecord::default()
     };
     store.import_events(|sink| -> Result<(), ImportError> {
-        let mut handle = |raw: Result<RawEvent<'_>, (Option<String>, String)>,
-                          line_no: u64,
-                          text: &dyn Fn() -> String|
-         -> Result<(), ImportError> {
+        // `parsed` is the row read and validated (see `validated`), or why it is bad.
+        let mut handle = |parsed: Parsed, line_no: u64, text: &dyn Fn() -> String| -> Result<(), ImportError> {
             record.read += 1;
             let bad = |field: Option<String>, message: String| RowError {
                 file: path.to_owned(),
@@ -181,16 +181,13 @@ pub fn import_events<S: Store>(
                 message,
                 record: text(),
             };
-            let event = match raw {
-                Ok(raw) => match raw.validate(line) {
-                    Ok(e) => e,
-                    Err(e) => return rejects.reject(bad(Some(e.field.to_owned()), e.message)),
-                },
+            let event = match parsed {
+                Ok(e) => e,
                 Err((field, message)) => return rejects.reject(bad(field, message)),
             };
             match sink.insert(&event) {
                 Ok(Inserted::New) => record.imported += 1,
-                Ok(Inserted::Duplicate | Inserted::Updated) => record.duplicates += 1,
+                Ok(Inserted::Duplicate | Inserted::Updated | Inserted::Erased) => record.duplicates += 1,
                 Err(StoreError::Conflict { event_id }) => {
                     return rejects.reject(bad(
                         Some("event_id".into()),
@@ -203,35 +200,50 @@ pub fn import_events<S: Store>(
         };
         match format {
             Format::Csv => {
-                let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+                // Rows are read, deserialised and validated on a second thread, in
+                // batches, while this one stores them: same rows, same order, same
+                // errors as reading them here, with the parsing off the store's path.
+                let Counting { inner, progress, .. } = reader;
+                let bytes = AtomicU64::new(0);
+                let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(CountingAtomic {
+                    inner,
+                    read: &bytes,
+                });
                 let headers = rdr
                     .headers()
                     .map_err(|e| csv_error(path, e))?
                     .clone();
                 check_header(path, &headers, &EVENT_FIELDS, &["event_id", "ts", "unit_id", "account_id", "station", "kind"])?;
-                let mut rec = csv::StringRecord::new();
-                loop {
-                    match rdr.read_record(&mut rec) {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => {
-                            if let csv::ErrorKind::Io(_) = e.kind() {
+                std::thread::scope(|scope| -> Result<(), ImportError> {
+                    let (tx, rx) = mpsc::sync_channel::<CsvBatch>(8);
+                    let (back_tx, back_rx) = mpsc::channel::<Vec<CsvRow>>();
+                    scope.spawn(move || read_csv_rows(&mut rdr, &headers, line, &tx, &back_rx));
+                    for batch in rx {
+                        let rows = match batch {
+                            CsvBatch::Rows(rows) => rows,
+                            CsvBatch::Io(message) => {
                                 return Err(ImportError::Io {
                                     file: path.to_owned(),
-                                    source: std::io::Error::other(e.to_string()),
+                                    source: std::io::Error::other(message),
                                 });
                             }
-                            let line_no = e.position().map_or(0, |p| p.line());
-                            handle(Err((None, e.to_string())), line_no, &String::new)?;
-                            continue;
+                        };
+                        progress(bytes.load(Ordering::Relaxed));
+                        let mut rows = rows;
+                        for row in &mut rows {
+                            let parsed = row.parsed.take().unwrap_or_else(|| Err((None, String::new())));
+                            if row.record_is_text {
+                                let rec = &row.rec;
+                                handle(parsed, row.line_no, &|| rec.iter().collect::<Vec<_>>().join(","))?;
+                            } else {
+                                handle(parsed, row.line_no, &String::new)?;
+                            }
                         }
+                        // Hand the batch back so its records' buffers are reused.
+                        let _ = back_tx.send(rows);
                     }
-                    let line_no = rec.position().map_or(0, |p| p.line());
-                    let raw: Result<RawEvent<'_>, _> = rec
-                        .deserialize(Some(&headers))
-                        .map_err(|e| (None, e.to_string()));
-                    handle(raw, line_no, &|| rec.iter().collect::<Vec<_>>().join(","))?;
-                }
+                    Ok(())
+                })?;
             }
             Format::Jsonl => {
                 let mut reader = reader;
@@ -255,7 +267,7 @@ pub fn import_events<S: Store>(
                     }
                     let raw: Result<RawEvent<'_>, _> =
                         serde_json::from_str(text).map_err(|e| (json_field(&e), format!("invalid JSON object: {e}")));
-                    handle(raw, line_no, &|| text.to_owned())?;
+                    handle(validated(raw, line), line_no, &|| text.to_owned())?;
                 }
             }
         }
@@ -267,6 +279,108 @@ pub fn import_events<S: Store>(
         record,
         rejects: rejects.rows,
     })
+}
+
+/// A row read and validated, or the field to blame (if any) and what is wrong.
+type Parsed = Result<yieldline_core::event::Event, (Option<String>, String)>;
+
+/// Validates a deserialised row against the line.
+fn validated(raw: Result<RawEvent<'_>, (Option<String>, String)>, line: &Line) -> Parsed {
+    raw.and_then(|raw| raw.validate(line).map_err(|e| (Some(e.field.to_owned()), e.message)))
+}
+
+/// Like [`Counting`], for a reader on another thread: the count is shared.
+struct CountingAtomic<'a, R> {
+    inner: R,
+    read: &'a AtomicU64,
+}
+
+impl<R: Read> Read for CountingAtomic<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// One CSV row on its way from the reading thread to the storing one.
+struct CsvRow {
+    rec: csv::StringRecord,
+    line_no: u64,
+    /// Whether the row's text is `rec` (false for a row the CSV reader refused).
+    record_is_text: bool,
+    parsed: Option<Parsed>,
+}
+
+enum CsvBatch {
+    Rows(Vec<CsvRow>),
+    /// An I/O error: the import stops here.
+    Io(String),
+}
+
+/// Rows per batch sent between the threads.
+const CSV_BATCH: usize = 1024;
+
+/// The reading thread: reads, deserialises and validates rows in batches until the end
+/// of the file, an I/O error, or the storing thread hanging up (it stopped early).
+fn read_csv_rows<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    headers: &csv::StringRecord,
+    line: &Line,
+    tx: &mpsc::SyncSender<CsvBatch>,
+    back: &mpsc::Receiver<Vec<CsvRow>>,
+) {
+    loop {
+        let mut rows = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(CSV_BATCH));
+        let mut used = 0;
+        let mut io_error = None;
+        let mut eof = false;
+        while used < CSV_BATCH {
+            if rows.len() == used {
+                rows.push(CsvRow {
+                    rec: csv::StringRecord::new(),
+                    line_no: 0,
+                    record_is_text: true,
+                    parsed: None,
+                });
+            }
+            let row = &mut rows[used];
+            match rdr.read_record(&mut row.rec) {
+                Ok(true) => {
+                    row.line_no = row.rec.position().map_or(0, |p| p.line());
+                    row.record_is_text = true;
+                    let raw: Result<RawEvent<'_>, _> =
+                        row.rec.deserialize(Some(headers)).map_err(|e| (None, e.to_string()));
+                    row.parsed = Some(validated(raw, line));
+                }
+                Ok(false) => {
+                    eof = true;
+                    break;
+                }
+                Err(e) => {
+                    if let csv::ErrorKind::Io(_) = e.kind() {
+                        io_error = Some(e.to_string());
+                        break;
+                    }
+                    row.line_no = e.position().map_or(0, |p| p.line());
+                    row.record_is_text = false;
+                    row.parsed = Some(Err((None, e.to_string())));
+                }
+            }
+            used += 1;
+        }
+        rows.truncate(used);
+        if !rows.is_empty() && tx.send(CsvBatch::Rows(rows)).is_err() {
+            return;
+        }
+        if let Some(message) = io_error {
+            let _ = tx.send(CsvBatch::Io(message));
+            return;
+        }
+        if eof {
+            return;
+        }
+    }
 }
 
 /// Reads lines from a counting reader (a small extension so the JSONL path keeps the
@@ -329,7 +443,8 @@ pub const TERRITORY_FIELDS: [&str; 7] = ["contact_id", "account_id", "fit_tier",
 
 /// Imports one territory CSV (`contact_id,account_id` required; `fit_tier`,
 /// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact
-/// already stored is updated with the file's attributes.
+/// already stored is updated with the file's attributes. A row whose contact id or
+/// e-mail hashes to an erased person is skipped (counted in [`ImportRecord::erased`]).
 pub fn import_territory<S: Store>(
     store: &mut S,
     path: &Path,
@@ -434,6 +549,8 @@ pub fn import_territory<S: Store>(
                 Inserted::New => record.imported += 1,
                 Inserted::Duplicate => record.duplicates += 1,
                 Inserted::Updated => record.updated += 1,
+                // The row names an erased person: never stored again (counted apart).
+                Inserted::Erased => record.erased += 1,
             }
         }
         Ok(())

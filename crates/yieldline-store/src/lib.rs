@@ -4,14 +4,21 @@
 //! The [`Store`] trait is what the rest of Yieldline relies on; [`SqliteStore`] is the
 //! embedded default. A PostgreSQL backend implements the same trait.
 
+mod experiments;
+mod queries;
 mod schema;
 mod sqlite;
+mod suppression;
 
 use yieldline_core::event::Event;
 use yieldline_core::line::Line;
 use yieldline_core::report::FactLog;
 
+pub use queries::UnitRecord;
 pub use sqlite::SqliteStore;
+pub use suppression::{
+    Added, Compaction, EraseOutcome, Erasure, IMPORT_ACTOR, SuppressionEntry, SuppressionLogEntry,
+};
 
 /// File name of the store inside a workspace directory.
 pub const DB_FILE: &str = "yieldline.db";
@@ -25,6 +32,8 @@ pub enum Inserted {
     Duplicate,
     /// Already stored and updated with new attributes (territory only).
     Updated,
+    /// Not stored: the record names a person who was erased (territory only).
+    Erased,
 }
 
 /// Receives validated events inside an import transaction.
@@ -76,6 +85,9 @@ pub struct ImportRecord {
     pub updated: u64,
     /// Records rejected (with `--skip-bad`).
     pub rejected: u64,
+    /// Records skipped because they name an erased person (territory; not kept in the
+    /// store's import log).
+    pub erased: u64,
 }
 
 /// Store-level failures.

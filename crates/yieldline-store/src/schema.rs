@@ -65,4 +65,57 @@ pub const MIGRATIONS: &[&str] = &[
         rejected   INTEGER NOT NULL
     );
     ",
+    // 2: experiments. definition: the JSON of yieldline_core::experiment::ExperimentDef
+    // (the source of truth); station, start and stop (unix microseconds) are copies for
+    // queries. The partial index serves the analysis: arm-tagged events at a station.
+    "
+    CREATE TABLE experiments (
+        id         TEXT PRIMARY KEY,
+        station    TEXT NOT NULL,
+        start      INTEGER NOT NULL,
+        stop       INTEGER,
+        definition TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX events_by_arm ON events (station, ts) WHERE arm IS NOT NULL;
+    ",
+    // 3: suppression (contacts, e-mails, domains, erased persons' hashes) with its
+    // append-only log, and the workspace's salt for erased persons' hashes.
+    "
+    -- kind: contact | email | domain | erased. target: the contact id, the lower-case
+    -- address or domain, or (erased) the salted SHA-256 hex of a contact id or e-mail.
+    CREATE TABLE suppression (
+        kind     TEXT NOT NULL,
+        target   TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        reason   TEXT NOT NULL,
+        PRIMARY KEY (kind, target)
+    ) WITHOUT ROWID;
+    -- Every add, remove and erase. Append-only, except that `erase` rewrites the rows that
+    -- named the erased person to the person's hash.
+    CREATE TABLE suppression_log (
+        id     INTEGER PRIMARY KEY,
+        at     TEXT NOT NULL,
+        action TEXT NOT NULL,
+        kind   TEXT NOT NULL,
+        target TEXT NOT NULL,
+        who    TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    -- The per-workspace salt of erased persons' hashes (random, never changes).
+    CREATE TABLE privacy_salt (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        salt TEXT NOT NULL
+    );
+    INSERT INTO privacy_salt (id, salt) VALUES (1, lower(hex(randomblob(32))));
+    -- Opt-outs imported before suppression existed.
+    INSERT OR IGNORE INTO suppression (kind, target, added_at, added_by, reason)
+        SELECT 'contact', u.key, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'import', 'optout event ' || e.event_id
+        FROM events e JOIN units u ON u.id = e.unit
+        WHERE e.kind = 5 OR (e.kind = 3 AND e.reason = 'optout')
+        ORDER BY e.seq;
+    INSERT INTO suppression_log (at, action, kind, target, who, reason)
+        SELECT added_at, 'add', kind, target, added_by, reason FROM suppression ORDER BY target;
+    ",
 ];

@@ -61,6 +61,26 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Detect drift: control charts and run rules for every station's yield.
     Drift(cmd::drift::DriftArgs),
+    /// Randomized experiments at a station: create, assign, analyse, decide.
+    Experiment {
+        #[command(subcommand)]
+        cmd: cmd::experiment::ExperimentCmd,
+    },
+    /// Plan backwards from a daily target, with a Monte Carlo check of the chance to hit it.
+    Plan(cmd::plan::PlanArgs),
+    /// Simulate a territory day by day under a policy (the toxic-automation cycle, before it happens).
+    Simulate(cmd::simulate::SimulateArgs),
+    /// Watch for toxic automation: six signals, a health verdict and an action.
+    Watch(cmd::watch::WatchArgs),
+    /// The day's work orders, within capacity and guardrails; never a suppressed contact.
+    Dispatch(cmd::dispatch::DispatchArgs),
+    /// Suppression: contact ids, e-mail addresses and domains never to be touched again.
+    Suppress {
+        #[command(subcommand)]
+        cmd: cmd::suppress::SuppressCmd,
+    },
+    /// Erase a person's personal data (right to be forgotten), keeping anonymous counts.
+    Erase(cmd::erase::EraseArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +91,13 @@ fn main() -> ExitCode {
         Command::Import { what } => cmd::import::run(&cli.workspace, what),
         Command::Report(args) => cmd::report::run(&cli.workspace, &args),
         Command::Drift(args) => cmd::drift::run(&cli.workspace, &args),
+        Command::Experiment { cmd } => cmd::experiment::run(&cli.workspace, cmd),
+        Command::Plan(args) => cmd::plan::run(&cli.workspace, &args),
+        Command::Simulate(args) => cmd::simulate::run(&cli.workspace, &args),
+        Command::Watch(args) => cmd::watch::run(&cli.workspace, &args),
+        Command::Dispatch(args) => cmd::dispatch::run(&cli.workspace, &args),
+        Command::Suppress { cmd } => cmd::suppress::run(&cli.workspace, cmd),
+        Command::Erase(args) => cmd::erase::run(&cli.workspace, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

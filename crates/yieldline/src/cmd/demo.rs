@@ -69,6 +69,8 @@ pub fn run(dir: &Path, seed: u64, format: OutputFormat) -> Result<()> {
         e.record.imported,
         e.record.duplicates
     );
+    ws.store
+        .put_experiment(&super::experiment::demo_definition(&data.experiment)?)?;
     let r = super::report::measure(&mut ws, Period::default())?;
     super::report::print(&ws, &r, format)
 }

@@ -120,7 +120,11 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
                     r.read,
                     r.imported,
                     r.duplicates,
-                    if r.kind == "territory" { format!(", updated {}", r.updated) } else { String::new() },
+                    if r.kind == "territory" {
+                        format!(", updated {}, skipped: erased {}", r.updated, r.erased)
+                    } else {
+                        String::new()
+                    },
                     r.rejected
                 );
                 all_rejects.extend(out.rejects);

@@ -1,7 +1,22 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod dispatch;
 pub mod drift;
+pub mod erase;
+pub mod experiment;
 pub mod import;
 pub mod init;
+pub mod plan;
 pub mod report;
+pub mod simulate;
+pub mod suppress;
+pub mod watch;
+
+/// Experiments running on `date`, as dispatch needs them.
+pub fn experiment_running(
+    ws: &crate::workspace::Workspace,
+    date: jiff::civil::Date,
+) -> anyhow::Result<Vec<yieldline_core::dispatch::RunningExperiment>> {
+    experiment::running(ws, date)
+}

@@ -1,0 +1,430 @@
+//! Dispatch: the day's work orders, per station, within capacity and guardrails.
+//!
+//! For a date `D` (state as of the start of `D` in the line's zone):
+//! - **queues**: units with an open visit at a station, ordered by fit tier (1 first,
+//!   unknown last), then by age in the queue (oldest entry first), then by unit key;
+//! - **recycled units due**: units whose latest disposition is `recycled` with
+//!   `resume_on ≤ D` and no entry since; they re-enter the station they left;
+//! - **fresh intake** at the first station: territory units that never entered, best fit
+//!   first, sized by the plan (`fresh_per_day`) and **paced** so that the expected
+//!   arrivals at every downstream human station stay within what it can absorb:
+//!   `fresh ≤ min_k (capacity_k − backlog_k / 5) / Π_{j<k} yield_j` over human (and
+//!   hybrid) stations `k > 0`, where `backlog_k` is the station's open queue (worked off
+//!   over five days);
+//! - **buyer-harm brake**: when the watch's buyer-harm or burn signal is in alarm, the
+//!   fresh intake and the orders at automation-operated stations are cut to half of what
+//!   they would be (rounded down), and the affected orders say so;
+//! - **never**: a suppressed unit, a burned unit (opt-out, bounce, hostile reply), a
+//!   contact at or over its touch cap in the last 30 days, a unit inside its cooldown
+//!   after a failure, an account that would go over its active-contact cap, or a unit in an
+//!   experiment's holdout arm at that station; and never more orders at a station than
+//!   its capacity.
+//!
+//! The result is a pure function of its inputs: re-running dispatch for the same date and
+//! store gives the same orders.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::calendar::{day_start, epoch_day};
+use crate::event::EventKind;
+use crate::line::{Line, Operator};
+use crate::report::{FLAG_BURN, FactLog, NO_STATION};
+
+/// What dispatch knows of a unit besides its events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitInfo {
+    /// The unit's key (contact id, or account id for account lines).
+    pub key: String,
+    /// The unit's account.
+    pub account: String,
+    /// Fit tier (1 best), if known.
+    pub fit_tier: Option<u8>,
+    /// Whether the unit is in the territory (only territory units are fresh intake).
+    pub in_territory: bool,
+    /// Whether the unit must never be touched (suppression list).
+    pub suppressed: bool,
+}
+
+/// An experiment running at a station, as dispatch needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningExperiment {
+    /// The experiment id.
+    pub id: String,
+    /// Station index.
+    pub station: usize,
+    /// Arm names with weights, in order.
+    pub arms: Vec<(String, f64)>,
+    /// The holdout arm, whose units get no touch at the station.
+    pub holdout: Option<String>,
+    /// The arm of a unit (by its key and account): the experiment's assignment.
+    pub salt: String,
+    /// Randomize by account (true) or by contact.
+    pub by_account: bool,
+}
+
+/// Inputs of dispatch besides the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchInput {
+    /// The day to dispatch.
+    pub date: Date,
+    /// Fresh units per day the plan asks for.
+    pub fresh_per_day: f64,
+    /// Measured yield of each station (None when unknown), for pacing.
+    pub yields: Vec<Option<f64>>,
+    /// Whether the buyer-harm brake is on (watch alarm), and why.
+    pub brake: Option<String>,
+    /// Experiments running on the date.
+    pub experiments: Vec<RunningExperiment>,
+}
+
+/// One work order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    /// The day.
+    pub date: Date,
+    /// Station id.
+    pub station: String,
+    /// The unit to work.
+    pub unit_id: String,
+    /// Its account.
+    pub account_id: String,
+    /// Who works it: the station's operator.
+    pub operator_kind: String,
+    /// Experiment arm, where an experiment runs at the station.
+    pub arm: Option<String>,
+    /// Why this unit was chosen.
+    pub reason: String,
+}
+
+/// A day's work orders and the notes that explain their sizes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dispatch {
+    /// The day.
+    pub date: Date,
+    /// Orders in station order, then queue order.
+    pub orders: Vec<Order>,
+    /// Fresh intake after pacing and the brake.
+    pub fresh_intake: u64,
+    /// How pacing, the brake and the guardrails shaped the orders.
+    pub notes: Vec<String>,
+    /// Units left out, by reason.
+    pub excluded: HashMap<String, u64>,
+}
+
+/// Why dispatch cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    /// The unit directory does not cover the log.
+    #[error("unit {0} of the log is not in the unit directory")]
+    UnknownUnit(u32),
+}
+
+#[derive(Debug, Clone, Default)]
+struct UnitState {
+    entered_ever: bool,
+    burned: bool,
+    /// Open visits: (station, entered ts).
+    open: Vec<(usize, i64)>,
+    /// Latest disposition: (ts, kind, station, resume_on).
+    last_disp: Option<(i64, EventKind, usize, i32)>,
+    last_entry: Option<i64>,
+    touches_30d: u32,
+    last_fail: Option<i64>,
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// The arm of a unit in an experiment (see `assign_arm` for the hash).
+fn arm_of(exp: &RunningExperiment, unit: &UnitInfo) -> Option<String> {
+    let id = if exp.by_account { &unit.account } else { &unit.key };
+    let weights: Vec<f64> = exp.arms.iter().map(|a| a.1).collect();
+    let i = assign_arm(&exp.salt, id, &weights);
+    exp.arms.get(i).map(|a| a.0.clone())
+}
+
+/// The documented assignment: `h = xxh3_64(salt + ":" + id)`, `u = (h >> 11) / 2^53`, the
+/// arm is the first whose cumulative normalised weight exceeds `u`.
+pub fn assign_arm(salt: &str, id: &str, weights: &[f64]) -> usize {
+    let h = xxhash_rust::xxh3::xxh3_64(format!("{salt}:{id}").as_bytes());
+    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+    let total: f64 = weights.iter().filter(|w| w.is_finite() && **w > 0.0).sum();
+    let mut acc = 0.0;
+    for (i, w) in weights.iter().enumerate() {
+        if w.is_finite() && *w > 0.0 {
+            acc += w / total;
+            if u < acc {
+                return i;
+            }
+        }
+    }
+    weights.len().saturating_sub(1)
+}
+
+/// Builds the day's work orders.
+pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &DispatchInput) -> Result<Dispatch, DispatchError> {
+    let now = day_start(line, input.date).as_microsecond();
+    let day = epoch_day(input.date);
+    let window = now - 30 * DAY_US;
+    let cooldown = i64::from(line.guardrails.cooldown_days_after_fail) * DAY_US;
+    let mut state = vec![UnitState::default(); units.len()];
+
+    for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
+        let u = unit_facts[0].unit as usize;
+        let st = state.get_mut(u).ok_or(DispatchError::UnknownUnit(unit_facts[0].unit))?;
+        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
+            let s = group[0].station;
+            let mut stack: Vec<i64> = Vec::new();
+            for f in group.iter().filter(|f| f.ts < now) {
+                match f.kind {
+                    EventKind::Optout => st.burned = true,
+                    EventKind::Touch => {
+                        if f.ts >= window {
+                            st.touches_30d += 1;
+                        }
+                    }
+                    EventKind::Entered => {
+                        st.entered_ever = true;
+                        stack.push(f.ts);
+                        st.last_entry = Some(st.last_entry.map_or(f.ts, |l| l.max(f.ts)));
+                    }
+                    EventKind::Passed | EventKind::Failed | EventKind::Recycled => {
+                        if f.flags & FLAG_BURN != 0 {
+                            st.burned = true;
+                        }
+                        if f.kind == EventKind::Failed {
+                            st.last_fail = Some(st.last_fail.map_or(f.ts, |l| l.max(f.ts)));
+                        }
+                        stack.pop();
+                        if s != NO_STATION && st.last_disp.is_none_or(|(t, ..)| f.ts >= t) {
+                            st.last_disp = Some((f.ts, f.kind, usize::from(s), f.resume_on));
+                        }
+                    }
+                }
+            }
+            if s != NO_STATION {
+                st.open.extend(stack.into_iter().map(|ts| (usize::from(s), ts)));
+            }
+        }
+    }
+
+    let mut excluded: HashMap<String, u64> = HashMap::new();
+    let mut exclude = |why: &str| *excluded.entry(why.to_owned()).or_default() += 1;
+    let touch_cap = line.guardrails.max_touches_per_contact_30d;
+    let account_cap = line.guardrails.max_active_contacts_per_account as usize;
+    // Active contacts per account: units with an open visit anywhere.
+    let mut active: HashMap<&str, usize> = HashMap::new();
+    for (u, st) in state.iter().enumerate() {
+        if !st.open.is_empty() {
+            *active.entry(units[u].account.as_str()).or_default() += 1;
+        }
+    }
+    // Why a unit may not be worked today at all (None: it may).
+    let blocked = |u: usize| -> Option<&'static str> {
+        let st = &state[u];
+        if units[u].suppressed {
+            Some("suppressed")
+        } else if st.burned {
+            Some("burned")
+        } else if st.touches_30d >= touch_cap {
+            Some("at touch cap")
+        } else if st.last_fail.is_some_and(|t| now - t < cooldown) {
+            Some("cooling down")
+        } else {
+            None
+        }
+    };
+
+    let n = line.stations.len();
+    // Candidates per station: (unit, fit, age ts, reason).
+    let mut queues: Vec<Vec<(usize, u8, i64, String)>> = vec![Vec::new(); n];
+    for (u, st) in state.iter().enumerate() {
+        if let Some(why) = blocked(u) {
+            if !st.open.is_empty() || st.last_disp.is_some_and(|(_, k, _, r)| k == EventKind::Recycled && r <= day) {
+                exclude(why);
+            }
+            continue;
+        }
+        let fit = units[u].fit_tier.unwrap_or(u8::MAX);
+        for &(s, ts) in &st.open {
+            queues[s].push((u, fit, ts, format!("in queue since {}", date_of(line, ts))));
+        }
+        if st.open.is_empty()
+            && let Some((t, EventKind::Recycled, s, resume)) = st.last_disp
+            && resume <= day
+            && st.last_entry.is_none_or(|e| e < t)
+        {
+            queues[s].push((u, fit, t, format!("recycled, due {}", crate::calendar::from_epoch_day(resume))));
+        }
+    }
+
+    let mut notes = Vec::new();
+    let mut orders = Vec::new();
+    let mut in_orders = vec![false; units.len()];
+    // Distinct units of each account in today's orders.
+    let mut ordered_per_account: HashMap<&str, usize> = HashMap::new();
+    for (s, station) in line.stations.iter().enumerate() {
+        let mut q = std::mem::take(&mut queues[s]);
+        q.sort_by(|a, b| (a.1, a.2, &units[a.0].key).cmp(&(b.1, b.2, &units[b.0].key)));
+        let mut cap = station.capacity_per_day.floor().max(0.0) as usize;
+        let automated = station.operator == Operator::Automation;
+        if automated && let Some(why) = &input.brake {
+            cap /= 2;
+            notes.push(format!("{}: orders cut to half of capacity ({cap}) by the buyer-harm brake: {why}", station.id));
+        }
+        let exp = input.experiments.iter().find(|e| e.station == s);
+        let mut placed = 0;
+        for (u, _, _, reason) in q {
+            if placed >= cap {
+                exclude("over station capacity (waits for tomorrow)");
+                continue;
+            }
+            let account = units[u].account.as_str();
+            if !in_orders[u] && ordered_per_account.get(account).copied().unwrap_or(0) >= account_cap {
+                exclude("account at active-contact cap");
+                continue;
+            }
+            let is_reentry = reason.starts_with("recycled");
+            if is_reentry {
+                let a = active.entry(units[u].account.as_str()).or_default();
+                if *a >= account_cap {
+                    exclude("account at active-contact cap");
+                    continue;
+                }
+                *a += 1;
+            }
+            let arm = exp.and_then(|e| arm_of(e, &units[u]));
+            if let (Some(e), Some(a)) = (exp, &arm)
+                && e.holdout.as_ref() == Some(a)
+            {
+                exclude("experiment holdout (no touch)");
+                continue;
+            }
+            if !in_orders[u] {
+                *ordered_per_account.entry(account).or_default() += 1;
+            }
+            in_orders[u] = true;
+            placed += 1;
+            orders.push(Order {
+                date: input.date,
+                station: station.id.clone(),
+                unit_id: units[u].key.clone(),
+                account_id: units[u].account.clone(),
+                operator_kind: operator_name(station.operator).to_owned(),
+                arm,
+                reason,
+            });
+        }
+    }
+
+    // Fresh intake at the first station, paced by downstream human capacity.
+    let mut fresh_target = input.fresh_per_day.max(0.0);
+    let mut pace_note = None;
+    let mut reach = 1.0;
+    for (k, station) in line.stations.iter().enumerate() {
+        if k > 0 {
+            match input.yields.get(k - 1).copied().flatten() {
+                Some(y) => reach *= y,
+                None => break,
+            }
+            if station.operator != Operator::Automation && reach > 0.0 {
+                let backlog = state.iter().filter(|st| st.open.iter().any(|&(s, _)| s == k)).count() as f64;
+                let room = (station.capacity_per_day - backlog / 5.0).max(0.0);
+                let limit = room / reach;
+                if limit < fresh_target {
+                    fresh_target = limit;
+                    pace_note = Some(format!(
+                        "fresh intake paced to {:.0} so that {} (capacity {:.0}, backlog {:.0}) is not flooded",
+                        limit.floor(),
+                        station.id,
+                        station.capacity_per_day,
+                        backlog
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(note) = pace_note {
+        notes.push(note);
+    }
+    let mut fresh = fresh_target.floor() as usize;
+    if let Some(first) = line.stations.first() {
+        if first.operator == Operator::Automation
+            && let Some(why) = &input.brake
+        {
+            fresh /= 2;
+            notes.push(format!("fresh intake halved by the buyer-harm brake: {why}"));
+        }
+        let used = orders.iter().filter(|o| o.station == first.id).count();
+        let room = (first.capacity_per_day.floor().max(0.0) as usize).saturating_sub(used);
+        if fresh > room {
+            notes.push(format!("fresh intake capped at {room} by {}'s remaining capacity", first.id));
+            fresh = room;
+        }
+        let mut candidates: Vec<usize> = (0..units.len())
+            .filter(|&u| units[u].in_territory && !state[u].entered_ever && !in_orders[u])
+            .collect();
+        candidates.sort_by_key(|&u| (units[u].fit_tier.unwrap_or(u8::MAX), &units[u].account, &units[u].key));
+        let exp = input.experiments.iter().find(|e| e.station == 0);
+        let mut taken = 0;
+        for u in candidates {
+            if taken >= fresh {
+                break;
+            }
+            if let Some(why) = blocked(u) {
+                exclude(why);
+                continue;
+            }
+            let account = units[u].account.as_str();
+            let a = active.get(account).copied().unwrap_or(0);
+            if a >= account_cap || ordered_per_account.get(account).copied().unwrap_or(0) >= account_cap {
+                exclude("account at active-contact cap");
+                continue;
+            }
+            let arm = exp.and_then(|e| arm_of(e, &units[u]));
+            if let (Some(e), Some(arm)) = (exp, &arm)
+                && e.holdout.as_ref() == Some(arm)
+            {
+                exclude("experiment holdout (no touch)");
+                continue;
+            }
+            *active.entry(account).or_default() += 1;
+            *ordered_per_account.entry(account).or_default() += 1;
+            taken += 1;
+            orders.push(Order {
+                date: input.date,
+                station: first.id.clone(),
+                unit_id: units[u].key.clone(),
+                account_id: units[u].account.clone(),
+                operator_kind: operator_name(first.operator).to_owned(),
+                arm,
+                reason: format!("fresh, fit tier {}", units[u].fit_tier.map_or("unknown".into(), |t| t.to_string())),
+            });
+        }
+    }
+    let fresh_intake = orders.iter().filter(|o| o.reason.starts_with("fresh")).count() as u64;
+    Ok(Dispatch {
+        date: input.date,
+        orders,
+        fresh_intake,
+        notes,
+        excluded,
+    })
+}
+
+fn operator_name(o: Operator) -> &'static str {
+    match o {
+        Operator::Human => "human",
+        Operator::Automation => "automation",
+        Operator::Hybrid => "hybrid",
+    }
+}
+
+fn date_of(line: &Line, ts: i64) -> Date {
+    crate::calendar::local_date(line, jiff::Timestamp::from_microsecond(ts).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests;

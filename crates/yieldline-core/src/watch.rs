@@ -1,0 +1,511 @@
+//! The toxic-automation watch (DESIGN §8): six signals, each with a status, the figures
+//! behind it and one plain sentence, and a health verdict with the action it suggests.
+//!
+//! Windows: *recent* is the 28 days ending with `as_of`, *prior* the 28 days before.
+//!
+//! | signal | figures | warn | alarm |
+//! |---|---|---|---|
+//! | marginal yield of automation | automated touches and final output, recent vs prior; marginal = Δoutput/Δtouches against average = output/touch (prior) — a two-period incremental ratio | automated volume up > 10 % and marginal < 50 % of average | marginal < 20 % of average (the increment adds almost nothing) |
+//! | low-hanging fruit depletion | weekly yield of *first visits* at the touch station (the station with the most touches), on a p/Laney chart (baseline: the first half of the weeks) | a downward signal in the last 8 weeks | a downward rule-1 or rule-2 signal in the last 4 weeks |
+//! | territory burn | burned share now and 28 days ago; days to exhaustion | share up > 0.5 pt or exhaustion within the horizon (default 90 working days) | share up > 2 pt or exhaustion within a third of the horizon |
+//! | saturation | contacts over `max_touches_per_contact_30d`, accounts over `max_active_contacts_per_account` | any | over-cap contacts > 1 % of contacts touched |
+//! | quality dilution | booked passes (third-last station), held and qualified yields (last two), recent vs prior | booked up > 10 % and a downstream yield down (p < 0.2) | … down with p < 0.05 |
+//! | buyer harm | people who opted out (an `optout` event or a `failed`/`optout`, counted once per person) per touch, last 30 days | above half of `max_optout_rate` | above `max_optout_rate` |
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use yieldline_spc::{Baseline, ChartChoice, EwmaParams, Subgroup as SpcSubgroup, analyze};
+use yieldline_stats::twosample::ztest_pooled;
+
+use crate::calendar::{epoch_day, from_epoch_day, period_bounds_micros};
+use crate::event::EventKind;
+use crate::line::Line;
+use crate::report::{FLAG_AUTOMATED, FLAG_BURN, FLAG_OPTOUT, FactLog, NO_STATION, Report};
+
+/// A signal's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing to worry about.
+    Ok,
+    /// Worth a look.
+    Warn,
+    /// Act now.
+    Alarm,
+}
+
+/// One watch signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    /// Signal name.
+    pub name: &'static str,
+    /// Status.
+    pub status: Status,
+    /// The figures behind it.
+    pub figures: Value,
+    /// One plain sentence.
+    pub message: String,
+}
+
+/// The watch's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Watch {
+    /// The day the watch looks back from.
+    pub as_of: jiff::civil::Date,
+    /// `green`, `amber` or `red`.
+    pub health: &'static str,
+    /// What to do.
+    pub action: String,
+    /// The signals.
+    pub signals: Vec<Signal>,
+}
+
+impl Watch {
+    /// The signal of that name.
+    pub fn signal(&self, name: &str) -> Option<&Signal> {
+        self.signals.iter().find(|s| s.name == name)
+    }
+}
+
+/// Settings of the watch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WatchParams {
+    /// Working days of fresh territory below which burn warns.
+    pub horizon_days: f64,
+}
+
+impl Default for WatchParams {
+    fn default() -> Self {
+        Self { horizon_days: 90.0 }
+    }
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// Names of the signals, in output order.
+pub const SIGNALS: [&str; 6] = [
+    "marginal_yield_of_automation",
+    "low_hanging_fruit_depletion",
+    "territory_burn",
+    "saturation",
+    "quality_dilution",
+    "buyer_harm",
+];
+
+/// Runs the watch as of the end of `as_of`, with `report` measured over a recent window
+/// ending on `as_of` (for the territory) and the territory's unit count.
+pub fn watch(line: &Line, log: &FactLog, report: &Report, as_of: jiff::civil::Date, params: WatchParams) -> Watch {
+    let (_, end) = period_bounds_micros(line, as_of, as_of);
+    let recent_start = end - 28 * DAY_US;
+    let prior_start = end - 56 * DAY_US;
+    let n = line.stations.len();
+    let last = n.saturating_sub(1);
+
+    // One pass over the log for the windowed counts.
+    let mut auto_touches = [0u64; 2]; // [prior, recent]
+    let mut output = [0u64; 2];
+    let mut touches_by_station = vec![0u64; n];
+    let mut station_counts = vec![[[0u64; 2]; 2]; n]; // [window][passed, dispositions]
+    let mut touches_30d = 0u64;
+    let mut optouts_30d = 0u64;
+    let window_30 = end - 30 * DAY_US;
+    let mut over_cap_contacts = 0u64;
+    let mut touched_contacts = 0u64;
+    let mut burned_now = 0u64;
+    let mut burned_before = 0u64;
+    let mut units_seen = 0u64;
+    let cap = line.guardrails.max_touches_per_contact_30d;
+
+    for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
+        let mut unit_touches = 0u32;
+        // An opt-out is often recorded twice (the `optout` event and the `failed`/`optout`
+        // disposition): count people, not records.
+        let mut opted_out_30d = false;
+        let mut burned_at: Option<i64> = None;
+        let mut seen = false;
+        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
+            for f in group.iter().filter(|f| f.ts < end) {
+                seen = true;
+                let w = if f.ts >= recent_start {
+                    Some(1)
+                } else if f.ts >= prior_start {
+                    Some(0)
+                } else {
+                    None
+                };
+                let burns = f.kind == EventKind::Optout || f.flags & FLAG_BURN != 0;
+                if burns {
+                    burned_at = Some(burned_at.map_or(f.ts, |b| b.min(f.ts)));
+                }
+                match f.kind {
+                    EventKind::Touch => {
+                        if f.station != NO_STATION {
+                            touches_by_station[usize::from(f.station)] += 1;
+                        }
+                        if let Some(w) = w
+                            && f.flags & FLAG_AUTOMATED != 0
+                        {
+                            auto_touches[w] += 1;
+                        }
+                        if f.ts >= window_30 {
+                            touches_30d += 1;
+                            unit_touches += 1;
+                        }
+                    }
+                    EventKind::Entered => {}
+                    EventKind::Passed | EventKind::Failed | EventKind::Recycled => {
+                        if let (Some(w), true) = (w, f.station != NO_STATION) {
+                            let s = usize::from(f.station);
+                            station_counts[s][w][1] += 1;
+                            if f.kind == EventKind::Passed {
+                                station_counts[s][w][0] += 1;
+                                if s == last {
+                                    output[w] += 1;
+                                }
+                            }
+                        }
+                    }
+                    EventKind::Optout => {}
+                }
+                if f.ts >= window_30 && (f.kind == EventKind::Optout || f.flags & FLAG_OPTOUT != 0) {
+                    opted_out_30d = true;
+                }
+            }
+        }
+        if seen {
+            units_seen += 1;
+        }
+        if opted_out_30d {
+            optouts_30d += 1;
+        }
+        if unit_touches > 0 {
+            touched_contacts += 1;
+            if unit_touches > cap {
+                over_cap_contacts += 1;
+            }
+        }
+        if let Some(b) = burned_at {
+            burned_now += 1;
+            if b < recent_start {
+                burned_before += 1;
+            }
+        }
+    }
+
+    let mut signals = Vec::with_capacity(6);
+    signals.push(marginal(auto_touches, output));
+    signals.push(depletion(line, log, as_of, &touches_by_station));
+    // Burned share: burned units over the larger of the territory and the units in the log.
+    let population = report.territory.territory_units.max(units_seen).max(1) as f64;
+    signals.push(burn(burned_now, burned_before, population, report.territory.days_to_exhaustion, params));
+    signals.push(saturation(line, over_cap_contacts, touched_contacts, report));
+    signals.push(dilution(&station_counts));
+    signals.push(harm(line, optouts_30d, touches_30d));
+
+    let worst = signals.iter().map(|s| s.status).max().unwrap_or(Status::Ok);
+    let health = match worst {
+        Status::Ok => "green",
+        Status::Warn => "amber",
+        Status::Alarm => "red",
+    };
+    Watch {
+        as_of,
+        health,
+        action: action(&signals, line, &touches_by_station),
+        signals,
+    }
+}
+
+fn marginal(auto: [u64; 2], output: [u64; 2]) -> Signal {
+    let (t0, t1) = (auto[0] as f64, auto[1] as f64);
+    let (o0, o1) = (output[0] as f64, output[1] as f64);
+    let growth = if t0 > 0.0 { t1 / t0 - 1.0 } else if t1 > 0.0 { f64::INFINITY } else { 0.0 };
+    let average = (t0 > 0.0).then(|| o0 / t0);
+    let marginal = (t1 > t0).then(|| (o1 - o0) / (t1 - t0));
+    let ratio = match (marginal, average) {
+        (Some(m), Some(a)) if a > 0.0 => Some(m / a),
+        _ => None,
+    };
+    let scaled_up = growth > 0.10;
+    let status = match ratio {
+        Some(r) if scaled_up && r < 0.2 => Status::Alarm,
+        Some(r) if scaled_up && r < 0.5 => Status::Warn,
+        _ => Status::Ok,
+    };
+    let message = match (status, ratio) {
+        (Status::Ok, _) if !scaled_up => format!(
+            "automated volume is steady ({} → {} touches over 28 days), so there is no increment to judge",
+            auto[0], auto[1]
+        ),
+        (_, Some(r)) => format!(
+            "automated touches rose {:.0} % ({} → {}); each extra touch yielded {:.4} outputs against {:.4} on average ({:.0} % of average)",
+            growth * 100.0,
+            auto[0],
+            auto[1],
+            marginal.unwrap_or(0.0),
+            average.unwrap_or(0.0),
+            r * 100.0
+        ),
+        _ => "not enough automated volume to judge the increment".into(),
+    };
+    Signal {
+        name: SIGNALS[0],
+        status,
+        figures: json!({
+            "automated_touches_prior": auto[0], "automated_touches_recent": auto[1],
+            "output_prior": output[0], "output_recent": output[1],
+            "volume_growth": finite(growth), "marginal_output_per_touch": marginal, "average_output_per_touch": average,
+            "marginal_to_average": ratio,
+        }),
+        message,
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+fn depletion(line: &Line, log: &FactLog, as_of: jiff::civil::Date, touches_by_station: &[u64]) -> Signal {
+    let station = touches_by_station
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, t)| (**t, usize::MAX - i))
+        .filter(|(_, t)| **t > 0)
+        .map_or(1.min(line.stations.len().saturating_sub(1)), |(i, _)| i);
+    let st_id = line.stations.get(station).map_or("", |s| s.id.as_str());
+    // Weekly first-visit dispositions at the station.
+    let (_, end) = period_bounds_micros(line, as_of, as_of);
+    let mut weeks: std::collections::BTreeMap<i32, (u64, u64)> = std::collections::BTreeMap::new();
+    for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
+        if let Some(f) = unit_facts
+            .iter()
+            .find(|f| usize::from(f.station) == station && f.kind.is_disposition())
+            && f.ts < end
+        {
+            let day = crate::calendar::local_date(line, jiff::Timestamp::from_microsecond(f.ts).unwrap_or_default());
+            let week = epoch_day(crate::series::week_start(day));
+            let e = weeks.entry(week).or_default();
+            e.1 += 1;
+            if f.kind == EventKind::Passed {
+                e.0 += 1;
+            }
+        }
+    }
+    let subgroups: Vec<SpcSubgroup> = weeks
+        .iter()
+        .map(|(w, (p, n))| SpcSubgroup::new(from_epoch_day(*w).to_string(), *p, *n))
+        .collect();
+    let half = (subgroups.len() / 2).max(1);
+    let chart = (subgroups.len() >= 6)
+        .then(|| analyze(&subgroups, Baseline::range(0..half), ChartChoice::Auto, EwmaParams::default()).ok())
+        .flatten();
+    let Some(chart) = chart else {
+        return Signal {
+            name: SIGNALS[1],
+            status: Status::Ok,
+            figures: json!({ "station": st_id, "weeks": subgroups.len() }),
+            message: format!("too few weeks of first visits at {st_id} to chart their yield (need 6)"),
+        };
+    };
+    let k = chart.points.len();
+    let below = |day: &str| {
+        chart
+            .points
+            .iter()
+            .position(|p| p.day == day)
+            .is_some_and(|i| chart.points[i].yield_ < chart.center)
+    };
+    let recent = |i: usize, w: usize| i + w >= k;
+    let pos = |day: &str| chart.points.iter().position(|p| p.day == day).unwrap_or(0);
+    let alarm = chart
+        .signals
+        .iter()
+        .any(|s| (s.rule == 1 || s.rule == 2) && below(&s.day) && recent(pos(&s.day), 4));
+    let warn = chart.signals.iter().any(|s| below(&s.day) && recent(pos(&s.day), 8));
+    let status = if alarm {
+        Status::Alarm
+    } else if warn {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    let first = chart.points.first().map_or(0.0, |p| p.yield_);
+    let latest = chart.points.last().map_or(0.0, |p| p.yield_);
+    Signal {
+        name: SIGNALS[1],
+        status,
+        figures: json!({
+            "station": st_id, "chart": chart.chart.as_str(), "center": chart.center,
+            "first_week_yield": first, "latest_week_yield": latest, "weeks": k,
+            "downward_signals": chart.signals.iter().filter(|s| below(&s.day)).count(),
+        }),
+        message: match status {
+            Status::Ok => format!("first-visit yield at {st_id} holds near its baseline {:.1} %", chart.center * 100.0),
+            _ => format!(
+                "first-visit yield at {st_id} is falling below its baseline {:.1} % (latest week {:.1} %): the easy targets are used up",
+                chart.center * 100.0,
+                latest * 100.0
+            ),
+        },
+    }
+}
+
+fn burn(now: u64, before: u64, population: f64, dte: Option<f64>, params: WatchParams) -> Signal {
+    let share_now = now as f64 / population;
+    let share_before = before as f64 / population;
+    let rise = share_now - share_before;
+    let h = params.horizon_days;
+    let status = if rise > 0.02 || dte.is_some_and(|d| d < h / 3.0) {
+        Status::Alarm
+    } else if rise > 0.005 || dte.is_some_and(|d| d < h) {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    Signal {
+        name: SIGNALS[2],
+        status,
+        figures: json!({
+            "burned": now, "burned_share": share_now, "burned_share_28d_ago": share_before,
+            "days_to_exhaustion": dte, "horizon_days": h,
+        }),
+        message: format!(
+            "{:.1} % of the territory is burned (was {:.1} % 28 days ago); {}",
+            share_now * 100.0,
+            share_before * 100.0,
+            dte.map_or_else(
+                || "no fresh territory is being consumed".into(),
+                |d| format!("fresh territory lasts {d:.0} working days")
+            )
+        ),
+    }
+}
+
+fn saturation(line: &Line, over_cap: u64, touched: u64, report: &Report) -> Signal {
+    let share = if touched > 0 { over_cap as f64 / touched as f64 } else { 0.0 };
+    let in_line = report.territory.in_line;
+    let status = if share > 0.01 {
+        Status::Alarm
+    } else if over_cap > 0 {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    Signal {
+        name: SIGNALS[3],
+        status,
+        figures: json!({
+            "contacts_over_touch_cap": over_cap, "contacts_touched_30d": touched, "share": share,
+            "max_touches_per_contact_30d": line.guardrails.max_touches_per_contact_30d,
+            "units_in_line": in_line,
+        }),
+        message: format!(
+            "{over_cap} of {touched} contacts touched in the last 30 days got more than {} touches",
+            line.guardrails.max_touches_per_contact_30d
+        ),
+    }
+}
+
+fn dilution(counts: &[[[u64; 2]; 2]]) -> Signal {
+    let n = counts.len();
+    if n < 3 {
+        return Signal {
+            name: SIGNALS[4],
+            status: Status::Ok,
+            figures: json!({}),
+            message: "the line has fewer than three stations: no booked/held/qualified to compare".into(),
+        };
+    }
+    let booked = counts[n - 3];
+    let (b0, b1) = (booked[0][0], booked[1][0]);
+    let booked_up = b0 > 0 && b1 as f64 > b0 as f64 * 1.10;
+    let mut worst_p = 1.0f64;
+    let mut figures = serde_json::Map::new();
+    figures.insert("booked_prior".into(), json!(b0));
+    figures.insert("booked_recent".into(), json!(b1));
+    for (name, s) in [("held", n - 2), ("qualified", n - 1)] {
+        let [prior, recent] = counts[s];
+        let y0 = (prior[1] > 0).then(|| prior[0] as f64 / prior[1] as f64);
+        let y1 = (recent[1] > 0).then(|| recent[0] as f64 / recent[1] as f64);
+        figures.insert(format!("{name}_yield_prior"), json!(y0));
+        figures.insert(format!("{name}_yield_recent"), json!(y1));
+        if let (Some(a), Some(b)) = (y0, y1)
+            && b < a
+            && let Ok(z) = ztest_pooled(recent[0], recent[1], prior[0], prior[1])
+        {
+            worst_p = worst_p.min(z.p_value);
+        }
+    }
+    figures.insert("p_value".into(), json!(worst_p));
+    let status = if booked_up && worst_p < 0.05 {
+        Status::Alarm
+    } else if booked_up && worst_p < 0.2 {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    Signal {
+        name: SIGNALS[4],
+        status,
+        figures: Value::Object(figures),
+        message: if status == Status::Ok {
+            format!("meetings booked {b0} → {b1} over 28 days without a significant fall in held or qualified share")
+        } else {
+            format!("meetings booked rose {b0} → {b1} while the held or qualified share fell (p = {worst_p:.3}): more meetings, worse ones")
+        },
+    }
+}
+
+fn harm(line: &Line, optouts: u64, touches: u64) -> Signal {
+    let rate = (touches > 0).then(|| optouts as f64 / touches as f64);
+    let limit = line.guardrails.max_optout_rate;
+    let status = match rate {
+        Some(r) if r > limit => Status::Alarm,
+        Some(r) if r > limit / 2.0 => Status::Warn,
+        _ => Status::Ok,
+    };
+    Signal {
+        name: SIGNALS[5],
+        status,
+        figures: json!({ "optouts_30d": optouts, "touches_30d": touches, "optout_rate": rate, "max_optout_rate": limit }),
+        message: match rate {
+            Some(r) => format!(
+                "{optouts} people opted out for {touches} touches in the last 30 days: {:.2} % against the {:.2} % limit",
+                r * 100.0,
+                limit * 100.0
+            ),
+            None => "no touches in the last 30 days".into(),
+        },
+    }
+}
+
+fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64]) -> String {
+    let is = |name: &str, s: Status| signals.iter().any(|x| x.name == name && x.status >= s);
+    let touch_station = touches_by_station
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, t)| **t)
+        .and_then(|(i, _)| line.stations.get(i))
+        .map_or("first-touch", |s| s.id.as_str());
+    let mut acts = Vec::new();
+    if is("buyer_harm", Status::Alarm) || is("territory_burn", Status::Alarm) || is("marginal_yield_of_automation", Status::Alarm) {
+        acts.push("freeze the scale-up of automated volume (dispatch's buyer-harm brake is on)".to_string());
+    }
+    if is("saturation", Status::Warn) || is("territory_burn", Status::Warn) {
+        acts.push("rest over-touched accounts and enforce the touch cap".into());
+    }
+    if is("low_hanging_fruit_depletion", Status::Warn) || is("marginal_yield_of_automation", Status::Warn) {
+        acts.push(format!("run an experiment on station {touch_station} (human vs automated) before adding volume"));
+    }
+    if is("quality_dilution", Status::Warn) {
+        acts.push("review qualification: more meetings are turning into fewer qualified ones".into());
+    }
+    if acts.is_empty() {
+        "keep going: no signal of toxic automation".into()
+    } else {
+        acts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,203 @@
+//! Each watch signal: a log that triggers it and one that narrowly does not.
+
+use std::borrow::Cow;
+
+use jiff::civil::Date;
+
+use super::*;
+use crate::event::{Event, RawEvent};
+use crate::facts::{Interner, log_from_events};
+use crate::report::{Period, report};
+
+const LINE: &str = "[line]\nname='w'\ntimezone='UTC'\ntarget_per_day=1\n\
+[[station]]\nid='first-touch'\noperator='automation'\ncapacity_per_day=1000\n\
+[[station]]\nid='meeting-booked'\noperator='human'\ncapacity_per_day=100\n\
+[[station]]\nid='meeting-held'\noperator='human'\ncapacity_per_day=100\n\
+[[station]]\nid='qualified'\noperator='human'\ncapacity_per_day=100\n";
+
+const AS_OF: Date = Date::constant(2025, 6, 27);
+
+/// Builds logs with events `days_before` the end of `AS_OF` (noon UTC).
+#[derive(Default)]
+struct Log {
+    events: Vec<Event>,
+}
+
+impl Log {
+    fn push(&mut self, unit: &str, station: &str, kind: &str, days_before: i64, extra: &[(&str, &str)]) {
+        let day = AS_OF.checked_sub(jiff::Span::new().days(days_before)).expect("date");
+        let mut r = RawEvent {
+            event_id: Some(Cow::Owned(format!("e{:07}", self.events.len()))),
+            ts: Some(Cow::Owned(format!("{day}T12:00:00Z"))),
+            unit_id: Some(Cow::Owned(unit.to_owned())),
+            account_id: Some(Cow::Owned(format!("a-{unit}"))),
+            station: Some(Cow::Owned(station.to_owned())),
+            kind: Some(Cow::Owned(kind.to_owned())),
+            ..RawEvent::default()
+        };
+        for (k, v) in extra {
+            let v = Some(Cow::Owned((*v).to_owned()));
+            match *k {
+                "reason" => r.reason = v,
+                "channel" => r.channel = v,
+                "operator_kind" => r.operator_kind = v,
+                _ => unreachable!("{k}"),
+            }
+        }
+        let line = Line::from_toml("line.toml", LINE).expect("line");
+        self.events.push(r.validate(&line).expect("valid"));
+    }
+    fn touch(&mut self, unit: &str, days_before: i64, automated: bool) {
+        let op = if automated { "automation" } else { "human" };
+        self.push(unit, "first-touch", "touch", days_before, &[("channel", "email"), ("operator_kind", op)]);
+    }
+    fn visit(&mut self, unit: &str, station: &str, days_before: i64, passed: bool) {
+        self.push(unit, station, "entered", days_before, &[]);
+        if passed {
+            self.push(unit, station, "passed", days_before, &[]);
+        } else {
+            self.push(unit, station, "failed", days_before, &[("reason", "no_response")]);
+        }
+    }
+    fn run(&self, territory: usize) -> Watch {
+        let line = Line::from_toml("line.toml", LINE).expect("line");
+        let mut units = Interner::default();
+        let log = log_from_events(&line, &self.events, &mut units);
+        let territory: Vec<u32> = (0..territory).map(|i| units.intern(&format!("t{i}"))).collect();
+        let from = AS_OF.checked_sub(jiff::Span::new().days(83)).expect("date");
+        let r = report(&line, &log, &territory, Period { from: Some(from), to: Some(AS_OF) }).expect("report");
+        watch(&line, &log, &r, AS_OF, WatchParams::default())
+    }
+}
+
+fn status(w: &Watch, name: &str) -> Status {
+    w.signal(name).expect("signal").status
+}
+
+#[test]
+fn marginal_yield_alarms_when_extra_automation_adds_almost_nothing() {
+    let build = |recent_output: usize| {
+        let mut l = Log::default();
+        for i in 0..100 {
+            l.touch(&format!("p{i}"), 40, true);
+        }
+        for i in 0..300 {
+            l.touch(&format!("r{i}"), 10, true);
+        }
+        for i in 0..10 {
+            l.visit(&format!("po{i}"), "qualified", 40, true);
+        }
+        for i in 0..recent_output {
+            l.visit(&format!("ro{i}"), "qualified", 10, true);
+        }
+        l.run(0)
+    };
+    // Touches ×3, output 10 → 11: marginal 1/200 = 0.005 against 0.1 on average.
+    let w = build(11);
+    assert_eq!(status(&w, "marginal_yield_of_automation"), Status::Alarm, "{:?}", w.signal("marginal_yield_of_automation"));
+    assert_eq!(w.health, "red");
+    assert!(w.action.contains("freeze"));
+    // Output 10 → 30: the increment pays as well as the average.
+    let w = build(30);
+    assert_eq!(status(&w, "marginal_yield_of_automation"), Status::Ok);
+}
+
+#[test]
+fn depletion_alarms_when_first_visit_yield_falls() {
+    let build = |late_passes: usize| {
+        let mut l = Log::default();
+        for week in 0..12i64 {
+            let passes = if week >= 8 { late_passes } else { 30 };
+            for i in 0..100 {
+                let unit = format!("w{week}u{i}");
+                l.touch(&unit, (11 - week) * 7 + 1, true);
+                l.visit(&unit, "first-touch", (11 - week) * 7 + 1, i < passes);
+            }
+        }
+        l.run(0)
+    };
+    let w = build(10);
+    assert_eq!(status(&w, "low_hanging_fruit_depletion"), Status::Alarm, "{:?}", w.signal("low_hanging_fruit_depletion"));
+    let w = build(29);
+    assert_eq!(status(&w, "low_hanging_fruit_depletion"), Status::Ok, "{:?}", w.signal("low_hanging_fruit_depletion"));
+}
+
+#[test]
+fn burn_alarms_on_a_rising_burned_share() {
+    let build = |recent_burns: usize| {
+        let mut l = Log::default();
+        for i in 0..800 {
+            l.visit(&format!("t{i}"), "first-touch", 60, false);
+        }
+        for i in 0..recent_burns {
+            l.push(&format!("t{i}"), "first-touch", "optout", 5, &[]);
+        }
+        l.run(20_000)
+    };
+    // 600 of 20,000 burned in 28 days: +3 points.
+    assert_eq!(status(&build(600), "territory_burn"), Status::Alarm);
+    // 60 (+0.3 points), and 19,200 fresh units left at 800 per 60 days: fine.
+    let w = build(60);
+    assert_eq!(status(&w, "territory_burn"), Status::Ok, "{:?}", w.signal("territory_burn"));
+}
+
+#[test]
+fn saturation_alarms_on_contacts_over_the_touch_cap() {
+    let build = |extra: i64| {
+        let mut l = Log::default();
+        for i in 0..10 {
+            for t in 0..6 {
+                l.touch(&format!("c{i}"), 1 + t, false);
+            }
+        }
+        for t in 0..extra {
+            l.touch("c0", 20 + t, false);
+        }
+        l.run(0)
+    };
+    assert_eq!(status(&build(1), "saturation"), Status::Alarm);
+    assert_eq!(status(&build(0), "saturation"), Status::Ok);
+}
+
+#[test]
+fn quality_dilution_alarms_when_more_meetings_are_worse_ones() {
+    let build = |recent_held: usize| {
+        let mut l = Log::default();
+        for i in 0..20 {
+            l.visit(&format!("pb{i}"), "meeting-booked", 40, true);
+            l.visit(&format!("ph{i}"), "meeting-held", 40, i < 16);
+        }
+        for i in 0..40 {
+            l.visit(&format!("rb{i}"), "meeting-booked", 10, true);
+            l.visit(&format!("rh{i}"), "meeting-held", 10, i < recent_held);
+        }
+        l.run(0)
+    };
+    // Booked 20 → 40; held 80 % → 40 %.
+    assert_eq!(status(&build(16), "quality_dilution"), Status::Alarm);
+    // Held 80 % → 77.5 %: no real fall.
+    assert_eq!(status(&build(31), "quality_dilution"), Status::Ok);
+}
+
+#[test]
+fn buyer_harm_alarms_above_the_optout_limit() {
+    let build = |optouts: usize| {
+        let mut l = Log::default();
+        for i in 0..1000 {
+            l.touch(&format!("h{i}"), 3, true);
+        }
+        for i in 0..optouts {
+            // Both records of one opt-out: they count once.
+            l.push(&format!("h{i}"), "first-touch", "optout", 2, &[]);
+            l.push(&format!("h{i}"), "first-touch", "failed", 2, &[("reason", "optout")]);
+        }
+        l.run(0)
+    };
+    // 4 / 1000 = 0.4 % > 0.3 %.
+    assert_eq!(status(&build(4), "buyer_harm"), Status::Alarm);
+    // 1 / 1000 = 0.1 % < half the limit.
+    let w = build(1);
+    assert_eq!(status(&w, "buyer_harm"), Status::Ok);
+    let json = serde_json::to_string(&w).expect("json");
+    assert!(json.contains("\"health\"") && !json.contains("NaN"));
+}

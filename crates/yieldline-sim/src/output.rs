@@ -1,0 +1,321 @@
+//! Simulation output: per-day records (JSON via serde, CSV via [`write_days_csv`]),
+//! a summary of the run's cycle, and — when recorded — the territory and event log.
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{STATION_IDS, Scenario, SimError};
+
+/// The result of one simulation run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimOutput {
+    /// The scenario as run (shard count resolved), so the run can be reproduced.
+    pub scenario: Scenario,
+    /// Cycle figures of the run.
+    pub summary: Summary,
+    /// One record per simulated working day.
+    pub days: Vec<DayRecord>,
+    /// Every contact of the territory (only with `record_events`).
+    #[serde(skip)]
+    pub territory: Vec<TerritoryContact>,
+    /// The event log, ordered by time (only with `record_events`).
+    #[serde(skip)]
+    pub events: Vec<SimEvent>,
+}
+
+/// Flows through one station on one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationDay {
+    /// Station id.
+    pub station: String,
+    /// Units that entered the station.
+    pub entered: u64,
+    /// Units that passed.
+    pub passed: u64,
+    /// Units that failed.
+    pub failed: u64,
+    /// Units recycled ("not now").
+    pub recycled: u64,
+    /// passed / (passed + failed + recycled), absent when there was no disposition.
+    #[serde(rename = "yield")]
+    pub yield_: Option<f64>,
+}
+
+/// One simulated working day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayRecord {
+    /// Working-day index from 0.
+    pub day: u32,
+    /// Its date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Automation capacity multiplier of the day (from the ramp).
+    pub automation_multiplier: f64,
+    /// Touches made (human + automated).
+    pub touches: u64,
+    /// Touches made by automation.
+    pub automated_touches: u64,
+    /// Meetings qualified (final-station passes).
+    pub qualified: u64,
+    /// Replies that passed `first-touch` per touch made that day (0 without touches).
+    pub yield_per_touch: f64,
+    /// Burned accounts / all accounts, at the end of the day.
+    pub burned_share: f64,
+    /// Accounts never worked yet, at the end of the day.
+    pub fresh_remaining: u64,
+    /// Burned accounts, cumulative.
+    pub burned_accounts: u64,
+    /// Opt-outs that day.
+    pub optouts: u64,
+    /// Hostile replies (each burns its account) that day.
+    pub hostile_replies: u64,
+    /// Hard bounces that day.
+    pub bounces: u64,
+    /// Effort spent, in minutes.
+    pub cost_minutes: f64,
+    /// Flows per station, in line order.
+    pub stations: Vec<StationDay>,
+}
+
+/// Figures describing the run's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Summary {
+    /// Total touches.
+    pub touches: u64,
+    /// Total qualified meetings.
+    pub qualified: u64,
+    /// Width of the centred moving average used below, in working days.
+    pub smoothing_days: u32,
+    /// Day of the peak of the moving average of qualified meetings per day.
+    pub peak_day: u32,
+    /// That peak (qualified per day, smoothed).
+    pub peak_qualified_per_day: f64,
+    /// Smoothed qualified per day over the final window.
+    pub end_qualified_per_day: f64,
+    /// Yield per touch over the first window.
+    pub start_yield_per_touch: f64,
+    /// Yield per touch over the final window.
+    pub end_yield_per_touch: f64,
+    /// Burned share at the end.
+    pub final_burned_share: f64,
+    /// Fresh accounts left at the end.
+    pub final_fresh_remaining: u64,
+}
+
+/// A contact of the simulated territory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerritoryContact {
+    /// Contact number (`c<n>` in files).
+    pub contact: u32,
+    /// Account number (`a<n>` in files).
+    pub account: u32,
+    /// Fit tier, 1 (best) to 3.
+    pub tier: u8,
+}
+
+/// Kind of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The unit entered the station.
+    Entered,
+    /// One outreach action.
+    Touch,
+    /// The unit passed the station.
+    Passed,
+    /// The unit failed (with a reason).
+    Failed,
+    /// "Not now": the unit leaves with a resume date.
+    Recycled,
+    /// The contact opted out.
+    Optout,
+}
+
+impl EventKind {
+    /// The event-log spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Entered => "entered",
+            EventKind::Touch => "touch",
+            EventKind::Passed => "passed",
+            EventKind::Failed => "failed",
+            EventKind::Recycled => "recycled",
+            EventKind::Optout => "optout",
+        }
+    }
+}
+
+/// Reason of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// Sequence ended without reply, booking not confirmed, or meeting no-show.
+    NoResponse,
+    /// Meeting did not qualify, or the account was burned while the unit was in WIP.
+    Disqualified,
+    /// Hard bounce.
+    Bounced,
+    /// Refusal or hostile reply.
+    Negative,
+    /// Research or a reply showed it is not the right person.
+    WrongPerson,
+    /// The contact opted out.
+    Optout,
+}
+
+impl FailReason {
+    /// The event-log spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailReason::NoResponse => "no_response",
+            FailReason::Disqualified => "disqualified",
+            FailReason::Bounced => "bounced",
+            FailReason::Negative => "negative",
+            FailReason::WrongPerson => "wrong_person",
+            FailReason::Optout => "optout",
+        }
+    }
+}
+
+/// Channel of a touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// E-mail (every automated touch, most human ones).
+    Email,
+    /// Phone call (a share of human touches).
+    Phone,
+}
+
+impl Channel {
+    /// The event-log spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Phone => "phone",
+        }
+    }
+}
+
+/// One event of the simulated log.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SimEvent {
+    /// Working day counted from the first warm-up day (= reported day + warm-up days).
+    pub day: u32,
+    /// Minutes after midnight (UTC) of the event; stations are laid out hour by hour.
+    pub minute: u32,
+    /// Contact (the unit).
+    pub contact: u32,
+    /// Account of the contact.
+    pub account: u32,
+    /// Station index into [`STATION_IDS`].
+    pub station: u8,
+    /// What happened.
+    pub kind: EventKind,
+    /// Why it failed (for `failed`).
+    pub reason: Option<FailReason>,
+    /// Working day the unit resumes (for `recycled`).
+    pub resume_day: Option<u32>,
+    /// Channel (for `touch`).
+    pub channel: Option<Channel>,
+    /// Whether automation did it.
+    pub automated: bool,
+    /// Effort, in minutes.
+    pub cost_minutes: f64,
+}
+
+impl SimOutput {
+    /// Writes the output as pretty JSON: `{ "scenario", "summary", "days" }`.
+    pub fn write_json(&self, mut w: impl Write) -> Result<(), SimError> {
+        serde_json::to_writer_pretty(&mut w, self)?;
+        writeln!(w)?;
+        Ok(())
+    }
+}
+
+/// Writes the days as CSV: one row per day, per-station passes as
+/// `passed_<station>` columns.
+pub fn write_days_csv(out: &SimOutput, mut w: impl Write) -> Result<(), SimError> {
+    write!(
+        w,
+        "day,date,automation_multiplier,touches,automated_touches,qualified,yield_per_touch,burned_share,fresh_remaining,burned_accounts,optouts,hostile_replies,bounces,cost_minutes"
+    )?;
+    for id in STATION_IDS {
+        write!(w, ",passed_{id}")?;
+    }
+    writeln!(w)?;
+    for d in &out.days {
+        write!(
+            w,
+            "{},{},{:.4},{},{},{},{:.6},{:.6},{},{},{},{},{},{:.1}",
+            d.day,
+            d.date,
+            d.automation_multiplier,
+            d.touches,
+            d.automated_touches,
+            d.qualified,
+            d.yield_per_touch,
+            d.burned_share,
+            d.fresh_remaining,
+            d.burned_accounts,
+            d.optouts,
+            d.hostile_replies,
+            d.bounces,
+            d.cost_minutes
+        )?;
+        for s in &d.stations {
+            write!(w, ",{}", s.passed)?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// Centred moving average of `xs` with window `win` (shrinking at the edges).
+pub fn moving_average(xs: &[f64], win: usize) -> Vec<f64> {
+    let half = win / 2;
+    (0..xs.len())
+        .map(|i| {
+            let lo = i.saturating_sub(half);
+            let hi = (i + half + 1).min(xs.len());
+            xs[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
+        })
+        .collect()
+}
+
+pub(crate) fn summarize(days: &[DayRecord]) -> Summary {
+    let n = days.len();
+    if n == 0 {
+        return Summary::default();
+    }
+    let win = (n / 10).clamp(1, 20);
+    let q: Vec<f64> = days.iter().map(|d| d.qualified as f64).collect();
+    let ma = moving_average(&q, win);
+    let (peak_day, peak) =
+        ma.iter().enumerate().fold(
+            (0, f64::MIN),
+            |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+        );
+    let window_yield = |range: &[DayRecord]| {
+        let t: u64 = range.iter().map(|d| d.touches).sum();
+        let p: u64 = range
+            .iter()
+            .map(|d| d.stations.get(1).map_or(0, |s| s.passed))
+            .sum();
+        if t == 0 { 0.0 } else { p as f64 / t as f64 }
+    };
+    let tail = &days[n - win..];
+    let last = &days[n - 1];
+    Summary {
+        touches: days.iter().map(|d| d.touches).sum(),
+        qualified: days.iter().map(|d| d.qualified).sum(),
+        smoothing_days: win as u32,
+        peak_day: peak_day as u32,
+        peak_qualified_per_day: peak,
+        end_qualified_per_day: tail.iter().map(|d| d.qualified as f64).sum::<f64>() / win as f64,
+        start_yield_per_touch: window_yield(&days[..win]),
+        end_yield_per_touch: window_yield(tail),
+        final_burned_share: last.burned_share,
+        final_fresh_remaining: last.fresh_remaining,
+    }
+}

@@ -1,0 +1,278 @@
+//! Determinism across thread counts, output shapes, workspace files and invariants.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use yieldline_sim::output::write_days_csv;
+use yieldline_sim::{
+    Guardrails, Scenario, SimError, SimOptions, simulate, simulate_with, write_workspace_files,
+};
+
+fn small(seed: u64, guarded: bool) -> Scenario {
+    let mut s = Scenario::default()
+        .with_accounts(1500)
+        .with_days(60)
+        .with_seed(seed)
+        .with_shards(6);
+    s.stations.first_touch.automation_capacity = 80;
+    s.stations.research.automation_capacity = 40;
+    if guarded {
+        s.policy.guardrails = Some(Guardrails::default());
+    }
+    s
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool")
+        .install(f)
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let sc = small(42, false);
+    let opts = SimOptions {
+        record_events: true,
+    };
+    let one = in_pool(1, || simulate_with(&sc, opts)).expect("runs");
+    let two = in_pool(2, || simulate_with(&sc, opts)).expect("runs");
+    assert_eq!(one.days, two.days);
+    assert_eq!(one.events, two.events);
+    assert_eq!(one.territory, two.territory);
+    let other = simulate(&sc.clone().with_seed(43)).expect("runs");
+    assert_ne!(one.days, other.days, "the seed matters");
+}
+
+#[test]
+fn json_echoes_the_scenario_and_has_the_documented_day_keys() {
+    let sc = small(7, true);
+    let out = simulate(&sc).expect("runs");
+    let mut buf = Vec::new();
+    out.write_json(&mut buf).expect("json");
+    let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid json");
+    assert_eq!(v["scenario"]["scenario"]["seed"], 7);
+    assert_eq!(v["scenario"]["scenario"]["shards"], 6);
+    let day = &v["days"][0];
+    for key in [
+        "day",
+        "touches",
+        "automated_touches",
+        "qualified",
+        "yield_per_touch",
+        "burned_share",
+        "fresh_remaining",
+        "stations",
+    ] {
+        assert!(day.get(key).is_some(), "missing {key}");
+    }
+    // The echoed scenario reproduces the run.
+    let echoed: Scenario = serde_json::from_value(v["scenario"].clone()).expect("scenario");
+    assert_eq!(simulate(&echoed).expect("runs").days, out.days);
+
+    let mut csv = Vec::new();
+    write_days_csv(&out, &mut csv).expect("csv");
+    let csv = String::from_utf8(csv).expect("utf8");
+    let mut lines = csv.lines();
+    let header = lines.next().expect("header");
+    assert!(
+        header.starts_with("day,date,automation_multiplier,touches,automated_touches,qualified")
+    );
+    assert!(header.ends_with("passed_qualified"));
+    assert_eq!(lines.count(), 60);
+}
+
+#[test]
+fn workspace_files_follow_the_event_rules() {
+    let sc = small(3, false);
+    let out = simulate_with(
+        &sc,
+        SimOptions {
+            record_events: true,
+        },
+    )
+    .expect("runs");
+    let (mut line, mut terr, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    write_workspace_files(&out, &mut line, &mut terr, &mut events).expect("writes");
+    let line = String::from_utf8(line).expect("utf8");
+    let parsed: toml::Table = toml::from_str(&line).expect("line.toml parses");
+    assert_eq!(parsed["line"]["unit"].as_str(), Some("contact"));
+    let stations = parsed["station"].as_array().expect("stations");
+    assert_eq!(stations.len(), 6);
+    assert_eq!(stations[1]["operator"].as_str(), Some("hybrid"));
+    assert!(parsed["guardrails"]["max_touches_per_contact_30d"].is_integer());
+
+    let terr = String::from_utf8(terr).expect("utf8");
+    assert!(terr.starts_with("contact_id,account_id,fit_tier\n"));
+    let tiers: HashMap<String, String> = terr
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+
+    let events = String::from_utf8(events).expect("utf8");
+    let mut lines = events.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "event_id,ts,unit_id,account_id,station,kind,reason,resume_on,referral_unit_id,channel,operator_id,operator_kind,arm,cost_minutes"
+        )
+    );
+    let order = [
+        "research",
+        "first-touch",
+        "reply",
+        "meeting-booked",
+        "meeting-held",
+        "qualified",
+    ];
+    // Per unit: the station it is in (entered, no disposition yet) and the furthest passed.
+    let mut open: HashMap<String, Option<usize>> = HashMap::new();
+    let mut passed: HashMap<String, i32> = HashMap::new();
+    let mut last_ts = String::new();
+    let mut n = 0;
+    for l in lines {
+        n += 1;
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), 14, "{l}");
+        let (ts, unit, account, station, kind) = (f[1], f[2], f[3], f[4], f[5]);
+        assert!(
+            ts.len() == 20 && ts.ends_with('Z') && &ts[10..11] == "T",
+            "{ts}"
+        );
+        assert!(ts >= last_ts.as_str(), "events ordered by time: {l}");
+        last_ts = ts.to_string();
+        assert_eq!(
+            tiers.get(unit).map(String::as_str),
+            Some(account),
+            "unit in territory: {l}"
+        );
+        let k = order
+            .iter()
+            .position(|s| *s == station)
+            .expect("known station");
+        match kind {
+            "entered" => {
+                assert_eq!(
+                    open.get(unit).copied().flatten(),
+                    None,
+                    "entered twice: {l}"
+                );
+                assert!(
+                    k == 0 || *passed.get(unit).unwrap_or(&-1) >= k as i32 - 1,
+                    "entered {station} before passing the previous station: {l}"
+                );
+                open.insert(unit.to_string(), Some(k));
+            }
+            "touch" => {
+                assert!(
+                    matches!(f[9], "email" | "phone" | "social" | "other"),
+                    "{l}"
+                );
+                assert_eq!(
+                    open.get(unit).copied().flatten(),
+                    Some(k),
+                    "touch outside WIP: {l}"
+                );
+            }
+            "optout" => assert_eq!(open.get(unit).copied().flatten(), Some(k), "{l}"),
+            "passed" | "failed" | "recycled" => {
+                assert_eq!(
+                    open.get(unit).copied().flatten(),
+                    Some(k),
+                    "disposition without entry: {l}"
+                );
+                open.insert(unit.to_string(), None);
+                if kind == "passed" {
+                    let p = passed.entry(unit.to_string()).or_insert(-1);
+                    *p = (*p).max(k as i32);
+                }
+                if kind == "failed" {
+                    assert!(
+                        matches!(
+                            f[6],
+                            "no_response"
+                                | "disqualified"
+                                | "bounced"
+                                | "negative"
+                                | "wrong_person"
+                                | "optout"
+                        ),
+                        "{l}"
+                    );
+                }
+                if kind == "recycled" {
+                    assert_eq!(f[7].len(), 10, "recycled needs resume_on: {l}");
+                    assert!(f[7] > &ts[..10]);
+                }
+            }
+            other => panic!("unknown kind {other}"),
+        }
+        assert!(matches!(f[11], "human" | "automation"), "{l}");
+    }
+    assert!(n > 1000, "a real log: {n} events");
+}
+
+#[test]
+fn workspace_needs_recorded_events() {
+    let out = simulate(&small(1, false)).expect("runs");
+    let err = write_workspace_files(&out, Vec::new(), Vec::new(), Vec::new());
+    assert!(matches!(err, Err(SimError::EventsNotRecorded)));
+}
+
+#[test]
+fn invalid_sizes_are_rejected() {
+    let err = simulate(&Scenario::default().with_accounts(0)).expect_err("invalid");
+    insta::assert_snapshot!(err.to_string(), @"invalid scenario: scenario.accounts: must be between 1 and 50000000, is 0");
+}
+
+#[test]
+fn example_scenarios_parse() {
+    for f in ["aggressive-automation.toml", "guarded-automation.toml"] {
+        let path = format!("{}/../../examples/{f}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).expect("exists");
+        Scenario::from_toml_str(&text).expect("valid");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+
+    #[test]
+    fn territory_invariants_hold(seed in 0u64..1000, guarded in any::<bool>(), auto in 0u32..200) {
+        let mut sc = small(seed, guarded).with_days(50).with_accounts(400).with_shards(3);
+        sc.stations.first_touch.automation_capacity = auto;
+        let out = simulate_with(&sc, SimOptions { record_events: guarded }).expect("runs");
+        let mut prev_burned = 0.0;
+        let mut prev_fresh = u64::MAX;
+        for d in &out.days {
+            prop_assert!(d.burned_share >= prev_burned && d.burned_share <= 1.0);
+            prop_assert!(d.fresh_remaining <= prev_fresh);
+            prop_assert!(d.automated_touches <= d.touches);
+            prop_assert!((0.0..=1.0).contains(&d.yield_per_touch));
+            let cap = u64::from(sc.stations.first_touch.human_capacity)
+                + u64::from(sc.stations.first_touch.automation_capacity);
+            prop_assert!(d.touches <= cap, "touches {} over capacity {}", d.touches, cap);
+            prev_burned = d.burned_share;
+            prev_fresh = d.fresh_remaining;
+        }
+        if guarded {
+            // No contact gets more than the cap in any 30-calendar-day window.
+            let cap = Guardrails::default().max_touches_per_contact_30d as usize;
+            let mut by_contact: HashMap<u32, Vec<u32>> = HashMap::new();
+            for e in out.events.iter().filter(|e| e.kind == yieldline_sim::output::EventKind::Touch) {
+                by_contact.entry(e.contact).or_default().push(e.day);
+            }
+            for days in by_contact.values() {
+                // 30 calendar days span at least 20 working days.
+                for w in days.windows(cap + 1) {
+                    prop_assert!(w[cap] - w[0] >= 20, "{:?}", days);
+                }
+            }
+        }
+    }
+}

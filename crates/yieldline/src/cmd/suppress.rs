@@ -1,0 +1,317 @@
+//! `yieldline suppress add|remove|list|log`: the permanent list of contacts, e-mail
+//! addresses and domains never to be touched again (DESIGN §2, §12).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::{ArgGroup, Args, Subcommand};
+use serde::Serialize;
+use yieldline_core::suppression::{SuppressionKind, parse_domain, parse_email};
+use yieldline_store::{Added, SuppressionEntry, SuppressionLogEntry};
+
+use crate::OutputFormat;
+use crate::output;
+use crate::workspace::Workspace;
+
+/// Subcommands of `yieldline suppress`.
+#[derive(Debug, Subcommand)]
+pub enum SuppressCmd {
+    /// Suppress a contact id, an e-mail address or a whole domain (kept with who, when, why).
+    Add(AddArgs),
+    /// Remove an entry (needs --force; the removal is logged with who, when and why).
+    Remove(RemoveArgs),
+    /// List the suppressed entries.
+    List(ListArgs),
+    /// Show the append-only log of additions, removals and erasures.
+    Log(ListArgs),
+}
+
+/// The entry to act on: exactly one of these.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["contact", "email", "domain", "hash"])))]
+pub struct Target {
+    /// A contact id.
+    #[arg(long, value_name = "ID")]
+    contact: Option<String>,
+    /// An e-mail address.
+    #[arg(long, value_name = "ADDR")]
+    email: Option<String>,
+    /// A whole domain (every address at it and at its subdomains), e.g. example.com.
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Option<String>,
+    /// An erased person's hash (as shown by `suppress list`; for `remove` only).
+    #[arg(long, value_name = "HASH", hide = true)]
+    hash: Option<String>,
+}
+
+/// Arguments of `suppress add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Why (kept with the entry).
+    #[arg(long, required = true)]
+    reason: String,
+    /// Who asks (default: $YIELDLINE_USER, else $USER).
+    #[arg(long, value_name = "WHO")]
+    by: Option<String>,
+}
+
+/// Arguments of `suppress remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Confirm the removal: suppression is permanent unless removed explicitly.
+    #[arg(long)]
+    force: bool,
+    /// Why (kept in the log).
+    #[arg(long, required = true)]
+    reason: String,
+    /// Who removes it (default: $YIELDLINE_USER, else $USER).
+    #[arg(long, value_name = "WHO")]
+    by: Option<String>,
+}
+
+/// Arguments of `suppress list` and `suppress log`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: OutputFormat,
+}
+
+/// Who is acting: `--by`, else `$YIELDLINE_USER`, else `$USER`.
+pub fn actor(by: Option<&str>) -> Result<String> {
+    let who = by
+        .map(str::to_owned)
+        .or_else(|| std::env::var("YIELDLINE_USER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    if who.is_empty() {
+        bail!("say who is acting with --by WHO (or set YIELDLINE_USER)");
+    }
+    Ok(who)
+}
+
+/// The validated, normalised kind and target.
+fn target(t: &Target) -> Result<(SuppressionKind, String)> {
+    if let Some(id) = &t.contact {
+        let id = id.trim();
+        if id.is_empty() || id.chars().any(char::is_control) {
+            bail!("--contact: {id:?} is not a contact id");
+        }
+        return Ok((SuppressionKind::Contact, id.to_owned()));
+    }
+    if let Some(e) = &t.email {
+        return parse_email(e)
+            .map(|e| (SuppressionKind::Email, e))
+            .map_err(|m| anyhow::anyhow!("--email: {m}"));
+    }
+    if let Some(d) = &t.domain {
+        return parse_domain(d)
+            .map(|d| (SuppressionKind::Domain, d))
+            .map_err(|m| anyhow::anyhow!("--domain: {m}"));
+    }
+    if let Some(h) = &t.hash {
+        let h = h.trim().to_ascii_lowercase();
+        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("--hash: {h:?} is not a hash (64 hexadecimal digits, as `suppress list` shows)");
+        }
+        return Ok((SuppressionKind::Erased, h));
+    }
+    bail!("name what to suppress: --contact ID, --email ADDR or --domain DOMAIN")
+}
+
+fn reason(r: &str) -> Result<String> {
+    let r = r.trim();
+    if r.is_empty() {
+        bail!("--reason must say why");
+    }
+    Ok(r.to_owned())
+}
+
+/// Runs a `suppress` subcommand.
+pub fn run(dir: &Path, cmd: SuppressCmd) -> Result<()> {
+    match cmd {
+        SuppressCmd::Add(a) => add(dir, &a),
+        SuppressCmd::Remove(a) => remove(dir, &a),
+        SuppressCmd::List(a) => list(dir, a.format),
+        SuppressCmd::Log(a) => log(dir, a.format),
+    }
+}
+
+fn add(dir: &Path, a: &AddArgs) -> Result<()> {
+    let (kind, target) = target(&a.target)?;
+    if kind == SuppressionKind::Erased {
+        bail!("--hash is for `suppress remove`: erased persons are added by `yieldline erase`");
+    }
+    let why = reason(&a.reason)?;
+    let who = actor(a.by.as_deref())?;
+    let mut ws = Workspace::open(dir)?;
+    match ws
+        .store
+        .suppress(kind, &target, &who, &why)
+        .context("cannot add the suppression")?
+    {
+        Added::New => println!("suppressed {} {target} (by {who}: {why})", kind.as_str()),
+        Added::Exists(e) => println!(
+            "{} {target} is already suppressed since {} by {} ({}); entry unchanged",
+            kind.as_str(),
+            e.added_at,
+            e.added_by,
+            e.reason
+        ),
+    }
+    Ok(())
+}
+
+fn remove(dir: &Path, a: &RemoveArgs) -> Result<()> {
+    let (kind, target) = target(&a.target)?;
+    let why = reason(&a.reason)?;
+    if !a.force {
+        bail!(
+            "refusing to remove the suppression of {} {target} without --force: suppression is permanent until removed explicitly (the removal is logged)",
+            kind.as_str()
+        );
+    }
+    let who = actor(a.by.as_deref())?;
+    let mut ws = Workspace::open(dir)?;
+    match ws
+        .store
+        .unsuppress(kind, &target, &who, &why)
+        .context("cannot remove the suppression")?
+    {
+        Some(e) => {
+            println!(
+                "removed the suppression of {} {target} (added {} by {}: {}); logged as removed by {who}: {why}",
+                kind.as_str(),
+                e.added_at,
+                e.added_by,
+                e.reason
+            );
+            Ok(())
+        }
+        None => bail!(
+            "{} {target} is not suppressed (see `yieldline suppress list`)",
+            kind.as_str()
+        ),
+    }
+}
+
+/// One entry as printed (JSON and CSV).
+#[derive(Debug, Serialize)]
+struct EntryOut<'a> {
+    kind: &'a str,
+    target: &'a str,
+    added_at: &'a str,
+    added_by: &'a str,
+    reason: &'a str,
+}
+
+impl<'a> From<&'a SuppressionEntry> for EntryOut<'a> {
+    fn from(e: &'a SuppressionEntry) -> Self {
+        Self {
+            kind: e.kind.as_str(),
+            target: &e.target,
+            added_at: &e.added_at,
+            added_by: &e.added_by,
+            reason: &e.reason,
+        }
+    }
+}
+
+fn list(dir: &Path, format: OutputFormat) -> Result<()> {
+    let ws = Workspace::open(dir)?;
+    let entries = ws.store.suppression_entries()?;
+    let rows: Vec<EntryOut<'_>> = entries.iter().map(EntryOut::from).collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => output::json(&mut out, &rows),
+        OutputFormat::Csv => write_csv(
+            &mut out,
+            &["kind", "target", "added_at", "added_by", "reason"],
+            &rows,
+        ),
+        OutputFormat::Table => {
+            let mut t = output::table(&["kind", "target", "added", "by", "reason"]);
+            for r in &rows {
+                t.add_row(vec![r.kind, r.target, r.added_at, r.added_by, r.reason]);
+            }
+            use std::io::Write;
+            writeln!(out, "{t}")?;
+            writeln!(out, "{} suppressed", rows.len())?;
+            Ok(())
+        }
+    }
+}
+
+/// One log row as printed.
+#[derive(Debug, Serialize)]
+struct LogOut<'a> {
+    id: i64,
+    at: &'a str,
+    action: &'a str,
+    kind: &'a str,
+    target: &'a str,
+    who: &'a str,
+    reason: &'a str,
+}
+
+impl<'a> From<&'a SuppressionLogEntry> for LogOut<'a> {
+    fn from(e: &'a SuppressionLogEntry) -> Self {
+        Self {
+            id: e.id,
+            at: &e.at,
+            action: &e.action,
+            kind: e.kind.as_str(),
+            target: &e.target,
+            who: &e.who,
+            reason: &e.reason,
+        }
+    }
+}
+
+fn log(dir: &Path, format: OutputFormat) -> Result<()> {
+    let ws = Workspace::open(dir)?;
+    let entries = ws.store.suppression_log()?;
+    let rows: Vec<LogOut<'_>> = entries.iter().map(LogOut::from).collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => output::json(&mut out, &rows),
+        OutputFormat::Csv => write_csv(
+            &mut out,
+            &["id", "at", "action", "kind", "target", "who", "reason"],
+            &rows,
+        ),
+        OutputFormat::Table => {
+            let mut t = output::table(&["at", "action", "kind", "target", "who", "reason"]);
+            for r in &rows {
+                t.add_row(vec![r.at, r.action, r.kind, r.target, r.who, r.reason]);
+            }
+            use std::io::Write;
+            writeln!(out, "{t}")?;
+            Ok(())
+        }
+    }
+}
+
+/// CSV with a header row (written even when there are no rows).
+fn write_csv<T: Serialize>(
+    out: &mut impl std::io::Write,
+    header: &[&str],
+    rows: &[T],
+) -> Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
+    w.write_record(header)?;
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}

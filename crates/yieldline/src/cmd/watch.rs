@@ -1,0 +1,78 @@
+//! `yieldline watch`: the toxic-automation watch.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Args;
+use jiff::civil::Date;
+use yieldline_core::plan::last_working_days_from;
+use yieldline_core::report::{FactLog, Period, report};
+use yieldline_core::watch::{Status, Watch, WatchParams, watch};
+use yieldline_store::Store;
+
+use crate::OutputFormat;
+use crate::output;
+use crate::workspace::Workspace;
+
+/// Arguments of `yieldline watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The day to look back from (default: the last event's day).
+    #[arg(long)]
+    as_of: Option<Date>,
+    /// Working days of fresh territory below which the burn signal warns.
+    #[arg(long, default_value_t = 90.0)]
+    horizon: f64,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value_t)]
+    format: OutputFormat,
+}
+
+/// Runs the watch over a loaded log as of a day (default: the last event's day).
+pub fn compute(ws: &mut Workspace, log: &FactLog, as_of: Option<Date>, horizon: f64) -> Result<Watch> {
+    let territory = ws.store.territory_units(&ws.line)?;
+    let (_, to) = Period { from: None, to: as_of }.resolve(&ws.line, log)?;
+    let from = last_working_days_from(&ws.line, to, 60);
+    let r = report(&ws.line, log, &territory, Period { from: Some(from), to: Some(to) })?;
+    Ok(watch(&ws.line, log, &r, to, WatchParams { horizon_days: horizon }))
+}
+
+/// Runs `yieldline watch`.
+pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
+    let mut ws = Workspace::open(dir)?;
+    let log = ws.store.load_log(&ws.line)?;
+    let w = compute(&mut ws, &log, args.as_of, args.horizon)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        OutputFormat::Json => output::json(&mut out, &w),
+        OutputFormat::Csv => {
+            let mut wr = csv::Writer::from_writer(out);
+            wr.write_record(["signal", "status", "message"])?;
+            for s in &w.signals {
+                wr.write_record([s.name, status_name(s.status), &s.message])?;
+            }
+            wr.flush()?;
+            Ok(())
+        }
+        OutputFormat::Table => {
+            writeln!(out, "health {} as of {}", w.health.to_uppercase(), w.as_of)?;
+            let mut t = output::table(&["signal", "status", "evidence"]);
+            for s in &w.signals {
+                t.add_row(vec![s.name.replace('_', " "), status_name(s.status).to_owned(), s.message.clone()]);
+            }
+            writeln!(out, "{t}")?;
+            writeln!(out, "action: {}", w.action)?;
+            Ok(())
+        }
+    }
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "ok",
+        Status::Warn => "warn",
+        Status::Alarm => "ALARM",
+    }
+}

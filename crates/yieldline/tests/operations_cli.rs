@@ -1,0 +1,126 @@
+//! End-to-end tests of `plan`, `watch` and `dispatch` on a demo workspace.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn yieldline(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yieldline"))
+        .current_dir(dir)
+        .arg("-w")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run yieldline")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = yieldline(dir, args);
+    assert!(out.status.success(), "yieldline {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(dir, args)).expect("json")
+}
+
+/// One demo workspace shared by the tests of this file (read-only use).
+fn demo() -> &'static Path {
+    static DEMO: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tmp");
+        ok(dir.path(), &["demo", "--format", "json"]);
+        dir
+    })
+    .path()
+}
+
+#[test]
+fn plan_is_consistent_with_its_own_yields() {
+    let p = json(demo(), &["plan", "--target", "2", "--runs", "4000", "--format", "json"]);
+    assert_eq!(p["target"], 2.0);
+    let stations = p["stations"].as_array().expect("stations");
+    assert_eq!(stations.len(), 6);
+    // required_passes[s] = target / Π_{k>s} yield_k; dispositions = passes / yield.
+    let yields: Vec<f64> = stations.iter().map(|s| s["yield"].as_f64().expect("yield")).collect();
+    for (i, s) in stations.iter().enumerate() {
+        let later: f64 = yields[i + 1..].iter().product();
+        let passes = s["required_passes_per_day"].as_f64().expect("passes");
+        assert!((passes - 2.0 / later).abs() < 1e-9, "{s}");
+        let disp = s["required_dispositions_per_day"].as_f64().expect("dispositions");
+        assert!((disp - passes / yields[i]).abs() < 1e-9);
+        assert_eq!(s["capacity_ok"], disp <= s["capacity_per_day"].as_f64().expect("cap"));
+    }
+    let mc = &p["monte_carlo"];
+    assert_eq!(mc["runs"], 4000);
+    let (p10, p50, p90) = (mc["p10"].as_f64().expect("p10"), mc["p50"].as_f64().expect("p50"), mc["p90"].as_f64().expect("p90"));
+    assert!(p10 <= p50 && p50 <= p90);
+    let chance = mc["chance_to_hit"].as_f64().expect("chance");
+    assert!((0.0..=1.0).contains(&chance));
+    // Seeds reproduce results exactly.
+    assert_eq!(p, json(demo(), &["plan", "--target", "2", "--runs", "4000", "--format", "json"]));
+    assert!(p["days_to_exhaustion"].as_f64().expect("dte") > 0.0);
+}
+
+#[test]
+fn watch_reports_six_signals_and_a_verdict() {
+    let w = json(demo(), &["watch", "--format", "json"]);
+    assert!(["green", "amber", "red"].contains(&w["health"].as_str().expect("health")));
+    let names: Vec<&str> = w["signals"].as_array().expect("signals").iter().map(|s| s["name"].as_str().expect("name")).collect();
+    assert_eq!(
+        names,
+        ["marginal_yield_of_automation", "low_hanging_fruit_depletion", "territory_burn", "saturation", "quality_dilution", "buyer_harm"]
+    );
+    assert!(!w["action"].as_str().expect("action").is_empty());
+    let table = ok(demo(), &["watch"]);
+    assert!(table.contains("health") && table.contains("action:"), "{table}");
+}
+
+#[test]
+fn dispatch_respects_capacity_and_is_repeatable() {
+    let d = json(demo(), &["dispatch", "--date", "2025-10-20", "--format", "json"]);
+    let orders = d["orders"].as_array().expect("orders");
+    assert!(!orders.is_empty());
+    let line = std::fs::read_to_string(demo().join("line.toml")).expect("line");
+    let line = yieldline_core::line::Line::from_toml("line.toml", &line).expect("valid");
+    for st in &line.stations {
+        let n = orders.iter().filter(|o| o["station"] == st.id.as_str()).count();
+        assert!(n as f64 <= st.capacity_per_day, "{}: {n}", st.id);
+    }
+    for o in orders {
+        for key in ["date", "station", "unit_id", "account_id", "operator_kind", "arm", "reason"] {
+            assert!(o.get(key).is_some(), "{key} missing in {o}");
+        }
+    }
+    assert_eq!(d, json(demo(), &["dispatch", "--date", "2025-10-20", "--format", "json"]));
+    let out = tempfile::tempdir().expect("tmp");
+    let file = out.path().join("orders.csv");
+    ok(demo(), &["dispatch", "--date", "2025-10-20", "--format", "csv", "--out", file.to_str().expect("path")]);
+    let csv = std::fs::read_to_string(&file).expect("csv");
+    assert_eq!(csv.lines().count(), orders.len() + 1);
+    assert!(csv.starts_with("date,station,unit_id,account_id,operator_kind,arm,reason"));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let out = yieldline(demo(), &["dispatch", "--date", "next tuesday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--date"));
+    // A line whose later stations have no data yet: no plan, so no fresh intake can be sized.
+    let dir = tempfile::tempdir().expect("tmp");
+    ok(dir.path(), &["init"]);
+    std::fs::write(
+        dir.path().join("e.csv"),
+        "event_id,ts,unit_id,account_id,station,kind\ne1,2025-03-03T15:00:00Z,c1,a1,research,entered\ne2,2025-03-03T16:00:00Z,c1,a1,research,passed\n",
+    )
+    .expect("write");
+    ok(dir.path(), &["import", "events", "e.csv"]);
+    let out = yieldline(dir.path(), &["dispatch", "--date", "2025-03-04"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("plan") && err.contains("first-touch"), "{err}");
+    let out = yieldline(dir.path(), &["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+}
