@@ -76,6 +76,8 @@ struct Results {
     seed: u64,
     csv_bytes: u64,
     machine: String,
+    /// `/proc/loadavg` when the run ended.
+    loadavg: String,
     generate_s: f64,
     /// The event file was left by an earlier run (same size and seed).
     csv_reused: bool,
@@ -216,6 +218,7 @@ fn run(args: Args) -> Result<()> {
         seed: args.seed,
         csv_bytes,
         machine: machine(),
+        loadavg: std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
         generate_s,
         csv_reused,
         tools,
@@ -327,18 +330,20 @@ fn print_table(r: &Results) -> Result<()> {
     )?;
     writeln!(
         o,
-        "{:<10} {:>9} {:>12} {:>10} {:>10} {:>12} {:>12} {:>10}",
-        "tool", "import s", "events/s", "import MiB", "query s", "(engine s)", "query MiB", "store MB"
+        "{:<10} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>10} {:>9} {:>9}",
+        "tool", "import s", "(cpu s)", "events/s", "import MiB", "query s", "(cpu s)", "(engine s)", "query MiB", "store MB"
     )?;
     for t in &r.tools {
         writeln!(
             o,
-            "{:<10} {:>9.2} {:>12.0} {:>10.0} {:>10.3} {:>12} {:>12.0} {:>10.0}",
+            "{:<10} {:>9.2} {:>9.2} {:>10.0} {:>10.0} {:>8.3} {:>8.3} {:>10} {:>9.0} {:>9.0}",
             t.tool,
             t.import.wall_s,
+            t.import.cpu_s,
             t.events_per_s,
             t.import.rss_mib(),
             t.query.wall_s,
+            t.query.cpu_s,
             t.query_engine_s.map_or_else(|| "-".into(), |e| format!("{e:.3}")),
             t.query.rss_mib(),
             t.store_bytes as f64 / 1e6
@@ -355,6 +360,7 @@ fn print_table(r: &Results) -> Result<()> {
         )?;
     }
     let mark = |b: bool| if b { "met" } else { "NOT met" };
+    writeln!(o, "load average at the end: {} (other work on the machine inflates wall times; cpu s does not)", r.loadavg)?;
     writeln!(o, "targets: import ≥ 1 M events/s: {}", mark(r.targets.import_1m_events_per_s))?;
     writeln!(o, "         report ≤ 1 s: {}", mark(r.targets.report_at_most_1s))?;
     if let Some(b) = r.targets.report_faster_than_duckdb {

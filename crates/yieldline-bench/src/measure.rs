@@ -27,6 +27,9 @@ pub struct Cost {
     pub wall_s: f64,
     /// Peak resident set size, KiB.
     pub peak_rss_kib: u64,
+    /// CPU seconds (user + system) the command used: less sensitive than the wall
+    /// time to other work on the machine.
+    pub cpu_s: f64,
 }
 
 impl Cost {
@@ -49,9 +52,11 @@ pub fn measurer_main(args: &[String]) -> Result<()> {
     let wall_s = t.elapsed().as_secs_f64();
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?;
     // Linux reports ru_maxrss in KiB.
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
     let cost = Cost {
         wall_s,
         peak_rss_kib: usage.max_rss().max(0) as u64,
+        cpu_s: secs(usage.user_time()) + secs(usage.system_time()),
     };
     std::fs::write(result, serde_json::to_vec(&cost)?)?;
     if !status.success() {

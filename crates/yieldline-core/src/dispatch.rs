@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use crate::calendar::{day_start, epoch_day};
 use crate::event::EventKind;
+use crate::experiment::ExperimentDef;
 use crate::line::{Line, Operator};
 use crate::report::{FLAG_BURN, FactLog, NO_STATION};
 
@@ -48,21 +49,13 @@ pub struct UnitInfo {
     pub suppressed: bool,
 }
 
-/// An experiment running at a station, as dispatch needs it.
+/// An experiment running at a station on the dispatch date.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunningExperiment {
-    /// The experiment id.
-    pub id: String,
-    /// Station index.
+    /// Index of the experiment's station in the line.
     pub station: usize,
-    /// Arm names with weights, in order.
-    pub arms: Vec<(String, f64)>,
-    /// The holdout arm, whose units get no touch at the station.
-    pub holdout: Option<String>,
-    /// The arm of a unit (by its key and account): the experiment's assignment.
-    pub salt: String,
-    /// Randomize by account (true) or by contact.
-    pub by_account: bool,
+    /// The experiment: its arms, assignment and holdout.
+    pub def: ExperimentDef,
 }
 
 /// Inputs of dispatch besides the log.
@@ -137,30 +130,9 @@ struct UnitState {
 
 const DAY_US: i64 = 86_400_000_000;
 
-/// The arm of a unit in an experiment (see `assign_arm` for the hash).
-fn arm_of(exp: &RunningExperiment, unit: &UnitInfo) -> Option<String> {
-    let id = if exp.by_account { &unit.account } else { &unit.key };
-    let weights: Vec<f64> = exp.arms.iter().map(|a| a.1).collect();
-    let i = assign_arm(&exp.salt, id, &weights);
-    exp.arms.get(i).map(|a| a.0.clone())
-}
-
-/// The documented assignment: `h = xxh3_64(salt + ":" + id)`, `u = (h >> 11) / 2^53`, the
-/// arm is the first whose cumulative normalised weight exceeds `u`.
-pub fn assign_arm(salt: &str, id: &str, weights: &[f64]) -> usize {
-    let h = xxhash_rust::xxh3::xxh3_64(format!("{salt}:{id}").as_bytes());
-    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
-    let total: f64 = weights.iter().filter(|w| w.is_finite() && **w > 0.0).sum();
-    let mut acc = 0.0;
-    for (i, w) in weights.iter().enumerate() {
-        if w.is_finite() && *w > 0.0 {
-            acc += w / total;
-            if u < acc {
-                return i;
-            }
-        }
-    }
-    weights.len().saturating_sub(1)
+/// The arm of a unit in an experiment on `date` (see [`crate::experiment::assign_arm`]).
+fn arm_of(exp: &RunningExperiment, unit: &UnitInfo, date: Date) -> Option<String> {
+    exp.def.arm_of(&unit.key, Some(&unit.account), date).map(|a| a.name.clone())
 }
 
 /// Builds the day's work orders.
@@ -295,9 +267,9 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
                 }
                 *a += 1;
             }
-            let arm = exp.and_then(|e| arm_of(e, &units[u]));
+            let arm = exp.and_then(|e| arm_of(e, &units[u], input.date));
             if let (Some(e), Some(a)) = (exp, &arm)
-                && e.holdout.as_ref() == Some(a)
+                && e.def.holdout.as_ref() == Some(a)
             {
                 exclude("experiment holdout (no touch)");
                 continue;
@@ -383,9 +355,9 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
                 exclude("account at active-contact cap");
                 continue;
             }
-            let arm = exp.and_then(|e| arm_of(e, &units[u]));
+            let arm = exp.and_then(|e| arm_of(e, &units[u], input.date));
             if let (Some(e), Some(arm)) = (exp, &arm)
-                && e.holdout.as_ref() == Some(arm)
+                && e.def.holdout.as_ref() == Some(arm)
             {
                 exclude("experiment holdout (no touch)");
                 continue;

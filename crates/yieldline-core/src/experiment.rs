@@ -85,13 +85,13 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use yieldline_stats::StatsError;
 use yieldline_stats::proportion::{Z95, wilson};
 use yieldline_stats::sequential::{Look, MixtureSprt};
 use yieldline_stats::twosample::{
-    RatioEstimate, chance_to_beat, cluster_diff, cluster_ratio, newcombe_diff_ci, ratio_log_ci, srm_chi_square,
-    ztest_pooled,
+    RatioEstimate, chance_to_beat, cluster_diff, cluster_ratio, newcombe_diff_ci, ratio_log_ci,
+    srm_chi_square, ztest_pooled,
 };
-use yieldline_stats::StatsError;
 
 use crate::calendar::{local_date, working_days_between};
 use crate::event::EventKind;
@@ -348,7 +348,10 @@ impl ExperimentDef {
                 )));
             }
             if self.arms[..i].iter().any(|b| b.name == a.name) {
-                return Err(ExperimentError::Invalid(format!("arm {:?} is listed twice", a.name)));
+                return Err(ExperimentError::Invalid(format!(
+                    "arm {:?} is listed twice",
+                    a.name
+                )));
             }
             if !(a.weight.is_finite() && a.weight >= 0.0) {
                 return Err(ExperimentError::Invalid(format!(
@@ -359,7 +362,9 @@ impl ExperimentDef {
         }
         let total: f64 = self.arms.iter().map(|a| a.weight).sum();
         if !(total.is_finite() && total > 0.0) {
-            return Err(ExperimentError::Invalid("the weights must sum to a positive number".into()));
+            return Err(ExperimentError::Invalid(
+                "the weights must sum to a positive number".into(),
+            ));
         }
         if let Some(a) = self.arms.iter().find(|a| a.weight == 0.0) {
             return Err(ExperimentError::Invalid(format!(
@@ -373,29 +378,32 @@ impl ExperimentDef {
                 arms: self.arm_names(),
             });
         }
-        if let Some(h) = &self.holdout {
-            if self.arm_index(h).is_none() {
-                return Err(ExperimentError::UnknownArm {
-                    arm: h.clone(),
-                    arms: self.arm_names(),
-                });
-            }
+        if let Some(h) = &self.holdout
+            && self.arm_index(h).is_none()
+        {
+            return Err(ExperimentError::UnknownArm {
+                arm: h.clone(),
+                arms: self.arm_names(),
+            });
         }
         if self.unit == RandomizationUnit::Contact && line.unit == UnitKind::Account {
             return Err(ExperimentError::Invalid(
-                "the line's unit is the account: randomize by account (or week), not by contact".into(),
+                "the line's unit is the account: randomize by account (or week), not by contact"
+                    .into(),
             ));
         }
         if self.salt.is_empty() {
-            return Err(ExperimentError::Invalid("the salt must not be empty".into()));
+            return Err(ExperimentError::Invalid(
+                "the salt must not be empty".into(),
+            ));
         }
-        if let Some(stop) = self.stop {
-            if stop < self.start {
-                return Err(ExperimentError::Invalid(format!(
-                    "stop {stop} is before the start {}",
-                    self.start
-                )));
-            }
+        if let Some(stop) = self.stop
+            && stop < self.start
+        {
+            return Err(ExperimentError::Invalid(format!(
+                "stop {stop} is before the start {}",
+                self.start
+            )));
         }
         if !(self.tau2.is_finite() && self.tau2 > 0.0) {
             return Err(ExperimentError::Invalid(format!(
@@ -403,16 +411,26 @@ impl ExperimentDef {
                 self.tau2
             )));
         }
-        let downstream: Vec<String> = line.stations[st + 1..].iter().map(|s| s.id.clone()).collect();
+        let downstream: Vec<String> = line.stations[st + 1..]
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
         for g in &self.guardrails {
-            if !(g.metric == OPTOUT_RATE || g.metric == NEGATIVE_RATE || downstream.contains(&g.metric)) {
+            if !(g.metric == OPTOUT_RATE
+                || g.metric == NEGATIVE_RATE
+                || downstream.contains(&g.metric))
+            {
                 return Err(ExperimentError::BadGuardrail {
                     text: format!("{}:{}", g.metric, g.margin),
                     why: format!(
                         "unknown metric {:?}: use {OPTOUT_RATE}, {NEGATIVE_RATE} or a station after {} ({})",
                         g.metric,
                         self.station,
-                        if downstream.is_empty() { "none".to_owned() } else { downstream.join(", ") }
+                        if downstream.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            downstream.join(", ")
+                        }
                     ),
                 });
             }
@@ -423,14 +441,18 @@ impl ExperimentDef {
                 });
             }
         }
-        if let Some(m) = &self.holdout_metric {
-            if !downstream.contains(m) {
-                return Err(ExperimentError::Invalid(format!(
-                    "holdout metric {m:?} must be a station after {} ({})",
-                    self.station,
-                    if downstream.is_empty() { "none".to_owned() } else { downstream.join(", ") }
-                )));
-            }
+        if let Some(m) = &self.holdout_metric
+            && !downstream.contains(m)
+        {
+            return Err(ExperimentError::Invalid(format!(
+                "holdout metric {m:?} must be a station after {} ({})",
+                self.station,
+                if downstream.is_empty() {
+                    "none".to_owned()
+                } else {
+                    downstream.join(", ")
+                }
+            )));
         }
         if self.holdout.is_some() && downstream.is_empty() && self.holdout_metric.is_none() {
             return Err(ExperimentError::Invalid(format!(
@@ -449,7 +471,8 @@ impl ExperimentDef {
 
     /// Reads a definition written by [`ExperimentDef::to_json`].
     pub fn from_json(text: &str) -> Result<Self, ExperimentError> {
-        serde_json::from_str(text).map_err(|e| ExperimentError::Invalid(format!("unreadable experiment definition: {e}")))
+        serde_json::from_str(text)
+            .map_err(|e| ExperimentError::Invalid(format!("unreadable experiment definition: {e}")))
     }
 
     /// Position of an arm by name.
@@ -469,7 +492,12 @@ impl ExperimentDef {
 
     /// The randomization id of a unit: its account, itself, or the ISO week of `date`.
     /// `account` may be `None` only when the randomization is not by account.
-    pub fn randomization_id<'a>(&self, unit_id: &'a str, account_id: Option<&'a str>, date: Date) -> Option<String> {
+    pub fn randomization_id<'a>(
+        &self,
+        unit_id: &'a str,
+        account_id: Option<&'a str>,
+        date: Date,
+    ) -> Option<String> {
         match self.unit {
             RandomizationUnit::Account => account_id.map(str::to_owned),
             RandomizationUnit::Contact => Some(unit_id.to_owned()),
@@ -500,7 +528,11 @@ impl ExperimentDef {
 }
 
 fn known_stations(line: &Line) -> String {
-    line.stations.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+    line.stations
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why an experiment cannot be defined or analysed.
@@ -805,7 +837,9 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn day_index(&self, ts: i64) -> usize {
         let d = Timestamp::from_microsecond(ts).map_or(self.day0, |t| local_date(self.line, t));
-        let i = d.since(self.day0).map_or(0, |s| s.get_days().max(0) as usize);
+        let i = d
+            .since(self.day0)
+            .map_or(0, |s| s.get_days().max(0) as usize);
         i.min(self.days.saturating_sub(1))
     }
 
@@ -882,7 +916,9 @@ fn compare(mode: VarianceMode, t: &Counts, c: &Counts) -> Compared {
     out.diff = Some(p1 - p2);
     out.lift = (p2 > 0.0).then(|| p1 / p2 - 1.0);
     if mode == VarianceMode::Binomial {
-        out.diff_ci = newcombe_diff_ci(t.k, t.n, c.k, c.n, ALPHA).ok().map(|i| [i.lo, i.hi]);
+        out.diff_ci = newcombe_diff_ci(t.k, t.n, c.k, c.n, ALPHA)
+            .ok()
+            .map(|i| [i.lo, i.hi]);
         out.lift_ci = ratio_log_ci(t.k, t.n, c.k, c.n, ALPHA)
             .ok()
             .map(|i| [i.lo - 1.0, i.hi - 1.0]);
@@ -911,7 +947,10 @@ fn compare(mode: VarianceMode, t: &Counts, c: &Counts) -> Compared {
         let se = (et.variance / (et.ratio * et.ratio) + ec.variance / (ec.ratio * ec.ratio)).sqrt();
         let centre = (et.ratio / ec.ratio).ln();
         if se.is_finite() {
-            out.lift_ci = Some([(centre - Z95 * se).exp() - 1.0, (centre + Z95 * se).exp() - 1.0]);
+            out.lift_ci = Some([
+                (centre - Z95 * se).exp() - 1.0,
+                (centre + Z95 * se).exp() - 1.0,
+            ]);
         }
     }
     let (k1, n1) = effective(t, out.deff.0);
@@ -1035,12 +1074,12 @@ pub fn analyze(
     as_of: Timestamp,
 ) -> Result<Analysis, ExperimentError> {
     def.validate(line)?;
-    let station = line
-        .station_index(&def.station)
-        .ok_or_else(|| ExperimentError::UnknownStation {
-            station: def.station.clone(),
-            known: known_stations(line),
-        })?;
+    let station =
+        line.station_index(&def.station)
+            .ok_or_else(|| ExperimentError::UnknownStation {
+                station: def.station.clone(),
+                known: known_stations(line),
+            })?;
     let start = def.start.as_microsecond();
     let as_of_us = as_of.as_microsecond();
     let end_ts = def.stop.map_or(as_of, |s| s.min(as_of));
@@ -1135,16 +1174,24 @@ pub fn analyze(
             _ => {}
         }
     }
-    let mut members: Vec<(String, Member)> = members.into_iter().map(|(u, m)| (u.to_owned(), m)).collect();
+    let mut members: Vec<(String, Member)> = members
+        .into_iter()
+        .map(|(u, m)| (u.to_owned(), m))
+        .collect();
     members.sort_by(|a, b| a.0.cmp(&b.0));
 
     // 3. Per arm.
     let day0 = local_date(line, def.start);
-    let last_day = local_date(line, Timestamp::from_microsecond(as_of_us.saturating_sub(1)).unwrap_or(as_of));
+    let last_day = local_date(
+        line,
+        Timestamp::from_microsecond(as_of_us.saturating_sub(1)).unwrap_or(as_of),
+    );
     let days = if last_day < day0 {
         1
     } else {
-        last_day.since(day0).map_or(1, |s| s.get_days().max(0) as usize + 1)
+        last_day
+            .since(day0)
+            .map_or(1, |s| s.get_days().max(0) as usize + 1)
     };
     let ctx = Ctx {
         line,
@@ -1159,7 +1206,8 @@ pub fn analyze(
     let mut srm_counts = Vec::with_capacity(def.arms.len());
     for (i, a) in def.arms.iter().enumerate() {
         let mine: Vec<&(String, Member)> = members.iter().filter(|(_, m)| m.arm == i).collect();
-        let accounts: std::collections::BTreeSet<&str> = mine.iter().map(|(_, m)| m.account.as_str()).collect();
+        let accounts: std::collections::BTreeSet<&str> =
+            mine.iter().map(|(_, m)| m.account.as_str()).collect();
         let rand_units: std::collections::BTreeSet<String> = mine
             .iter()
             .map(|(u, m)| match def.unit {
@@ -1172,7 +1220,10 @@ pub fn analyze(
         let y = ctx.counts(i, &Metric::Yield);
         let mut ds = BTreeMap::new();
         for &s in &downstream {
-            ds.insert(line.stations[s].id.clone(), ctx.rate(i, &Metric::Station(s)));
+            ds.insert(
+                line.stations[s].id.clone(),
+                ctx.rate(i, &Metric::Station(s)),
+            );
         }
         let mut gs = BTreeMap::new();
         gs.insert(OPTOUT_RATE.to_owned(), ctx.rate(i, &Metric::Optout));
@@ -1368,7 +1419,12 @@ fn decide(broken: bool, stopped: bool, comparisons: &[Comparison]) -> Verdict {
         }
         let primary = match (c.diff, c.always_valid_p) {
             (Some(d), Some(p)) if d > 0.0 => {
-                format!(", although its {} is higher ({}, always-valid p = {})", c.metric, pp(d), fmt_p(p))
+                format!(
+                    ", although its {} is higher ({}, always-valid p = {})",
+                    c.metric,
+                    pp(d),
+                    fmt_p(p)
+                )
             }
             _ => String::new(),
         };
@@ -1400,7 +1456,9 @@ fn decide(broken: bool, stopped: bool, comparisons: &[Comparison]) -> Verdict {
                 best.control,
                 best.metric,
                 pp(best.diff.unwrap_or(0.0)),
-                best.lift.map(|l| format!(" (lift {:+.1} %)", l * 100.0)).unwrap_or_default(),
+                best.lift
+                    .map(|l| format!(" (lift {:+.1} %)", l * 100.0))
+                    .unwrap_or_default(),
                 fmt_p(best.always_valid_p.unwrap_or(1.0)),
             ),
             Some(&best.arm),
@@ -1433,7 +1491,9 @@ fn decide(broken: bool, stopped: bool, comparisons: &[Comparison]) -> Verdict {
     let days = comparisons
         .iter()
         .filter_map(|c| c.days_to_decision)
-        .fold(None, |acc: Option<f64>, d| Some(acc.map_or(d, |a| a.min(d))));
+        .fold(None, |acc: Option<f64>, d| {
+            Some(acc.map_or(d, |a| a.min(d)))
+        });
     let outlook = match (days, stopped) {
         (_, true) => "the experiment is stopped, so no more data will come: restart it (a new experiment) to decide".to_owned(),
         (Some(d), false) => format!(
@@ -1455,9 +1515,12 @@ fn decide(broken: bool, stopped: bool, comparisons: &[Comparison]) -> Verdict {
 
 /// A p-value for people: 3 significant digits, scientific below 0.001.
 pub fn fmt_p(p: f64) -> String {
-    if p < 0.001 { format!("{p:.1e}") } else { format!("{p:.3}") }
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,8 @@ use yieldline_core::experiment::{ExperimentData, ExperimentDef, ExperimentEvent}
 use crate::{SqliteStore, StoreError};
 
 fn decode(id: &str, json: &str) -> Result<ExperimentDef, StoreError> {
-    ExperimentDef::from_json(json).map_err(|e| StoreError::Corrupt(format!("experiment {id:?}: {e}")))
+    ExperimentDef::from_json(json)
+        .map_err(|e| StoreError::Corrupt(format!("experiment {id:?}: {e}")))
 }
 
 impl SqliteStore {
@@ -62,7 +63,11 @@ impl SqliteStore {
     pub fn experiment(&self, id: &str) -> Result<Option<ExperimentDef>, StoreError> {
         let json: Option<String> = self
             .connection()
-            .query_row("SELECT definition FROM experiments WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT definition FROM experiments WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()?;
         json.map(|j| decode(id, &j)).transpose()
     }
@@ -81,7 +86,10 @@ impl SqliteStore {
     }
 
     /// The accounts of territory contacts, for those of `contact_ids` that are known.
-    pub fn contact_accounts(&self, contact_ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+    pub fn contact_accounts(
+        &self,
+        contact_ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
         let mut stmt = self
             .connection()
             .prepare_cached("SELECT account_id FROM contacts WHERE contact_id = ?1")?;
@@ -102,10 +110,16 @@ impl SqliteStore {
     /// station in `[start, min(stop, as_of))`, and every `passed`, `optout`, and
     /// `failed` (reason `optout` or `negative`) event before `as_of` of the units among
     /// them, at any station.
-    pub fn experiment_data(&self, def: &ExperimentDef, as_of: Timestamp) -> Result<ExperimentData, StoreError> {
+    pub fn experiment_data(
+        &self,
+        def: &ExperimentDef,
+        as_of: Timestamp,
+    ) -> Result<ExperimentData, StoreError> {
         let start = def.start.as_microsecond();
         let as_of_us = as_of.as_microsecond();
-        let end = def.stop.map_or(as_of_us, |s| s.as_microsecond().min(as_of_us));
+        let end = def
+            .stop
+            .map_or(as_of_us, |s| s.as_microsecond().min(as_of_us));
         let mut stmt = self.connection().prepare(
             // One scan of the log, units filtered through the (indexed) arm events;
             // a join on the exposed units would make SQLite loop over the log per unit.
@@ -172,8 +186,14 @@ mod tests {
             id: "exp-1".into(),
             station: "first-touch".into(),
             arms: vec![
-                ArmDef { name: "human".into(), weight: 1.0 },
-                ArmDef { name: "auto".into(), weight: 1.0 },
+                ArmDef {
+                    name: "human".into(),
+                    weight: 1.0,
+                },
+                ArmDef {
+                    name: "auto".into(),
+                    weight: 1.0,
+                },
             ],
             control: "human".into(),
             unit: RandomizationUnit::Contact,
@@ -188,7 +208,15 @@ mod tests {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn event(id: &str, unit: &str, ts: &str, station: &str, kind: &str, reason: &str, arm: &str) -> yieldline_core::Event {
+    fn event(
+        id: &str,
+        unit: &str,
+        ts: &str,
+        station: &str,
+        kind: &str,
+        reason: &str,
+        arm: &str,
+    ) -> yieldline_core::Event {
         RawEvent {
             event_id: Some(id.into()),
             ts: Some(ts.into()),
@@ -209,7 +237,10 @@ mod tests {
         let mut store = SqliteStore::open_in_memory().expect("store");
         let mut d = def();
         assert!(store.insert_experiment(&d).expect("insert"));
-        assert!(!store.insert_experiment(&d).expect("duplicate"), "a duplicate id is refused");
+        assert!(
+            !store.insert_experiment(&d).expect("duplicate"),
+            "a duplicate id is refused"
+        );
         assert_eq!(store.experiment("exp-1").expect("get"), Some(d.clone()));
         assert_eq!(store.experiment("nope").expect("get"), None);
         d.stop = Some("2025-04-01T00:00:00Z".parse().expect("ts"));
@@ -219,7 +250,10 @@ mod tests {
         other.start = "2025-01-01T00:00:00Z".parse().expect("ts");
         store.put_experiment(&other).expect("put");
         let all = store.experiments().expect("list");
-        assert_eq!(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["exp-0", "exp-1"]);
+        assert_eq!(
+            all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            ["exp-0", "exp-1"]
+        );
         assert_eq!(all[1].stop, d.stop);
     }
 
@@ -227,14 +261,70 @@ mod tests {
     fn the_analysis_data_holds_arm_events_and_later_outcomes() {
         let mut store = SqliteStore::open_in_memory().expect("store");
         let evs = [
-            event("e1", "c1", "2025-03-04T10:00:00Z", "first-touch", "entered", "", "auto"),
-            event("e2", "c1", "2025-03-04T12:00:00Z", "first-touch", "passed", "", "auto"),
-            event("e3", "c1", "2025-03-06T12:00:00Z", "reply", "passed", "", ""),
+            event(
+                "e1",
+                "c1",
+                "2025-03-04T10:00:00Z",
+                "first-touch",
+                "entered",
+                "",
+                "auto",
+            ),
+            event(
+                "e2",
+                "c1",
+                "2025-03-04T12:00:00Z",
+                "first-touch",
+                "passed",
+                "",
+                "auto",
+            ),
+            event(
+                "e3",
+                "c1",
+                "2025-03-06T12:00:00Z",
+                "reply",
+                "passed",
+                "",
+                "",
+            ),
             event("e4", "c1", "2025-03-06T12:00:00Z", "reply", "touch", "", ""),
-            event("e5", "c2", "2025-03-04T10:00:00Z", "first-touch", "failed", "negative", "human"),
-            event("e6", "c3", "2025-03-04T10:00:00Z", "research", "passed", "", ""),
-            event("e7", "c2", "2025-03-01T10:00:00Z", "first-touch", "passed", "", "old-arm"),
-            event("e8", "c1", "2025-05-01T10:00:00Z", "qualified", "passed", "", ""),
+            event(
+                "e5",
+                "c2",
+                "2025-03-04T10:00:00Z",
+                "first-touch",
+                "failed",
+                "negative",
+                "human",
+            ),
+            event(
+                "e6",
+                "c3",
+                "2025-03-04T10:00:00Z",
+                "research",
+                "passed",
+                "",
+                "",
+            ),
+            event(
+                "e7",
+                "c2",
+                "2025-03-01T10:00:00Z",
+                "first-touch",
+                "passed",
+                "",
+                "old-arm",
+            ),
+            event(
+                "e8",
+                "c1",
+                "2025-05-01T10:00:00Z",
+                "qualified",
+                "passed",
+                "",
+                "",
+            ),
         ];
         store
             .import_events(|sink| -> Result<_, StoreError> {
@@ -246,8 +336,11 @@ mod tests {
             .expect("import");
         let as_of: Timestamp = "2025-04-01T00:00:00Z".parse().expect("ts");
         let data = store.experiment_data(&def(), as_of).expect("data");
-        let mut got: Vec<(String, String, EventKind)> =
-            data.events.iter().map(|e| (e.unit.clone(), e.station.clone(), e.kind)).collect();
+        let mut got: Vec<(String, String, EventKind)> = data
+            .events
+            .iter()
+            .map(|e| (e.unit.clone(), e.station.clone(), e.kind))
+            .collect();
         got.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
         assert_eq!(
             got,
@@ -266,10 +359,16 @@ mod tests {
 
         store
             .import_territory(|sink| -> Result<_, StoreError> {
-                sink.upsert(&Contact { contact_id: "c1".into(), account_id: "a9".into(), ..Contact::default() })
+                sink.upsert(&Contact {
+                    contact_id: "c1".into(),
+                    account_id: "a9".into(),
+                    ..Contact::default()
+                })
             })
             .expect("territory");
-        let accounts = store.contact_accounts(&["c1".into(), "zz".into()]).expect("accounts");
+        let accounts = store
+            .contact_accounts(&["c1".into(), "zz".into()])
+            .expect("accounts");
         assert_eq!(accounts.get("c1").map(String::as_str), Some("a9"));
         assert!(!accounts.contains_key("zz"));
     }

@@ -565,7 +565,7 @@ fn erase_in_tx(
             [&hash],
             |r| r.get(0),
         )?;
-        return Ok(if erased || input.starts_with(ERASED_PREFIX) {
+        return Ok(if erased {
             EraseOutcome::AlreadyErased
         } else {
             EraseOutcome::Unknown
@@ -846,6 +846,50 @@ mod tests {
                 .iter()
                 .any(|l| l.action == "erase")
         );
+    }
+
+    #[test]
+    fn the_migration_suppresses_optouts_imported_before_it() {
+        use crate::schema::MIGRATIONS;
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(crate::DB_FILE);
+        let ours = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("CREATE TABLE suppression"))
+            .expect("the suppression migration");
+        {
+            let conn = Connection::open(&path).expect("open");
+            for (i, sql) in MIGRATIONS[..ours].iter().enumerate() {
+                conn.execute_batch(sql).expect("migrate");
+                conn.pragma_update(None, "user_version", i as i64 + 1)
+                    .expect("version");
+            }
+            conn.execute_batch(
+                "INSERT INTO units (id, key) VALUES (1, 'c1'), (2, 'c2'), (3, 'c3');
+                 INSERT INTO events (event_id, digest, ts, ts_offset, unit, account, station, kind, flags, reason)
+                 VALUES ('e1', 0, 0, 0, 1, 1, 1, 5, 0, NULL), ('e2', 0, 0, 0, 2, 1, 1, 3, 2, 'optout'),
+                        ('e3', 0, 0, 0, 3, 1, 1, 3, 2, 'bounced'), ('e4', 0, 1, 0, 1, 1, 1, 5, 0, NULL);",
+            )
+            .expect("old events");
+        }
+        let store = SqliteStore::open(&path).expect("migrated");
+        let got: Vec<_> = store
+            .suppression_entries()
+            .expect("entries")
+            .into_iter()
+            .map(|e| (e.target, e.added_by, e.reason))
+            .collect();
+        let want = [
+            ("c1", "import", "optout event e1"),
+            ("c2", "import", "optout event e2"),
+        ];
+        assert_eq!(
+            got,
+            want.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+        );
+        assert_eq!(store.suppression_log().expect("log").len(), 2);
+        let salt = super::salt(store.connection()).expect("salt");
+        assert_eq!(salt.len(), 64);
     }
 
     #[test]

@@ -28,8 +28,15 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 fn fails(dir: &Path, args: &[&str], needle: &str) {
     let out = yieldline(dir, args);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "yieldline {args:?} should fail: {err}");
-    assert!(err.contains(needle), "yieldline {args:?}: {err:?} should contain {needle:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "yieldline {args:?} should fail: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "yieldline {args:?}: {err:?} should contain {needle:?}"
+    );
 }
 
 const HEADER: &str = "event_id,ts,unit_id,account_id,station,kind,reason,resume_on,referral_unit_id,channel,operator_id,operator_kind,arm,cost_minutes";
@@ -50,25 +57,58 @@ fn workspace() -> tempfile::TempDir {
             let day = 3 + i % 5;
             let mut ev = |ts: String, station: &str, kind: &str, reason: &str, arm: &str| {
                 n += 1;
-                events.push(format!("e{n},{ts},{c},{a},{station},{kind},{reason},,,,,,{arm},"));
+                events.push(format!(
+                    "e{n},{ts},{c},{a},{station},{kind},{reason},,,,,,{arm},"
+                ));
             };
-            ev(format!("2025-03-{day:02}T09:00:00-05:00"), "first-touch", "entered", "", arm);
+            ev(
+                format!("2025-03-{day:02}T09:00:00-05:00"),
+                "first-touch",
+                "entered",
+                "",
+                arm,
+            );
             if i < passes {
-                ev(format!("2025-03-{day:02}T15:00:00-05:00"), "first-touch", "passed", "", arm);
+                ev(
+                    format!("2025-03-{day:02}T15:00:00-05:00"),
+                    "first-touch",
+                    "passed",
+                    "",
+                    arm,
+                );
                 if i % 2 == 0 {
-                    ev(format!("2025-03-{:02}T10:00:00-05:00", day + 7), "reply", "passed", "", "");
+                    ev(
+                        format!("2025-03-{:02}T10:00:00-05:00", day + 7),
+                        "reply",
+                        "passed",
+                        "",
+                        "",
+                    );
                 }
             } else if arm == "auto" && i == 39 {
-                ev(format!("2025-03-{day:02}T15:00:00-05:00"), "first-touch", "failed", "optout", arm);
+                ev(
+                    format!("2025-03-{day:02}T15:00:00-05:00"),
+                    "first-touch",
+                    "failed",
+                    "optout",
+                    arm,
+                );
             } else {
-                ev(format!("2025-03-{day:02}T15:00:00-05:00"), "first-touch", "failed", "no_response", arm);
+                ev(
+                    format!("2025-03-{day:02}T15:00:00-05:00"),
+                    "first-touch",
+                    "failed",
+                    "no_response",
+                    arm,
+                );
             }
         }
     }
     std::fs::write(dir.path().join("territory.csv"), territory).expect("territory");
     std::fs::write(dir.path().join("events.csv"), events.join("\n") + "\n").expect("events");
-    ok(dir.path(), &["import", "territory", "territory.csv"]);
-    ok(dir.path(), &["import", "events", "events.csv"]);
+    let path = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    ok(dir.path(), &["import", "territory", &path("territory.csv")]);
+    ok(dir.path(), &["import", "events", &path("events.csv")]);
     dir
 }
 
@@ -79,45 +119,190 @@ fn create_list_show_stop_and_bad_inputs() {
     ok(
         d,
         &[
-            "experiment", "create", "--id", "exp-1", "--station", "first-touch", "--arms", "human,auto",
-            "--weights", "50,50", "--unit", "contact", "--start", "2025-03-01", "--guardrail",
-            "optout_rate:0.01", "--guardrail", "qualified:0.5%", "--tau2", "0.0025",
+            "experiment",
+            "create",
+            "--id",
+            "exp-1",
+            "--station",
+            "first-touch",
+            "--arms",
+            "human,auto",
+            "--weights",
+            "50,50",
+            "--unit",
+            "contact",
+            "--start",
+            "2025-03-01",
+            "--guardrail",
+            "optout_rate:0.01",
+            "--guardrail",
+            "qualified:0.5%",
+            "--tau2",
+            "0.0025",
         ],
     );
-    let list: Value = serde_json::from_str(&ok(d, &["experiment", "list", "--format", "json"])).expect("json");
+    let list: Value =
+        serde_json::from_str(&ok(d, &["experiment", "list", "--format", "json"])).expect("json");
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert_eq!(list[0]["id"], "exp-1");
     assert_eq!(list[0]["control"], "human");
     assert_eq!(list[0]["salt"], "exp-1");
     assert_eq!(list[0]["guardrails"][1]["margin"], 0.005);
     let table = ok(d, &["experiment", "list"]);
-    assert!(table.contains("exp-1") && table.contains("running"), "{table}");
+    assert!(
+        table.contains("exp-1") && table.contains("running"),
+        "{table}"
+    );
     let show = ok(d, &["experiment", "show", "exp-1"]);
     assert!(show.contains("human 50% (control), auto 50%"), "{show}");
-    assert!(show.contains("optout_rate may not get worse by more than 1.00 pp"), "{show}");
+    assert!(
+        show.contains("optout_rate may not get worse by more than 1.00 pp"),
+        "{show}"
+    );
 
-    fails(d, &["experiment", "create", "--id", "exp-1", "--station", "first-touch", "--arms", "a,b"], "already exists");
-    fails(d, &["experiment", "create", "--id", "x", "--station", "nope", "--arms", "a,b"], "unknown station \"nope\"");
     fails(
         d,
-        &["experiment", "create", "--id", "x", "--station", "reply", "--arms", "a,b,c", "--weights", "1,2"],
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "exp-1",
+            "--station",
+            "first-touch",
+            "--arms",
+            "a,b",
+        ],
+        "already exists",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "nope",
+            "--arms",
+            "a,b",
+        ],
+        "unknown station \"nope\"",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "reply",
+            "--arms",
+            "a,b,c",
+            "--weights",
+            "1,2",
+        ],
         "2 weights for 3 arms",
     );
-    fails(d, &["experiment", "create", "--id", "x", "--station", "reply", "--arms", "a,b", "--weights", "0,0"], "positive");
-    fails(d, &["experiment", "create", "--id", "x", "--station", "reply", "--arms", "a"], "at least 2 arms");
-    fails(d, &["experiment", "create", "--id", "x", "--station", "reply", "--arms", "a,b", "--guardrail", "optout"], "bad guardrail");
     fails(
         d,
-        &["experiment", "create", "--id", "x", "--station", "reply", "--arms", "a,b", "--guardrail", "clicks:0.1"],
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "reply",
+            "--arms",
+            "a,b",
+            "--weights",
+            "0,0",
+        ],
+        "positive",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "reply",
+            "--arms",
+            "a",
+        ],
+        "at least 2 arms",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "reply",
+            "--arms",
+            "a,b",
+            "--guardrail",
+            "optout",
+        ],
+        "bad guardrail",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "reply",
+            "--arms",
+            "a,b",
+            "--guardrail",
+            "clicks:0.1",
+        ],
         "unknown metric \"clicks\"",
     );
-    fails(d, &["experiment", "create", "--id", "x", "--station", "reply", "--arms", "a,b", "--holdout", "c"], "unknown arm \"c\"");
-    fails(d, &["experiment", "show", "nope"], "unknown experiment \"nope\" (the workspace has: exp-1)");
-    fails(d, &["experiment", "analyze", "nope"], "unknown experiment \"nope\"");
+    fails(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "x",
+            "--station",
+            "reply",
+            "--arms",
+            "a,b",
+            "--holdout",
+            "c",
+        ],
+        "unknown arm \"c\"",
+    );
+    fails(
+        d,
+        &["experiment", "show", "nope"],
+        "unknown experiment \"nope\" (the workspace has: exp-1)",
+    );
+    fails(
+        d,
+        &["experiment", "analyze", "nope"],
+        "unknown experiment \"nope\"",
+    );
 
     ok(d, &["experiment", "stop", "exp-1", "--at", "2025-03-20"]);
-    let shown: Value = serde_json::from_str(&ok(d, &["experiment", "show", "exp-1", "--format", "json"])).expect("json");
-    assert!(shown["stop"].as_str().is_some_and(|s| s.starts_with("2025-03-20")), "{shown}");
+    let shown: Value =
+        serde_json::from_str(&ok(d, &["experiment", "show", "exp-1", "--format", "json"]))
+            .expect("json");
+    assert!(
+        shown["stop"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("2025-03-20")),
+        "{shown}"
+    );
     fails(d, &["experiment", "stop", "exp-1"], "already stopped");
 }
 
@@ -128,13 +313,33 @@ fn analyze_json_on_a_small_log() {
     ok(
         d,
         &[
-            "experiment", "create", "--id", "exp", "--station", "first-touch", "--arms", "human,auto", "--unit",
-            "contact", "--start", "2025-03-01T00:00:00-05:00", "--guardrail", "optout_rate:0.5",
+            "experiment",
+            "create",
+            "--id",
+            "exp",
+            "--station",
+            "first-touch",
+            "--arms",
+            "human,auto",
+            "--unit",
+            "contact",
+            "--start",
+            "2025-03-01T00:00:00-05:00",
+            "--guardrail",
+            "optout_rate:0.5",
         ],
     );
     let a: Value = serde_json::from_str(&ok(
         d,
-        &["experiment", "analyze", "exp", "--format", "json", "--as-of", "2025-03-31"],
+        &[
+            "experiment",
+            "analyze",
+            "exp",
+            "--format",
+            "json",
+            "--as-of",
+            "2025-03-31",
+        ],
     ))
     .expect("json");
     assert_eq!(a["id"], "exp");
@@ -142,7 +347,14 @@ fn analyze_json_on_a_small_log() {
     assert_eq!(a["variance"], "binomial");
     let arms = a["arms"].as_array().expect("arms");
     assert_eq!(arms[0]["name"], "human");
-    assert_eq!((arms[0]["units"].as_u64(), arms[0]["dispositions"].as_u64(), arms[0]["passed"].as_u64()), (Some(40), Some(40), Some(4)));
+    assert_eq!(
+        (
+            arms[0]["units"].as_u64(),
+            arms[0]["dispositions"].as_u64(),
+            arms[0]["passed"].as_u64()
+        ),
+        (Some(40), Some(40), Some(4))
+    );
     assert_eq!(arms[1]["passed"], 12);
     assert_eq!(arms[0]["yield"], 0.1);
     assert_eq!(arms[1]["yield"], 0.3);
@@ -153,27 +365,65 @@ fn analyze_json_on_a_small_log() {
     assert_eq!(c["arm"], "auto");
     assert!((c["diff"].as_f64().expect("diff") - 0.2).abs() < 1e-12);
     for key in ["diff_ci", "lift_ci"] {
-        assert!(c[key].as_array().is_some_and(|x| x.len() == 2), "{key}: {c}");
+        assert!(
+            c[key].as_array().is_some_and(|x| x.len() == 2),
+            "{key}: {c}"
+        );
     }
     assert!((c["lift"].as_f64().expect("lift") - 2.0).abs() < 1e-12);
     for key in ["p_value", "chance_to_beat", "always_valid_p"] {
-        assert!(c[key].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)), "{key}: {c}");
+        assert!(
+            c[key].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)),
+            "{key}: {c}"
+        );
     }
     assert_eq!(a["srm_p"], 1.0);
     let decision = a["verdict"]["decision"].as_str().expect("decision");
-    assert!(["ship", "roll back", "keep running"].contains(&decision), "{decision}");
-    assert!(a["verdict"]["reason"].as_str().is_some_and(|r| !r.is_empty()));
-    let table = ok(d, &["experiment", "analyze", "exp", "--as-of", "2025-03-31"]);
-    assert!(table.contains("auto vs human") && table.contains("verdict"), "{table}");
+    assert!(
+        ["ship", "roll back", "keep running"].contains(&decision),
+        "{decision}"
+    );
+    assert!(
+        a["verdict"]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    let table = ok(
+        d,
+        &["experiment", "analyze", "exp", "--as-of", "2025-03-31"],
+    );
+    assert!(
+        table.contains("auto vs human") && table.contains("verdict"),
+        "{table}"
+    );
 }
 
 #[test]
 fn assign_from_a_file_and_stdin() {
     let ws = workspace();
     let d = ws.path();
-    ok(d, &["experiment", "create", "--id", "acc", "--station", "first-touch", "--arms", "a,b", "--salt", "s1"]);
-    std::fs::write(d.join("ids.csv"), "contact_id,name\nhuman-c0,x\nhuman-c1,y\nauto-c7,z\n").expect("ids");
-    let out = ok(d, &["experiment", "assign", "acc", "ids.csv"]);
+    ok(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "acc",
+            "--station",
+            "first-touch",
+            "--arms",
+            "a,b",
+            "--salt",
+            "s1",
+        ],
+    );
+    std::fs::write(
+        d.join("ids.csv"),
+        "contact_id,name\nhuman-c0,x\nhuman-c1,y\nauto-c7,z\n",
+    )
+    .expect("ids");
+    let ids = d.join("ids.csv").to_string_lossy().into_owned();
+    let out = ok(d, &["experiment", "assign", "acc", &ids]);
     let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(rows[0], ["unit_id", "account_id", "arm"]);
     assert_eq!(rows.len(), 4);
@@ -184,7 +434,11 @@ fn assign_from_a_file_and_stdin() {
     // u("s1:human-a0") and u("s1:auto-a3") decide the arms with weights 1:1.
     let expected = |account: &str| {
         let h = xxh3(format!("s1:{account}").as_bytes());
-        if ((h >> 11) as f64 / 2f64.powi(53)) < 0.5 { "a" } else { "b" }
+        if ((h >> 11) as f64 / 2f64.powi(53)) < 0.5 {
+            "a"
+        } else {
+            "b"
+        }
     };
     assert_eq!(rows[1][2], expected("human-a0"));
     assert_eq!(rows[3][2], expected("auto-a3"));
@@ -207,25 +461,57 @@ fn assign_from_a_file_and_stdin() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(":3: contact \"ghost\" is not in the territory"), "{err}");
+    assert!(
+        err.contains(":3: contact \"ghost\" is not in the territory"),
+        "{err}"
+    );
 
     // By contact: no territory needed; switchback by week: one arm for the whole file.
-    ok(d, &["experiment", "create", "--id", "wk", "--station", "first-touch", "--arms", "a,b", "--unit", "week"]);
+    ok(
+        d,
+        &[
+            "experiment",
+            "create",
+            "--id",
+            "wk",
+            "--station",
+            "first-touch",
+            "--arms",
+            "a,b",
+            "--unit",
+            "week",
+        ],
+    );
     std::fs::write(d.join("plain.txt"), "ghost\nhuman-c0\nauto-c1\n").expect("ids");
-    let out = ok(d, &["experiment", "assign", "wk", "plain.txt", "--date", "2025-06-04"]);
-    let arms: Vec<&str> = out.lines().skip(1).map(|l| l.rsplit(',').next().unwrap_or("")).collect();
+    let plain = d.join("plain.txt").to_string_lossy().into_owned();
+    let out = ok(
+        d,
+        &["experiment", "assign", "wk", &plain, "--date", "2025-06-04"],
+    );
+    let arms: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap_or(""))
+        .collect();
     assert_eq!(arms.len(), 3);
     assert!(arms.iter().all(|a| *a == arms[0]), "{out}");
-    assert_eq!(arms[0], if ((xxh3(b"wk:2025-W23") >> 11) as f64 / 2f64.powi(53)) < 0.5 { "a" } else { "b" });
+    assert_eq!(
+        arms[0],
+        if ((xxh3(b"wk:2025-W23") >> 11) as f64 / 2f64.powi(53)) < 0.5 {
+            "a"
+        } else {
+            "b"
+        }
+    );
 }
 
 /// XXH3-64 reference for the tests: fixed values computed with Python's `xxhash`
 /// (`xxhash.xxh3_64_intdigest`) at authoring time.
 fn xxh3(key: &[u8]) -> u64 {
     match key {
-        b"s1:human-a0" => 0x5b1f_45ad_62c1_6f3d,
-        b"s1:auto-a3" => 0x0,
-        b"wk:2025-W23" => 0x0,
+        b"s1:human-a0" => 0xb804_b4cb_2f9d_f277,
+        b"s1:auto-a3" => 0x698a_a402_a1a9_20af,
+        b"wk:2025-W23" => 0x3cea_1b7f_23cf_82c5,
         _ => panic!("no fixture for {}", String::from_utf8_lossy(key)),
     }
 }
@@ -235,8 +521,17 @@ fn the_demo_experiment_lifts_first_touch_but_rolls_back() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
     ok(d, &["demo"]);
-    let a: Value = serde_json::from_str(&ok(d, &["experiment", "analyze", "auto-first-touch", "--format", "json"]))
-        .expect("json");
+    let a: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "experiment",
+            "analyze",
+            "auto-first-touch",
+            "--format",
+            "json",
+        ],
+    ))
+    .expect("json");
     assert_eq!(a["variance"], "cluster-robust (account)");
     let arms = a["arms"].as_array().expect("arms");
     let (human, auto) = (&arms[0], &arms[1]);
@@ -247,12 +542,19 @@ fn the_demo_experiment_lifts_first_touch_but_rolls_back() {
     let c = &a["comparisons"][0];
     assert!(c["diff_ci"][0].as_f64().expect("lo") > 0.0, "{c}");
     assert!(c["always_valid_p"].as_f64().expect("p") < 0.05, "{c}");
-    let q = |arm: &Value| arm["downstream"]["qualified"]["rate"].as_f64().expect("rate");
+    let q = |arm: &Value| {
+        arm["downstream"]["qualified"]["rate"]
+            .as_f64()
+            .expect("rate")
+    };
     assert!(q(auto) < q(human), "but fewer units qualify");
     assert!(a["srm_p"].as_f64().expect("srm") > 0.001);
     assert_eq!(a["verdict"]["decision"], "roll back", "{}", a["verdict"]);
     let reason = a["verdict"]["reason"].as_str().expect("reason");
-    assert!(reason.contains("qualified") && reason.contains("optout_rate"), "{reason}");
+    assert!(
+        reason.contains("qualified") && reason.contains("optout_rate"),
+        "{reason}"
+    );
     let table = ok(d, &["experiment", "analyze", "auto-first-touch"]);
     assert!(table.contains("ROLL BACK"), "{table}");
 }

@@ -124,3 +124,39 @@ fn bad_input_is_a_clear_error() {
     let out = yieldline(dir.path(), &["plan"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_suppressed_contact_or_domain_is_never_dispatched_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    ok(d, &["demo", "--format", "json"]);
+    let before = json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"]);
+    let orders = before["orders"].as_array().expect("orders");
+    let first = orders[0]["unit_id"].as_str().expect("unit").to_owned();
+    let other_account = orders
+        .iter()
+        .find(|o| o["account_id"] != orders[0]["account_id"])
+        .expect("a second account")["account_id"]
+        .as_str()
+        .expect("account")
+        .to_owned();
+    // Suppress the first unit by id, and a whole domain: the other account's.
+    ok(d, &["suppress", "add", "--contact", &first, "--reason", "asked by phone", "--by", "test"]);
+    let territory = std::fs::read_to_string(d.join("territory.csv")).expect("territory");
+    let domain = territory
+        .lines()
+        .find(|l| l.split(',').nth(1) == Some(other_account.as_str()))
+        .and_then(|l| l.split(',').nth(5))
+        .and_then(|email| email.split('@').nth(1))
+        .expect("domain")
+        .to_owned();
+    ok(d, &["suppress", "add", "--domain", &domain, "--reason", "customer", "--by", "test"]);
+    let after = json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"]);
+    let after_orders = after["orders"].as_array().expect("orders");
+    assert!(!after_orders.is_empty());
+    assert!(after_orders.iter().all(|o| o["unit_id"] != first.as_str()), "suppressed contact dispatched");
+    assert!(after_orders.iter().all(|o| o["account_id"] != other_account.as_str()), "suppressed domain dispatched");
+    // Re-importing the events (with their opt-outs) changes nothing.
+    ok(d, &["import", "events", "events.csv"]);
+    assert_eq!(after, json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"]));
+}

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::event::{Event, RawEvent};
+use crate::experiment::{ArmDef, RandomizationUnit};
 use crate::facts::{Interner, log_from_events};
 
 const LINE: &str = "[line]\nname='d'\ntimezone='UTC'\ntarget_per_day=1\n\
@@ -163,12 +164,24 @@ fn holdout_units_are_skipped_and_arms_attached() {
     l2.guardrails.max_active_contacts_per_account = 10;
     let dir = directory(&units, &[], &[]);
     let exp = RunningExperiment {
-        id: "x".into(),
         station: 1,
-        arms: vec![("human".into(), 1.0), ("none".into(), 1.0)],
-        holdout: Some("none".into()),
-        salt: "s".into(),
-        by_account: false,
+        def: ExperimentDef {
+            id: "x".into(),
+            station: "first-touch".into(),
+            arms: vec![
+                ArmDef { name: "human".into(), weight: 1.0 },
+                ArmDef { name: "none".into(), weight: 1.0 },
+            ],
+            control: "human".into(),
+            unit: RandomizationUnit::Contact,
+            salt: "s".into(),
+            start: jiff::Timestamp::UNIX_EPOCH,
+            stop: None,
+            guardrails: vec![],
+            holdout: Some("none".into()),
+            holdout_metric: None,
+            tau2: 1e-4,
+        },
     };
     let input = DispatchInput {
         date: Date::constant(2025, 3, 6),
@@ -182,7 +195,7 @@ fn holdout_units_are_skipped_and_arms_attached() {
     assert!(held_out > 5 && d.orders.len() as u64 + held_out == 40, "{} + {held_out}", d.orders.len());
     assert!(d.orders.iter().all(|o| o.arm.as_deref() == Some("human")));
     for o in &d.orders {
-        assert_eq!(assign_arm("s", &o.unit_id, &[1.0, 1.0]), 0);
+        assert_eq!(crate::experiment::assign_arm("s", &o.unit_id, &[1.0, 1.0]), 0);
     }
 }
 
@@ -237,7 +250,7 @@ proptest! {
         let reasons = ["no_response", "bounced", "negative", "optout", "disqualified"];
         let base = jiff::Timestamp::from_second(1_738_368_000).expect("ts"); // 2025-02-01
         let events: Vec<Event> = raw.iter().enumerate().map(|(i, &(u, s, k, r, h))| {
-            let ts = base + jiff::SignedDuration::from_hours(i64::from(h) * 1);
+            let ts = base + jiff::SignedDuration::from_hours(i64::from(h));
             let unit = format!("{:02}{}", u / 3, u);
             let extra: Vec<(&str, &str)> = match kinds[usize::from(k)] {
                 "failed" => vec![("reason", reasons[usize::from(r)])],

@@ -25,10 +25,34 @@ const PYTHON_FIXTURES: &[(&str, &str, &[f64], u64, usize)] = &[
     ("s1", "c2", &[50.0, 50.0], 0x5ada574c5d988378, 0),
     ("s1", "c3", &[50.0, 50.0], 0xab32a32b000b9d68, 1),
     ("s1", "c4", &[50.0, 50.0], 0xefa4ca77d9e054d7, 1),
-    ("exp-7", "acc-42", &[10.0, 30.0, 60.0], 0x3667728a3465ef2b, 1),
-    ("exp-7", "acc-43", &[10.0, 30.0, 60.0], 0x07fa4bfdf4365b34, 0),
-    ("exp-7", "acc-44", &[10.0, 30.0, 60.0], 0x0b8025b2db3d6b1b, 0),
-    ("exp-7", "acc-45", &[10.0, 30.0, 60.0], 0x366fc8c6c04ad897, 1),
+    (
+        "exp-7",
+        "acc-42",
+        &[10.0, 30.0, 60.0],
+        0x3667728a3465ef2b,
+        1,
+    ),
+    (
+        "exp-7",
+        "acc-43",
+        &[10.0, 30.0, 60.0],
+        0x07fa4bfdf4365b34,
+        0,
+    ),
+    (
+        "exp-7",
+        "acc-44",
+        &[10.0, 30.0, 60.0],
+        0x0b8025b2db3d6b1b,
+        0,
+    ),
+    (
+        "exp-7",
+        "acc-45",
+        &[10.0, 30.0, 60.0],
+        0x366fc8c6c04ad897,
+        1,
+    ),
     ("", "", &[1.0, 1.0], 0xa4209686811de3cc, 1),
     ("sälz", "kontakt-ü", &[1.0, 2.0], 0x9cbc1233c09686f2, 1),
     ("w", "2025-W23", &[1.0, 1.0], 0x97b456fb406e14c3, 1),
@@ -44,7 +68,11 @@ fn assignment_matches_python_xxhash() {
     for &(salt, id, weights, h, arm) in PYTHON_FIXTURES {
         let key = format!("{salt}:{id}");
         assert_eq!(xxhash_rust::xxh3::xxh3_64(key.as_bytes()), h, "{key}");
-        assert_eq!(unit_interval(salt, id), (h >> 11) as f64 / 2f64.powi(53), "{key}");
+        assert_eq!(
+            unit_interval(salt, id),
+            (h >> 11) as f64 / 2f64.powi(53),
+            "{key}"
+        );
         assert_eq!(assign_arm(salt, id, weights), arm, "{key} {weights:?}");
     }
 }
@@ -68,7 +96,10 @@ fn assignment_is_deterministic_and_follows_the_weights() {
     }
     // A different salt re-shuffles.
     let moved = (0..1000)
-        .filter(|i| assign_arm("a", &i.to_string(), &[1.0, 1.0]) != assign_arm("b", &i.to_string(), &[1.0, 1.0]))
+        .filter(|i| {
+            assign_arm("a", &i.to_string(), &[1.0, 1.0])
+                != assign_arm("b", &i.to_string(), &[1.0, 1.0])
+        })
         .count();
     assert!((400..600).contains(&moved), "{moved}");
     // Degenerate weights never panic.
@@ -82,8 +113,14 @@ fn def(unit: RandomizationUnit) -> ExperimentDef {
         id: "exp".into(),
         station: "first-touch".into(),
         arms: vec![
-            ArmDef { name: "human".into(), weight: 1.0 },
-            ArmDef { name: "auto".into(), weight: 1.0 },
+            ArmDef {
+                name: "human".into(),
+                weight: 1.0,
+            },
+            ArmDef {
+                name: "auto".into(),
+                weight: 1.0,
+            },
         ],
         control: "human".into(),
         unit,
@@ -106,11 +143,15 @@ fn all_contacts_of_an_account_share_an_arm() {
         let acc = format!("acc-{a}");
         let first = d.arm_of("c-0", Some(&acc), day).expect("arm").name.clone();
         for c in 1..6 {
-            let arm = d.arm_of(&format!("c-{a}-{c}"), Some(&acc), day).expect("arm");
+            let arm = d
+                .arm_of(&format!("c-{a}-{c}"), Some(&acc), day)
+                .expect("arm");
             assert_eq!(arm.name, first);
         }
         let dc = def(RandomizationUnit::Contact);
-        by_contact[dc.arm_index(&dc.arm_of(&format!("c-{a}"), None, day).expect("arm").name).expect("idx")] += 1;
+        by_contact[dc
+            .arm_index(&dc.arm_of(&format!("c-{a}"), None, day).expect("arm").name)
+            .expect("idx")] += 1;
     }
     assert!(by_contact[0] > 200 && by_contact[1] > 200, "{by_contact:?}");
     assert!(d.arm_of("c", None, day).is_none(), "account unknown");
@@ -122,23 +163,39 @@ fn all_contacts_of_an_account_share_an_arm() {
     let arm = w.arm_of("x", None, mon).expect("arm").name.clone();
     for k in 0..7 {
         let d = mon.checked_add(jiff::Span::new().days(k)).expect("date");
-        assert_eq!(w.arm_of(&format!("u{k}"), Some("acc"), d).expect("arm").name, arm);
+        assert_eq!(
+            w.arm_of(&format!("u{k}"), Some("acc"), d)
+                .expect("arm")
+                .name,
+            arm
+        );
     }
-    assert_eq!(w.arm_of("x", None, mon).map(|a| a.name.as_str()), Some(["human", "auto"][assign_arm("salt", "2025-W23", &[1.0, 1.0])]));
+    assert_eq!(
+        w.arm_of("x", None, mon).map(|a| a.name.as_str()),
+        Some(["human", "auto"][assign_arm("salt", "2025-W23", &[1.0, 1.0])])
+    );
 }
 
 #[test]
 fn holdout_units_are_known_to_dispatch() {
     let mut d = def(RandomizationUnit::Contact);
-    d.arms.push(ArmDef { name: "holdout".into(), weight: 1.0 });
+    d.arms.push(ArmDef {
+        name: "holdout".into(),
+        weight: 1.0,
+    });
     d.holdout = Some("holdout".into());
     d.validate(&line()).expect("valid");
     let day = Date::constant(2025, 3, 5);
-    let held = (0..300).filter(|i| d.is_holdout(&format!("c{i}"), None, day)).count();
+    let held = (0..300)
+        .filter(|i| d.is_holdout(&format!("c{i}"), None, day))
+        .count();
     assert!((60..140).contains(&held), "{held}");
     for i in 0..50 {
         let id = format!("c{i}");
-        assert_eq!(d.is_holdout(&id, None, day), d.arm_of(&id, None, day).expect("arm").name == "holdout");
+        assert_eq!(
+            d.is_holdout(&id, None, day),
+            d.arm_of(&id, None, day).expect("arm").name == "holdout"
+        );
     }
 }
 
@@ -150,7 +207,13 @@ fn validation_gives_clear_errors() {
         assert!(err.contains(needle), "{err} should contain {needle}");
     };
     def(RandomizationUnit::Account).validate(&l).expect("valid");
-    check(ExperimentDef { station: "nope".into(), ..def(RandomizationUnit::Account) }, "unknown station \"nope\"");
+    check(
+        ExperimentDef {
+            station: "nope".into(),
+            ..def(RandomizationUnit::Account)
+        },
+        "unknown station \"nope\"",
+    );
     let mut d = def(RandomizationUnit::Account);
     d.arms.truncate(1);
     check(d, "at least 2 arms");
@@ -164,22 +227,54 @@ fn validation_gives_clear_errors() {
     d.arms[0].weight = 0.0;
     d.arms[1].weight = 0.0;
     check(d, "sum to a positive number");
-    check(ExperimentDef { control: "x".into(), ..def(RandomizationUnit::Account) }, "unknown arm \"x\"");
-    check(ExperimentDef { holdout: Some("y".into()), ..def(RandomizationUnit::Account) }, "unknown arm \"y\"");
-    check(ExperimentDef { id: "a b".into(), ..def(RandomizationUnit::Account) }, "malformed experiment id");
-    check(ExperimentDef { tau2: 0.0, ..def(RandomizationUnit::Account) }, "tau2");
     check(
         ExperimentDef {
-            guardrails: vec![Guardrail { metric: "research".into(), margin: 0.01 }],
+            control: "x".into(),
+            ..def(RandomizationUnit::Account)
+        },
+        "unknown arm \"x\"",
+    );
+    check(
+        ExperimentDef {
+            holdout: Some("y".into()),
+            ..def(RandomizationUnit::Account)
+        },
+        "unknown arm \"y\"",
+    );
+    check(
+        ExperimentDef {
+            id: "a b".into(),
+            ..def(RandomizationUnit::Account)
+        },
+        "malformed experiment id",
+    );
+    check(
+        ExperimentDef {
+            tau2: 0.0,
+            ..def(RandomizationUnit::Account)
+        },
+        "tau2",
+    );
+    check(
+        ExperimentDef {
+            guardrails: vec![Guardrail {
+                metric: "research".into(),
+                margin: 0.01,
+            }],
             ..def(RandomizationUnit::Account)
         },
         "unknown metric \"research\"",
     );
-    let err = def(RandomizationUnit::Contact).validate(&account_line()).expect_err("finer");
+    let err = def(RandomizationUnit::Contact)
+        .validate(&account_line())
+        .expect_err("finer");
     assert!(err.to_string().contains("randomize by account"), "{err}");
     let mut d = def(RandomizationUnit::Account);
     d.station = "qualified".into();
-    d.arms.push(ArmDef { name: "h".into(), weight: 1.0 });
+    d.arms.push(ArmDef {
+        name: "h".into(),
+        weight: 1.0,
+    });
     d.holdout = Some("h".into());
     check(d, "last station");
 }
@@ -188,11 +283,28 @@ fn validation_gives_clear_errors() {
 fn guardrails_parse() {
     assert_eq!(
         Guardrail::parse("optout_rate:0.003").expect("ok"),
-        Guardrail { metric: "optout_rate".into(), margin: 0.003 }
+        Guardrail {
+            metric: "optout_rate".into(),
+            margin: 0.003
+        }
     );
-    assert_eq!(Guardrail::parse("qualified:0.5%").expect("ok").margin, 0.005);
-    assert!(Guardrail::parse("qualified:0.5%").expect("ok").lower_is_better().eq(&false));
-    for bad in ["optout_rate", ":0.1", "optout_rate:x", "optout_rate:-0.1", "optout_rate:1.5"] {
+    assert_eq!(
+        Guardrail::parse("qualified:0.5%").expect("ok").margin,
+        0.005
+    );
+    assert!(
+        Guardrail::parse("qualified:0.5%")
+            .expect("ok")
+            .lower_is_better()
+            .eq(&false)
+    );
+    for bad in [
+        "optout_rate",
+        ":0.1",
+        "optout_rate:x",
+        "optout_rate:-0.1",
+        "optout_rate:1.5",
+    ] {
         let err = Guardrail::parse(bad).expect_err(bad);
         assert!(err.to_string().contains("bad guardrail"), "{err}");
     }
@@ -210,12 +322,26 @@ struct Builder {
 
 impl Builder {
     fn new() -> Self {
-        Self { events: Vec::new(), start: "2025-03-03T05:00:00Z".parse().expect("ts") }
+        Self {
+            events: Vec::new(),
+            start: "2025-03-03T05:00:00Z".parse().expect("ts"),
+        }
     }
 
     /// An event `hours` after the start.
-    fn push(&mut self, unit: &str, account: &str, hours: f64, station: &str, kind: EventKind, reason: Option<&str>, arm: Option<&str>) {
-        let ts = Timestamp::from_microsecond(self.start.as_microsecond() + (hours * 3.6e9) as i64).expect("ts");
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        unit: &str,
+        account: &str,
+        hours: f64,
+        station: &str,
+        kind: EventKind,
+        reason: Option<&str>,
+        arm: Option<&str>,
+    ) {
+        let ts = Timestamp::from_microsecond(self.start.as_microsecond() + (hours * 3.6e9) as i64)
+            .expect("ts");
         self.events.push(ExperimentEvent {
             unit: unit.into(),
             account: account.into(),
@@ -228,16 +354,54 @@ impl Builder {
     }
 
     /// A first-touch visit on `day` (0-based from the start) ending in `outcome`.
-    fn visit(&mut self, unit: &str, account: &str, day: u32, arm: &str, outcome: EventKind, reason: Option<&str>) {
+    fn visit(
+        &mut self,
+        unit: &str,
+        account: &str,
+        day: u32,
+        arm: &str,
+        outcome: EventKind,
+        reason: Option<&str>,
+    ) {
         let h = f64::from(day) * 24.0 + 4.0;
-        self.push(unit, account, h, "first-touch", EventKind::Entered, None, Some(arm));
-        self.push(unit, account, h + 2.0, "first-touch", EventKind::Touch, None, Some(arm));
-        let reason = if outcome == EventKind::Failed { reason.or(Some("no_response")) } else { None };
-        self.push(unit, account, h + 5.0, "first-touch", outcome, reason, Some(arm));
+        self.push(
+            unit,
+            account,
+            h,
+            "first-touch",
+            EventKind::Entered,
+            None,
+            Some(arm),
+        );
+        self.push(
+            unit,
+            account,
+            h + 2.0,
+            "first-touch",
+            EventKind::Touch,
+            None,
+            Some(arm),
+        );
+        let reason = if outcome == EventKind::Failed {
+            reason.or(Some("no_response"))
+        } else {
+            None
+        };
+        self.push(
+            unit,
+            account,
+            h + 5.0,
+            "first-touch",
+            outcome,
+            reason,
+            Some(arm),
+        );
     }
 
     fn data(&self) -> ExperimentData {
-        ExperimentData { events: self.events.clone() }
+        ExperimentData {
+            events: self.events.clone(),
+        }
     }
 }
 
@@ -254,7 +418,15 @@ fn simple(n: u32, passes: [u32; 2], optouts: u32, qualified: [u32; 2]) -> Builde
             if passed {
                 b.visit(&unit, &acc, day, arm, EventKind::Passed, None);
                 if i < qualified[a] {
-                    b.push(&unit, &acc, f64::from(day) * 24.0 + 50.0, "qualified", EventKind::Passed, None, None);
+                    b.push(
+                        &unit,
+                        &acc,
+                        f64::from(day) * 24.0 + 50.0,
+                        "qualified",
+                        EventKind::Passed,
+                        None,
+                        None,
+                    );
                 }
             } else if a == 1 && i < passes[a] + optouts {
                 b.visit(&unit, &acc, day, arm, EventKind::Failed, Some("optout"));
@@ -303,8 +475,14 @@ fn per_arm_counts_and_comparison_match_the_stats_crate() {
     let r = ratio_log_ci(600, 4000, 400, 4000, 0.05).expect("ci");
     assert_eq!(c.lift_ci, Some([r.lo - 1.0, r.hi - 1.0]));
     assert!((c.lift.expect("lift") - 0.5).abs() < 1e-12);
-    assert_eq!(c.p_value, Some(ztest_pooled(600, 4000, 400, 4000).expect("z").p_value));
-    assert_eq!(c.chance_to_beat, Some(chance_to_beat(600, 4000, 400, 4000).expect("ctb")));
+    assert_eq!(
+        c.p_value,
+        Some(ztest_pooled(600, 4000, 400, 4000).expect("z").p_value)
+    );
+    assert_eq!(
+        c.chance_to_beat,
+        Some(chance_to_beat(600, 4000, 400, 4000).expect("ctb"))
+    );
     // Daily looks: unit i is worked on day i % 10 and passes when i < passes; the
     // counts stay flat from day 10 to the as-of day (day 17).
     let mut looks = Vec::new();
@@ -312,10 +490,18 @@ fn per_arm_counts_and_comparison_match_the_stats_crate() {
         let n = 400 * (day + 1).min(10);
         let k1 = (0..4000u64).filter(|i| *i < 600 && i % 10 <= day).count() as u64;
         let k2 = (0..4000u64).filter(|i| *i < 400 && i % 10 <= day).count() as u64;
-        looks.push(Look { k1, n1: n, k2, n2: n });
+        looks.push(Look {
+            k1,
+            n1: n,
+            k2,
+            n2: n,
+        });
     }
     assert_eq!(c.looks, 18);
-    assert_eq!(c.always_valid_p, Some(always_valid_p(&looks, DEFAULT_TAU2).expect("avp")));
+    assert_eq!(
+        c.always_valid_p,
+        Some(always_valid_p(&looks, DEFAULT_TAU2).expect("avp"))
+    );
     assert_eq!(a.srm_p, Some(1.0));
     assert_eq!(a.verdict.decision, "ship", "{:?}", a.verdict);
     no_nan(&serde_json::to_value(&a).expect("json"));
@@ -326,8 +512,14 @@ fn a_breached_guardrail_rolls_back_despite_a_better_yield() {
     let b = simple(4000, [400, 600], 160, [120, 20]);
     let mut d = def(RandomizationUnit::Contact);
     d.guardrails = vec![
-        Guardrail { metric: OPTOUT_RATE.into(), margin: 0.01 },
-        Guardrail { metric: "qualified".into(), margin: 0.0 },
+        Guardrail {
+            metric: OPTOUT_RATE.into(),
+            margin: 0.01,
+        },
+        Guardrail {
+            metric: "qualified".into(),
+            margin: 0.0,
+        },
     ];
     let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
     assert_eq!(a.arms[1].guardrails[OPTOUT_RATE].count, 160);
@@ -337,12 +529,23 @@ fn a_breached_guardrail_rolls_back_despite_a_better_yield() {
     let nc = newcombe_diff_ci(160, 4000, 0, 4000, 0.05).expect("ci");
     assert_eq!(g[0].diff_ci, Some([nc.lo, nc.hi]));
     assert!(g[1].breached, "qualified 0.5 % vs 3 %: {g:?}");
-    assert!(a.verdict.reason.contains("although its yield is higher"), "{}", a.verdict.reason);
+    assert!(
+        a.verdict.reason.contains("although its yield is higher"),
+        "{}",
+        a.verdict.reason
+    );
     assert_eq!(a.verdict.decision, "roll back");
     assert_eq!(a.verdict.arm.as_deref(), Some("auto"));
-    assert!(a.verdict.reason.contains("guardrails optout_rate"), "{}", a.verdict.reason);
+    assert!(
+        a.verdict.reason.contains("guardrails optout_rate"),
+        "{}",
+        a.verdict.reason
+    );
     // A generous margin is not breached.
-    d.guardrails = vec![Guardrail { metric: OPTOUT_RATE.into(), margin: 0.2 }];
+    d.guardrails = vec![Guardrail {
+        metric: OPTOUT_RATE.into(),
+        margin: 0.2,
+    }];
     let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
     assert!(!a.comparisons[0].guardrails[0].breached);
     assert_eq!(a.verdict.decision, "ship");
@@ -351,11 +554,21 @@ fn a_breached_guardrail_rolls_back_despite_a_better_yield() {
 #[test]
 fn a_small_effect_keeps_running_with_days_to_a_decision() {
     let b = simple(500, [50, 58], 0, [0, 0]);
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &b.data(),
+        as_of(),
+    )
+    .expect("analysis");
     assert_eq!(a.verdict.decision, "keep running", "{:?}", a.verdict);
     let days = a.verdict.days_to_decision.expect("days");
     assert!(days > 1.0 && days.is_finite(), "{days}");
-    assert!(a.verdict.reason.contains("more working days"), "{}", a.verdict.reason);
+    assert!(
+        a.verdict.reason.contains("more working days"),
+        "{}",
+        a.verdict.reason
+    );
     // Once stopped, no more data will come.
     let mut d = def(RandomizationUnit::Contact);
     d.stop = Some("2025-03-15T00:00:00Z".parse().expect("ts"));
@@ -364,7 +577,13 @@ fn a_small_effect_keeps_running_with_days_to_a_decision() {
     assert!(a.verdict.reason.contains("stopped"), "{}", a.verdict.reason);
     // Identical arms: no decision in sight.
     let b = simple(500, [50, 50], 0, [0, 0]);
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &b.data(),
+        as_of(),
+    )
+    .expect("analysis");
     assert_eq!(a.verdict.decision, "keep running");
     assert_eq!(a.verdict.days_to_decision, None);
 }
@@ -373,30 +592,66 @@ fn a_small_effect_keeps_running_with_days_to_a_decision() {
 fn a_broken_split_warns_and_gives_no_verdict() {
     let mut b = simple(1000, [100, 150], 0, [0, 0]);
     // Drop 40 % of the treatment arm's units: a logging bug.
-    b.events.retain(|e| !(e.unit.starts_with("auto-") && e.unit[5..].parse::<u32>().is_ok_and(|i| i >= 600)));
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &b.data(), as_of()).expect("analysis");
+    b.events.retain(|e| {
+        !(e.unit.starts_with("auto-") && e.unit[5..].parse::<u32>().is_ok_and(|i| i >= 600))
+    });
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &b.data(),
+        as_of(),
+    )
+    .expect("analysis");
     assert!(a.srm_p.expect("srm") < SRM_ALPHA);
     assert_eq!(a.verdict.decision, "no verdict");
-    assert!(a.warnings.iter().any(|w| w.contains("sample-ratio mismatch")), "{:?}", a.warnings);
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w| w.contains("sample-ratio mismatch")),
+        "{:?}",
+        a.warnings
+    );
 }
 
 #[test]
 fn no_data_is_a_clear_not_enough_data_verdict() {
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &ExperimentData::default(), as_of()).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &ExperimentData::default(),
+        as_of(),
+    )
+    .expect("analysis");
     assert_eq!(a.verdict.decision, "keep running");
-    assert!(a.verdict.reason.contains("not enough data"), "{}", a.verdict.reason);
+    assert!(
+        a.verdict.reason.contains("not enough data"),
+        "{}",
+        a.verdict.reason
+    );
     assert_eq!(a.srm_p, None);
     assert_eq!(a.comparisons[0].diff, None);
     no_nan(&serde_json::to_value(&a).expect("json"));
     // Only control data.
     let mut b = Builder::new();
     b.visit("u1", "a1", 0, "human", EventKind::Passed, None);
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &b.data(),
+        as_of(),
+    )
+    .expect("analysis");
     assert!(a.comparisons[0].note.is_some());
     assert_eq!(a.verdict.decision, "keep running");
     // Before the start: nothing counts.
     let early = "2025-03-01T00:00:00Z".parse().expect("ts");
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &simple(10, [1, 2], 0, [0, 0]).data(), early).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &simple(10, [1, 2], 0, [0, 0]).data(),
+        early,
+    )
+    .expect("analysis");
     assert_eq!(a.arms[0].units, 0);
 }
 
@@ -405,10 +660,23 @@ fn unknown_arms_and_crossovers_are_reported() {
     let mut b = simple(100, [10, 20], 0, [0, 0]);
     b.visit("x1", "ax", 1, "mystery", EventKind::Passed, None);
     b.visit("human-0", "acc-human-0", 3, "auto", EventKind::Failed, None);
-    let a = analyze(&def(RandomizationUnit::Contact), &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Contact),
+        &line(),
+        &b.data(),
+        as_of(),
+    )
+    .expect("analysis");
     assert_eq!(a.crossovers, 1);
-    assert_eq!(a.arms[0].dispositions, 100, "the crossover's second visit is not counted");
-    assert!(a.warnings.iter().any(|w| w.contains("\"mystery\"")), "{:?}", a.warnings);
+    assert_eq!(
+        a.arms[0].dispositions, 100,
+        "the crossover's second visit is not counted"
+    );
+    assert!(
+        a.warnings.iter().any(|w| w.contains("\"mystery\"")),
+        "{:?}",
+        a.warnings
+    );
 }
 
 #[test]
@@ -424,9 +692,24 @@ fn account_randomization_uses_cluster_robust_variance() {
         let mut y = 0.0;
         for c in 0..size {
             let unit = format!("c-{acc}-{c}");
-            let pass = if hot { c < 3 } else { (acc + c) % (9 - 2 * arm as u32) == 0 };
-            let kind = if pass { EventKind::Passed } else { EventKind::Failed };
-            b.visit(&unit, &format!("acc-{acc}"), acc % 10, ["human", "auto"][arm], kind, None);
+            let pass = if hot {
+                c < 3
+            } else {
+                (acc + c) % (9 - 2 * arm as u32) == 0
+            };
+            let kind = if pass {
+                EventKind::Passed
+            } else {
+                EventKind::Failed
+            };
+            b.visit(
+                &unit,
+                &format!("acc-{acc}"),
+                acc % 10,
+                ["human", "auto"][arm],
+                kind,
+                None,
+            );
             if pass {
                 y += 1.0;
                 k[arm] += 1;
@@ -435,7 +718,13 @@ fn account_randomization_uses_cluster_robust_variance() {
         }
         clusters[arm].push((y, f64::from(size)));
     }
-    let a = analyze(&def(RandomizationUnit::Account), &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyze(
+        &def(RandomizationUnit::Account),
+        &line(),
+        &b.data(),
+        as_of(),
+    )
+    .expect("analysis");
     assert_eq!(a.variance, "cluster-robust (account)");
     assert_eq!(a.arms[0].randomization_units, 200);
     assert_eq!(a.arms[0].accounts, 200);
@@ -447,7 +736,11 @@ fn account_randomization_uses_cluster_robust_variance() {
     let c = &a.comparisons[0];
     assert!((c.diff.expect("diff") - d.diff).abs() < 1e-12);
     let ci = c.diff_ci.expect("ci");
-    assert!((ci[0] - d.ci.lo).abs() < 1e-12 && (ci[1] - d.ci.hi).abs() < 1e-12, "{ci:?} vs {:?}", d.ci);
+    assert!(
+        (ci[0] - d.ci.lo).abs() < 1e-12 && (ci[1] - d.ci.hi).abs() < 1e-12,
+        "{ci:?} vs {:?}",
+        d.ci
+    );
     assert!((c.p_value.expect("p") - d.p_value).abs() < 1e-12);
     let se = (et.variance / et.ratio.powi(2) + ec.variance / ec.ratio.powi(2)).sqrt();
     let centre = (et.ratio / ec.ratio).ln();
@@ -464,8 +757,14 @@ fn account_randomization_uses_cluster_robust_variance() {
 fn a_holdout_is_compared_on_what_its_units_still_produce() {
     let mut d = def(RandomizationUnit::Contact);
     d.arms = vec![
-        ArmDef { name: "outreach".into(), weight: 1.0 },
-        ArmDef { name: "holdout".into(), weight: 1.0 },
+        ArmDef {
+            name: "outreach".into(),
+            weight: 1.0,
+        },
+        ArmDef {
+            name: "holdout".into(),
+            weight: 1.0,
+        },
     ];
     d.control = "holdout".into();
     d.holdout = Some("holdout".into());
@@ -474,21 +773,59 @@ fn a_holdout_is_compared_on_what_its_units_still_produce() {
     for i in 0..1000u32 {
         let day = i % 10;
         let (u, acc) = (format!("o{i}"), format!("ao{i}"));
-        b.visit(&u, &acc, day, "outreach", if i < 150 { EventKind::Passed } else { EventKind::Failed }, None);
+        b.visit(
+            &u,
+            &acc,
+            day,
+            "outreach",
+            if i < 150 {
+                EventKind::Passed
+            } else {
+                EventKind::Failed
+            },
+            None,
+        );
         if i < 75 {
-            b.push(&u, &acc, f64::from(day) * 24.0 + 80.0, "meeting-held", EventKind::Passed, None, None);
+            b.push(
+                &u,
+                &acc,
+                f64::from(day) * 24.0 + 80.0,
+                "meeting-held",
+                EventKind::Passed,
+                None,
+                None,
+            );
         }
         // Holdout units only enter (dispatch held them back); a few come inbound.
         let (h, hacc) = (format!("h{i}"), format!("ah{i}"));
-        b.push(&h, &hacc, f64::from(day) * 24.0 + 3.0, "first-touch", EventKind::Entered, None, Some("holdout"));
+        b.push(
+            &h,
+            &hacc,
+            f64::from(day) * 24.0 + 3.0,
+            "first-touch",
+            EventKind::Entered,
+            None,
+            Some("holdout"),
+        );
         if i < 15 {
-            b.push(&h, &hacc, f64::from(day) * 24.0 + 90.0, "meeting-held", EventKind::Passed, None, None);
+            b.push(
+                &h,
+                &hacc,
+                f64::from(day) * 24.0 + 90.0,
+                "meeting-held",
+                EventKind::Passed,
+                None,
+                None,
+            );
         }
     }
     let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
     let hold = &a.arms[1];
     assert!(hold.holdout && hold.control);
-    assert_eq!((hold.units, hold.dispositions, hold.yield_), (1000, 0, None));
+    assert_eq!(
+        (hold.units, hold.dispositions, hold.yield_),
+        (1000, 0, None)
+    );
     assert_eq!(hold.downstream["meeting-held"].count, 15);
     let c = &a.comparisons[0];
     assert_eq!(c.metric, "meeting-held per unit");

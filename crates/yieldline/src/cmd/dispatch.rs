@@ -59,7 +59,7 @@ pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
         fresh_per_day: plan.fresh_per_day,
         yields: plan.stations.iter().map(|s| Some(s.yield_)).collect(),
         brake,
-        experiments: super::experiment_running(ws, date)?,
+        experiments: super::experiment::running(ws, date)?,
     };
     Ok(dispatch(&ws.line, &log, &units, &input)?)
 }

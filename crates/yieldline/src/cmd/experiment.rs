@@ -12,8 +12,8 @@ use yieldline_core::calendar::{day_start, local_date};
 use yieldline_core::dispatch::RunningExperiment;
 use yieldline_core::event::parse_ts;
 use yieldline_core::experiment::{
-    Analysis, ArmDef, ExperimentDef, Guardrail, RandomizationUnit, analyze, fmt_p, iso_week, parse_weights,
-    split_list,
+    Analysis, ArmDef, ExperimentDef, Guardrail, RandomizationUnit, analyze, fmt_p, iso_week,
+    parse_weights, split_list,
 };
 use yieldline_core::line::{Line, UnitKind};
 
@@ -193,9 +193,11 @@ pub fn parse_time(line: &Line, text: &str) -> Result<Timestamp> {
     if let Ok(d) = t.parse::<Date>() {
         return Ok(day_start(line, d));
     }
-    parse_ts(t)
-        .map(|(ts, _)| ts)
-        .map_err(|e| anyhow::anyhow!("{e}: use RFC 3339 (2025-06-02T09:00:00-04:00), a date (2025-06-02) or `now`"))
+    parse_ts(t).map(|(ts, _)| ts).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}: use RFC 3339 (2025-06-02T09:00:00-04:00), a date (2025-06-02) or `now`"
+        )
+    })
 }
 
 /// The experiment `id`, or a clear error listing the known ones.
@@ -207,7 +209,8 @@ fn load(ws: &Workspace, id: &str) -> Result<ExperimentDef> {
             bail!(
                 "unknown experiment {id:?} ({})",
                 if known.is_empty() {
-                    "the workspace has none: create one with `yieldline experiment create`".to_owned()
+                    "the workspace has none: create one with `yieldline experiment create`"
+                        .to_owned()
                 } else {
                     format!("the workspace has: {}", known.join(", "))
                 }
@@ -257,7 +260,9 @@ pub fn definition(line: &Line, args: &CreateArgs) -> Result<ExperimentDef> {
         guardrails,
         holdout: args.holdout.clone(),
         holdout_metric: args.holdout_metric.clone(),
-        tau2: args.tau2.unwrap_or(yieldline_core::experiment::DEFAULT_TAU2),
+        tau2: args
+            .tau2
+            .unwrap_or(yieldline_core::experiment::DEFAULT_TAU2),
     };
     def.validate(line)?;
     Ok(def)
@@ -302,7 +307,10 @@ fn list(ws: &Workspace, format: Format) -> Result<()> {
         return output::json(&mut out, &all);
     }
     if all.is_empty() {
-        writeln!(out, "no experiments yet: `yieldline experiment create --id ID --station S --arms a,b`")?;
+        writeln!(
+            out,
+            "no experiments yet: `yieldline experiment create --id ID --station S --arms a,b`"
+        )?;
         return Ok(());
     }
     let now = Timestamp::now();
@@ -314,7 +322,8 @@ fn list(ws: &Workspace, format: Format) -> Result<()> {
             arms_text(d),
             d.unit.as_str().to_owned(),
             local(&ws.line, d.start),
-            d.stop.map_or_else(|| "–".to_owned(), |s| local(&ws.line, s)),
+            d.stop
+                .map_or_else(|| "–".to_owned(), |s| local(&ws.line, s)),
             status(d, now).to_owned(),
         ]);
     }
@@ -341,7 +350,9 @@ fn arms_text(d: &ExperimentDef) -> String {
 }
 
 fn local(line: &Line, ts: Timestamp) -> String {
-    ts.to_zoned(line.timezone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    ts.to_zoned(line.timezone.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
@@ -354,12 +365,18 @@ fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
     writeln!(out, "experiment  {}", d.id)?;
     writeln!(out, "station     {}", d.station)?;
     writeln!(out, "arms        {}", arms_text(&d))?;
-    writeln!(out, "randomized  by {} (salt {:?})", d.unit.as_str(), d.salt)?;
+    writeln!(
+        out,
+        "randomized  by {} (salt {:?})",
+        d.unit.as_str(),
+        d.salt
+    )?;
     writeln!(out, "start       {}", local(&ws.line, d.start))?;
     writeln!(
         out,
         "stop        {}",
-        d.stop.map_or_else(|| "– (running)".to_owned(), |s| local(&ws.line, s))
+        d.stop
+            .map_or_else(|| "– (running)".to_owned(), |s| local(&ws.line, s))
     )?;
     for g in &d.guardrails {
         writeln!(
@@ -383,12 +400,25 @@ fn stop(ws: &mut Workspace, id: &str, at: &str) -> Result<()> {
     }
     let at = parse_time(&ws.line, at).context("--at")?;
     if at < d.start {
-        bail!("cannot stop experiment {id:?} at {at}: it starts at {}", d.start);
+        bail!(
+            "cannot stop experiment {id:?} at {at}: it starts at {}",
+            d.start
+        );
     }
     d.stop = Some(at);
     ws.store.update_experiment(&d)?;
     eprintln!("stopped experiment {id} at {at}");
     Ok(())
+}
+
+/// The first CSV field of a line (quotes understood), trimmed.
+fn first_field(text: &str) -> Option<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let rec = r.records().next()?.ok()?;
+    rec.get(0).map(|f| f.trim().to_owned())
 }
 
 /// Whether a CSV row's first field looks like a header.
@@ -409,23 +439,21 @@ fn assign(ws: &Workspace, args: &AssignArgs) -> Result<()> {
             std::fs::File::open(&args.input).with_context(|| format!("cannot read {name}"))?,
         ))
     };
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
     let mut ids: Vec<(u64, String)> = Vec::new();
-    for (i, rec) in csv.records().enumerate() {
-        let rec = rec.with_context(|| format!("{name}: cannot read line {}", i + 1))?;
-        let line_no = rec.position().map_or(i as u64 + 1, |p| p.line());
-        let Some(first) = rec.get(0).map(str::trim) else {
+    for (i, text) in reader.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let text = text.with_context(|| format!("{name}: cannot read line {line_no}"))?;
+        let Some(first) = first_field(&text) else {
             continue;
         };
-        if first.is_empty() || (ids.is_empty() && i == 0 && is_header(first)) {
+        if first.is_empty() || (i == 0 && is_header(&first)) {
             continue;
         }
-        ids.push((line_no, first.to_owned()));
+        ids.push((line_no, first));
     }
-    let date = args.date.unwrap_or_else(|| local_date(&ws.line, Timestamp::now()));
+    let date = args
+        .date
+        .unwrap_or_else(|| local_date(&ws.line, Timestamp::now()));
     let keys: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
     let accounts = match ws.line.unit {
         UnitKind::Contact => ws.store.contact_accounts(&keys)?,
@@ -479,7 +507,10 @@ fn analyze_cmd(ws: &Workspace, args: &AnalyzeArgs) -> Result<()> {
 }
 
 fn ci(c: Option<[f64; 2]>) -> String {
-    c.map_or_else(|| "–".to_owned(), |[lo, hi]| format!("{:.2}–{:.2}%", lo * 100.0, hi * 100.0))
+    c.map_or_else(
+        || "–".to_owned(),
+        |[lo, hi]| format!("{:.2}–{:.2}%", lo * 100.0, hi * 100.0),
+    )
 }
 
 fn pp(v: Option<f64>) -> String {
@@ -487,7 +518,10 @@ fn pp(v: Option<f64>) -> String {
 }
 
 fn pp_ci(c: Option<[f64; 2]>) -> String {
-    c.map_or_else(|| "–".to_owned(), |[lo, hi]| format!("{:+.2} to {:+.2} pp", lo * 100.0, hi * 100.0))
+    c.map_or_else(
+        || "–".to_owned(),
+        |[lo, hi]| format!("{:+.2} to {:+.2} pp", lo * 100.0, hi * 100.0),
+    )
 }
 
 fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()> {
@@ -503,7 +537,11 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
         a.unit.as_str(),
         a.variance
     )?;
-    let downstream: Vec<String> = a.arms.first().map(|x| x.downstream.keys().cloned().collect()).unwrap_or_default();
+    let downstream: Vec<String> = a
+        .arms
+        .first()
+        .map(|x| x.downstream.keys().cloned().collect())
+        .unwrap_or_default();
     let mut header: Vec<String> = ["arm", "units", "disp.", "passed", "yield", "95% CI"]
         .iter()
         .map(|s| (*s).to_owned())
@@ -536,16 +574,32 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
             ci(arm.yield_ci),
         ];
         for s in &ordered {
-            row.push(arm.downstream.get(s).map_or_else(|| "–".to_owned(), |r| rate_pct(r.rate)));
+            row.push(
+                arm.downstream
+                    .get(s)
+                    .map_or_else(|| "–".to_owned(), |r| rate_pct(r.rate)),
+            );
         }
         for g in ["optout_rate", "negative_rate"] {
-            row.push(arm.guardrails.get(g).map_or_else(|| "–".to_owned(), |r| rate_pct(r.rate)));
+            row.push(
+                arm.guardrails
+                    .get(g)
+                    .map_or_else(|| "–".to_owned(), |r| rate_pct(r.rate)),
+            );
         }
         t.add_row(row);
     }
     writeln!(out, "{t}")?;
     let mut t = output::table(&[
-        "arm vs control", "metric", "diff", "95% CI", "lift", "lift 95% CI", "p", "P(beat)", "always-valid p",
+        "arm vs control",
+        "metric",
+        "diff",
+        "95% CI",
+        "lift",
+        "lift 95% CI",
+        "p",
+        "P(beat)",
+        "always-valid p",
     ]);
     for c in &a.comparisons {
         t.add_row(vec![
@@ -553,7 +607,8 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
             c.metric.clone(),
             pp(c.diff),
             pp_ci(c.diff_ci),
-            c.lift.map_or_else(|| "–".to_owned(), |l| format!("{:+.1}%", l * 100.0)),
+            c.lift
+                .map_or_else(|| "–".to_owned(), |l| format!("{:+.1}%", l * 100.0)),
             c.lift_ci.map_or_else(
                 || "–".to_owned(),
                 |[lo, hi]| format!("{:+.1} to {:+.1}%", lo * 100.0, hi * 100.0),
@@ -575,7 +630,11 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
                 pp(g.diff),
                 pp_ci(g.diff_ci),
                 g.margin * 100.0,
-                if g.lower_is_better { "lower is better" } else { "higher is better" },
+                if g.lower_is_better {
+                    "lower is better"
+                } else {
+                    "higher is better"
+                },
                 if g.breached { "BREACHED" } else { "ok" }
             )?;
         }
@@ -591,7 +650,12 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
     for w in &a.warnings {
         writeln!(out, "warning     {w}")?;
     }
-    writeln!(out, "verdict     {}: {}", a.verdict.decision.to_uppercase(), a.verdict.reason)?;
+    writeln!(
+        out,
+        "verdict     {}: {}",
+        a.verdict.decision.to_uppercase(),
+        a.verdict.reason
+    )?;
     Ok(())
 }
 
@@ -604,31 +668,16 @@ fn rate_pct(r: Option<f64>) -> String {
 /// is given as the single arm of that date's week.
 pub fn running(ws: &Workspace, date: Date) -> Result<Vec<RunningExperiment>> {
     let at = day_start(&ws.line, date);
-    let mut out = Vec::new();
-    for d in ws.store.experiments()? {
-        if !d.is_running(at) {
-            continue;
-        }
-        let Some(station) = ws.line.station_index(&d.station) else {
-            continue;
-        };
-        let arms = match d.unit {
-            RandomizationUnit::Week => d
-                .arm_of("", None, date)
-                .map(|a| vec![(a.name.clone(), 1.0)])
-                .unwrap_or_default(),
-            _ => d.arms.iter().map(|a| (a.name.clone(), a.weight)).collect(),
-        };
-        out.push(RunningExperiment {
-            id: d.id.clone(),
-            station,
-            arms,
-            holdout: d.holdout.clone(),
-            salt: d.salt.clone(),
-            by_account: d.unit == RandomizationUnit::Account,
-        });
-    }
-    Ok(out)
+    Ok(ws
+        .store
+        .experiments()?
+        .into_iter()
+        .filter(|d| d.is_running(at))
+        .filter_map(|def| {
+            let station = ws.line.station_index(&def.station)?;
+            Some(RunningExperiment { station, def })
+        })
+        .collect())
 }
 
 /// The demo's finished experiment as a stored definition, with the guardrails that catch
@@ -638,14 +687,24 @@ pub fn demo_definition(exp: &yieldline_core::demo::DemoExperiment) -> Result<Exp
     Ok(ExperimentDef {
         id: exp.id.clone(),
         station: exp.station.clone(),
-        arms: exp.arms.iter().map(|a| ArmDef { name: a.clone(), weight: 1.0 }).collect(),
+        arms: exp
+            .arms
+            .iter()
+            .map(|a| ArmDef {
+                name: a.clone(),
+                weight: 1.0,
+            })
+            .collect(),
         control: exp.control.clone(),
         unit: RandomizationUnit::parse(&exp.unit)
             .ok_or_else(|| anyhow::anyhow!("demo experiment: unknown unit {:?}", exp.unit))?,
         salt: exp.salt.clone(),
         start: exp.start,
         stop: Some(exp.end),
-        guardrails: vec![Guardrail::parse("optout_rate:0.005")?, Guardrail::parse("qualified:0.001")?],
+        guardrails: vec![
+            Guardrail::parse("optout_rate:0.005")?,
+            Guardrail::parse("qualified:0.001")?,
+        ],
         holdout: None,
         holdout_metric: None,
         tau2: yieldline_core::experiment::DEFAULT_TAU2,

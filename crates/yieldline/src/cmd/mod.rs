@@ -13,10 +13,3 @@ pub mod simulate;
 pub mod suppress;
 pub mod watch;
 
-/// Experiments running on `date`, as dispatch needs them.
-pub fn experiment_running(
-    ws: &crate::workspace::Workspace,
-    date: jiff::civil::Date,
-) -> anyhow::Result<Vec<yieldline_core::dispatch::RunningExperiment>> {
-    experiment::running(ws, date)
-}

@@ -236,7 +236,7 @@ fn list(dir: &Path, format: OutputFormat) -> Result<()> {
             &rows,
         ),
         OutputFormat::Table => {
-            let mut t = output::table(&["kind", "target", "added", "by", "reason"]);
+            let mut t = text_table(&["kind", "target", "added", "by", "reason"]);
             for r in &rows {
                 t.add_row(vec![r.kind, r.target, r.added_at, r.added_by, r.reason]);
             }
@@ -288,7 +288,7 @@ fn log(dir: &Path, format: OutputFormat) -> Result<()> {
             &rows,
         ),
         OutputFormat::Table => {
-            let mut t = output::table(&["at", "action", "kind", "target", "who", "reason"]);
+            let mut t = text_table(&["at", "action", "kind", "target", "who", "reason"]);
             for r in &rows {
                 t.add_row(vec![r.at, r.action, r.kind, r.target, r.who, r.reason]);
             }
@@ -297,6 +297,15 @@ fn log(dir: &Path, format: OutputFormat) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A table in the house style with every column left-aligned (all text).
+fn text_table(header: &[&str]) -> comfy_table::Table {
+    let mut t = output::table(header);
+    for c in t.column_iter_mut() {
+        c.set_cell_alignment(comfy_table::CellAlignment::Left);
+    }
+    t
 }
 
 /// CSV with a header row (written even when there are no rows).
