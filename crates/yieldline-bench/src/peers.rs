@@ -51,7 +51,7 @@ impl StationCounts {
 /// The per-station counts of `yieldline report --format json`.
 pub fn counts_from_report(report: &serde_json::Value) -> Result<Vec<StationCounts>> {
     let stations = report.get("stations").context("the report has no `stations`")?;
-    Ok(serde_json::from_value::<Vec<StationCounts>>(stations.clone()).context("unexpected `stations` in the report")?)
+    serde_json::from_value::<Vec<StationCounts>>(stations.clone()).context("unexpected `stations` in the report")
 }
 
 /// A peer's figures and its answer.

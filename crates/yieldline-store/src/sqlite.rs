@@ -341,17 +341,13 @@ impl ContactSink for SqliteContactSink<'_> {
     }
 }
 
-/// One transaction receiving events: committed if `fill` succeeds, rolled back if not.
-fn import_events_in_tx<T, E: From<StoreError>>(
+/// Runs `work` in one transaction: committed if it succeeds, rolled back if not.
+fn in_transaction<T, E: From<StoreError>>(
     conn: &mut Connection,
-    fill: impl FnOnce(&mut dyn EventSink) -> Result<T, E>,
+    work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
 ) -> Result<T, E> {
     let tx = conn.transaction().map_err(StoreError::from)?;
-    let result = {
-        let mut sink = SqliteEventSink::new(&tx)?;
-        fill(&mut sink)
-    };
-    match result {
+    match work(&tx) {
         Ok(v) => {
             tx.commit().map_err(StoreError::from)?;
             Ok(v)
@@ -371,7 +367,10 @@ impl Store for SqliteStore {
         self.conn
             .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
             .map_err(StoreError::from)?;
-        let result = import_events_in_tx(&mut self.conn, fill);
+        let result = in_transaction(&mut self.conn, |tx| {
+            let mut sink = SqliteEventSink::new(tx)?;
+            fill(&mut sink)
+        });
         let restored = self.conn.pragma_update(None, "cache_size", -CACHE_KIB);
         let v = result?;
         restored.map_err(StoreError::from)?;
@@ -382,8 +381,7 @@ impl Store for SqliteStore {
         &mut self,
         fill: impl FnOnce(&mut dyn ContactSink) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self.conn.transaction().map_err(StoreError::from)?;
-        let result = {
+        in_transaction(&mut self.conn, |tx| {
             let mut sink = SqliteContactSink {
                 select: tx
                     .prepare(
@@ -399,20 +397,10 @@ impl Store for SqliteStore {
                            last_name = excluded.last_name, email = excluded.email, title = excluded.title",
                     )
                     .map_err(StoreError::from)?,
-                erased: crate::suppression::erasures(&tx)?,
+                erased: crate::suppression::erasures(tx)?,
             };
             fill(&mut sink)
-        };
-        match result {
-            Ok(v) => {
-                tx.commit().map_err(StoreError::from)?;
-                Ok(v)
-            }
-            Err(e) => {
-                tx.rollback().map_err(StoreError::from)?;
-                Err(e)
-            }
-        }
+        })
     }
 
     fn log_import(&mut self, r: &ImportRecord) -> Result<(), StoreError> {

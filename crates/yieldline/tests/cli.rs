@@ -1,35 +1,15 @@
 //! End-to-end tests: the real `yieldline` binary on real files and a real store.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn yieldline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yieldline"))
-        .current_dir(dir)
-        .arg("-w")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run yieldline")
-}
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(
-        out.status.success(),
-        "yieldline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-const HEADER: &str = "event_id,ts,unit_id,account_id,station,kind,reason,resume_on,referral_unit_id,channel,operator_id,operator_kind,arm,cost_minutes";
 
 fn good_events() -> String {
     [

@@ -1,26 +1,14 @@
 //! End-to-end tests of `yieldline drift` on real stores.
 
+mod common;
+
+use common::*;
+
 use std::fmt::Write as _;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn yieldline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yieldline"))
-        .current_dir(dir)
-        .arg("-w")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run yieldline")
-}
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(out.status.success(), "yieldline {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
 /// A research station with 20 dispositions on each of 40 working days from Monday
 /// 2025-03-03: yield 0.8 for 25 days, then 0.5.

@@ -1,45 +1,15 @@
 //! End-to-end tests of `yieldline experiment …`: the real binary on a real store.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::*;
+
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn yieldline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yieldline"))
-        .arg("-w")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run yieldline")
-}
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(
-        out.status.success(),
-        "yieldline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
-/// Runs and expects a clear failure (exit 1) whose message contains `needle`.
-fn fails(dir: &Path, args: &[&str], needle: &str) {
-    let out = yieldline(dir, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "yieldline {args:?} should fail: {err}"
-    );
-    assert!(
-        err.contains(needle),
-        "yieldline {args:?}: {err:?} should contain {needle:?}"
-    );
-}
-
-const HEADER: &str = "event_id,ts,unit_id,account_id,station,kind,reason,resume_on,referral_unit_id,channel,operator_id,operator_kind,arm,cost_minutes";
 
 /// A workspace with the template line, a territory and a small log with arms at
 /// first-touch: 40 contacts per arm, 4 vs 12 passes, and replies downstream.
@@ -160,7 +130,7 @@ fn create_list_show_stop_and_bad_inputs() {
         "{show}"
     );
 
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -174,7 +144,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "already exists",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -188,7 +158,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "unknown station \"nope\"",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -204,7 +174,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "2 weights for 3 arms",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -220,7 +190,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "positive",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -234,7 +204,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "at least 2 arms",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -250,7 +220,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "bad guardrail",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -266,7 +236,7 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "unknown metric \"clicks\"",
     );
-    fails(
+    fails_with(
         d,
         &[
             "experiment",
@@ -282,12 +252,12 @@ fn create_list_show_stop_and_bad_inputs() {
         ],
         "unknown arm \"c\"",
     );
-    fails(
+    fails_with(
         d,
         &["experiment", "show", "nope"],
         "unknown experiment \"nope\" (the workspace has: exp-1)",
     );
-    fails(
+    fails_with(
         d,
         &["experiment", "analyze", "nope"],
         "unknown experiment \"nope\"",
@@ -303,7 +273,7 @@ fn create_list_show_stop_and_bad_inputs() {
             .is_some_and(|s| s.starts_with("2025-03-20")),
         "{shown}"
     );
-    fails(d, &["experiment", "stop", "exp-1"], "already stopped");
+    fails_with(d, &["experiment", "stop", "exp-1"], "already stopped");
 }
 
 #[test]

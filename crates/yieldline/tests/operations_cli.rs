@@ -1,30 +1,15 @@
 //! End-to-end tests of `plan`, `watch` and `dispatch` on a demo workspace.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use serde_json::Value;
 
-fn yieldline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yieldline"))
-        .current_dir(dir)
-        .arg("-w")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run yieldline")
-}
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(out.status.success(), "yieldline {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
-fn json(dir: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(dir, args)).expect("json")
-}
 
 /// One demo workspace shared by the tests of this file (read-only use).
 fn demo() -> &'static Path {

@@ -1,50 +1,18 @@
 //! End-to-end tests of suppression and erasure: the real `yieldline` binary on a real
 //! workspace, with the store file checked byte by byte.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 use yieldline_store::{DB_FILE, SqliteStore};
 
-fn yieldline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yieldline"))
-        .current_dir(dir)
-        .env("YIELDLINE_USER", "test-admin")
-        .args(args)
-        .output()
-        .expect("run yieldline")
-}
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(
-        out.status.success(),
-        "yieldline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
-/// Runs a command that must fail; returns its stderr.
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(
-        !out.status.success(),
-        "yieldline {args:?} should have failed"
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
-fn stderr_of(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(
-        out.status.success(),
-        "yieldline {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 const TERRITORY: &str = "\
 contact_id,account_id,fit_tier,first_name,last_name,email,title
@@ -54,8 +22,6 @@ marguerite.vandersloot@globex.example,a2,1,Marguerite,Vandersloot,marguerite.van
 c4,a3,3,Ann,Other,ann@initech.example,Engineer
 c5,a3,2,Carl,Other,carl@initech.example,Analyst
 ";
-
-const HEADER: &str = "event_id,ts,unit_id,account_id,station,kind,reason,resume_on,referral_unit_id,channel,operator_id,operator_kind,arm,cost_minutes";
 
 fn events() -> String {
     [
