@@ -133,3 +133,41 @@ fn demo_builds_a_workspace_and_is_deterministic() {
     let again = yieldline(a.path(), &["demo", "--seed", "3", "--format", "json"]);
     assert!(stderr(&again).contains("0 events imported"), "{}", stderr(&again));
 }
+
+#[test]
+fn a_killed_import_leaves_the_store_as_before_and_a_rerun_completes_it() {
+    let ws = workspace();
+    let d = ws.path();
+    ok(d, &["import", "events", "events.csv"]);
+    let before = report_json(d);
+    // A large file, so the import is still running when it is killed.
+    let mut big = String::from(HEADER);
+    big.push('\n');
+    for i in 0..150_000 {
+        big.push_str(&format!("k{i},2025-03-05T10:00:00Z,u{i},a{},research,entered,,,,,,,,\n", i % 997));
+    }
+    std::fs::write(d.join("big.csv"), big).expect("big");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_yieldline"))
+        .current_dir(d)
+        .args(["-w", ".", "import", "events", "big.csv"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill it once its transaction is writing (the WAL grows past 1 MiB).
+    let wal = d.join("yieldline.db-wal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::metadata(&wal).map_or(0, |m| m.len()) < 1 << 20 && std::time::Instant::now() < deadline {
+        assert!(child.try_wait().expect("wait").is_none(), "the import finished before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+    assert_eq!(report_json(d), before, "a killed import left part of its file behind");
+    // Running it again imports the whole file exactly once.
+    ok(d, &["import", "events", "big.csv"]);
+    let done = report_json(d);
+    let entered = |r: &Value| r["stations"][0]["entered"].as_u64().expect("entered");
+    assert_eq!(entered(&done), entered(&before) + 150_000);
+    ok(d, &["import", "events", "big.csv"]);
+    assert_eq!(report_json(d), done);
+}

@@ -7,6 +7,8 @@ use common::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use serde_json::Value;
+
 
 
 
@@ -144,4 +146,18 @@ fn a_suppressed_contact_or_domain_is_never_dispatched_again() {
     // Re-importing the events (with their opt-outs) changes nothing.
     ok(d, &["import", "events", "events.csv"]);
     assert_eq!(after, json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"]));
+}
+
+#[test]
+fn simulate_calibrates_from_a_workspace() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/guarded-automation.toml");
+    let out = yieldline(
+        demo(),
+        &["simulate", "--scenario", scenario.to_str().expect("path"), "--calibrate", "--accounts", "2000", "--days", "40", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("calibrated from") && err.contains("propensity Beta("), "{err}");
+    let sim: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(sim["days"].as_array().expect("days").len(), 40);
 }
