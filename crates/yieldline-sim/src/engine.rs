@@ -7,9 +7,10 @@
 //! `Pcg64Mcg::seed_from_u64(splitmix64(seed ⊕ splitmix64(i + 1)))`. Daily capacity is
 //! split between shards by Hamilton's method with a rotating remainder: shard `i` gets
 //! `⌊C / S⌋`, plus one when `(i − d·(C mod S)) mod S < C mod S` on day `d`; the shares
-//! sum to exactly `C` every day and even out over `S` days. Shards never exchange
-//! anything, so a run depends on the scenario (seed and shard count included) and
-//! never on the thread count or scheduling.
+//! sum to exactly `C` every day and even out over `S` days. Shards step in lockstep,
+//! one day at a time, and exchange nothing but their daily integer counts, which the
+//! opt-out brake and the scale-up governor sum (in any order) between days; so a run depends on the scenario
+//! (seed and shard count included) and never on the thread count or scheduling.
 //!
 //! # Allocation
 //! Every queue is a ring buffer reserved for the shard's contact count at start (a
@@ -63,8 +64,118 @@ pub fn simulate_with(scenario: &Scenario, opts: SimOptions) -> Result<SimOutput,
         s.contact_base = base;
         base += s.c_acc.len() as u32;
     }
-    shards.par_iter_mut().for_each(|s| s.run(&model));
-    Ok(assemble(scenario, &model, shards, opts))
+    // Shards step in lockstep, one working day at a time, so that the opt-out brake
+    // can look at the whole line's trailing opt-out rate; within a day they run in
+    // parallel and exchange nothing.
+    let mut brake = Brake::default();
+    let mut governor = Governor::default();
+    for d in 0..model.days {
+        let (ramp, frozen) = governor.multiplier_for(&model, &shards, d);
+        let halvings = brake.halvings_for(&model, &shards, d);
+        let factor = ramp * 0.5f64.powi(halvings as i32);
+        let cap_a = model
+            .cap_a_base
+            .map(|c| (f64::from(c) * factor).round() as u32);
+        brake.used.push((factor, halvings, frozen));
+        shards
+            .par_iter_mut()
+            .for_each(|s| s.run_day(&model, d, &cap_a));
+    }
+    Ok(assemble(scenario, &model, shards, &brake.used, opts))
+}
+
+/// Working days of the trailing window of the opt-out brake.
+pub const BRAKE_WINDOW_DAYS: u32 = 20;
+/// Fewest touches in the trailing window for the brake to judge the opt-out rate.
+pub const BRAKE_MIN_TOUCHES: u64 = 200;
+/// Most halvings of automated capacity the brake applies (1/64 of the ramp).
+pub const BRAKE_MAX_HALVINGS: u32 = 6;
+
+/// The buyer-harm brake of a guarded policy (`max_optout_rate`), mirroring dispatch's:
+/// before each working day, people opting out ÷ touches over the previous
+/// [`BRAKE_WINDOW_DAYS`] working days (whole line, at least [`BRAKE_MIN_TOUCHES`]
+/// touches); above the limit the brake adds one halving of every station's automated
+/// capacity (up to [`BRAKE_MAX_HALVINGS`]), at or under it releases one.
+#[derive(Default)]
+struct Brake {
+    halvings: u32,
+    /// (effective automation multiplier, halvings, scale-up frozen) per simulated day.
+    used: Vec<(f64, u32, bool)>,
+}
+
+impl Brake {
+    fn halvings_for(&mut self, m: &Model, shards: &[Shard], d: u32) -> u32 {
+        let Some(limit) = m.max_optout_rate else {
+            return 0;
+        };
+        let from = d.saturating_sub(BRAKE_WINDOW_DAYS) as usize;
+        let (mut touches, mut optouts) = (0u64, 0u64);
+        for s in shards {
+            for c in &s.stats[from..d as usize] {
+                touches += u64::from(c.touches);
+                optouts += u64::from(c.optouts);
+            }
+        }
+        if touches >= BRAKE_MIN_TOUCHES {
+            if optouts as f64 > limit * touches as f64 {
+                self.halvings = (self.halvings + 1).min(BRAKE_MAX_HALVINGS);
+            } else {
+                self.halvings = self.halvings.saturating_sub(1);
+            }
+        }
+        self.halvings
+    }
+}
+
+/// Working days of each of the scale-up governor's two windows (and between its checks).
+pub const GOVERNOR_WINDOW_DAYS: u32 = 20;
+/// Least growth of automated touches, window on window, that the governor judges:
+/// smaller increments are within the noise of the output.
+pub const GOVERNOR_MIN_GROWTH: f64 = 0.05;
+
+/// The scale-up governor of a guarded policy (`freeze_scaleup_below_marginal`): every
+/// [`GOVERNOR_WINDOW_DAYS`] working days (from day `2·W` of the run, warm-up included)
+/// it compares the whole line's automated touches and qualified output over the
+/// trailing window with the window before. When automated touches grew by at least
+/// [`GOVERNOR_MIN_GROWTH`] and the marginal output of the added touches
+/// (Δoutput ÷ Δautomated touches) is below the set fraction of the previous window's
+/// output per automated touch, it holds the ramp's multiplier at the value of the last
+/// day for the rest of the run (the ramp may still fall below it). Sums of the shards'
+/// integer counts, so independent of thread count.
+#[derive(Default)]
+struct Governor {
+    hold: Option<f64>,
+    last: Option<f64>,
+}
+
+impl Governor {
+    /// The ramp multiplier of day `d` (before the opt-out brake) and whether it is held.
+    fn multiplier_for(&mut self, m: &Model, shards: &[Shard], d: u32) -> (f64, bool) {
+        let scheduled = m.mult[d as usize];
+        let w = GOVERNOR_WINDOW_DAYS;
+        if let (Some(fraction), None, Some(last)) = (m.freeze_below, self.hold, self.last)
+            && d >= 2 * w
+            && d.is_multiple_of(w)
+        {
+            let (mut t, mut o) = ([0u64; 2], [0u64; 2]);
+            for s in shards {
+                for (i, c) in s.stats[(d - 2 * w) as usize..d as usize].iter().enumerate() {
+                    t[i / w as usize] += u64::from(c.auto_touches);
+                    o[i / w as usize] += u64::from(c.st[ST_QUAL][PAS]);
+                }
+            }
+            let (t0, t1, o0, o1) = (t[0] as f64, t[1] as f64, o[0] as f64, o[1] as f64);
+            if t0 > 0.0 && o0 > 0.0 && t1 >= t0 * (1.0 + GOVERNOR_MIN_GROWTH) {
+                let marginal = (o1 - o0) / (t1 - t0);
+                if marginal < fraction * (o0 / t0) {
+                    self.hold = Some(last);
+                }
+            }
+        }
+        let used = self.hold.map_or(scheduled, |h| scheduled.min(h));
+        self.last = Some(used);
+        (used, self.hold.is_some() && scheduled > used)
+    }
 }
 
 const ST_RESEARCH: usize = 0;
@@ -107,8 +218,10 @@ struct Model {
     n_shards: usize,
     days: u32,
     cap_h: [u32; 6],
-    cap_a: Vec<[u32; 6]>,
+    cap_a_base: [u32; 6],
     mult: Vec<f64>,
+    max_optout_rate: Option<f64>,
+    freeze_below: Option<f64>,
     seq_len: [u8; 2],
     interval: u32,
     rest_cal: u32,
@@ -143,10 +256,7 @@ impl Model {
         let mult: Vec<f64> = (0..days)
             .map(|d| p.multiplier(d.saturating_sub(warmup)))
             .collect();
-        let cap_a = mult
-            .iter()
-            .map(|m| stations.map(|s| (f64::from(s.automation_capacity) * m).round() as u32))
-            .collect();
+        let cap_a_base = stations.map(|s| s.automation_capacity);
         let g = p.guardrails.as_ref();
         Ok(Model {
             cal,
@@ -154,8 +264,12 @@ impl Model {
             n_shards: sc.resolved_shards() as usize,
             days,
             cap_h,
-            cap_a,
+            cap_a_base,
             mult,
+            max_optout_rate: g.map(|g| g.max_optout_rate),
+            freeze_below: g
+                .map(|g| g.freeze_scaleup_below_marginal)
+                .filter(|&f| f > 0.0),
             seq_len: [
                 p.human_sequence_touches as u8,
                 p.automation_sequence_touches as u8,
@@ -380,12 +494,11 @@ impl Shard {
         })
     }
 
-    fn run(&mut self, m: &Model) {
-        for d in 0..m.days {
-            self.today = Counters::default();
-            self.step(m, d);
-            self.stats.push(self.today);
-        }
+    /// Steps one working day with the day's automated capacity per station.
+    fn run_day(&mut self, m: &Model, d: u32, cap_a: &[u32; 6]) {
+        self.today = Counters::default();
+        self.step(m, d, cap_a);
+        self.stats.push(self.today);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -470,12 +583,12 @@ impl Shard {
         self.leave(c, DEAD);
     }
 
-    fn step(&mut self, m: &Model, d: u32) {
+    fn step(&mut self, m: &Model, d: u32, cap_a: &[u32; 6]) {
         let cal = m.cal.cal(d);
         let mut caps = [Cap { h: 0, a: 0 }; 6];
         for (s, cap) in caps.iter_mut().enumerate() {
             cap.h = m.share(m.cap_h[s], self.idx, d);
-            cap.a = m.share(m.cap_a[d as usize][s], self.idx, d);
+            cap.a = m.share(cap_a[s], self.idx, d);
         }
         self.downstream(m, d, &mut caps);
 
@@ -728,7 +841,9 @@ impl Shard {
         }
         let u: f64 = self.rng.random();
         let n = n30 as f64;
-        let mut risk = (r.risk_fatigue_slope * n + r.risk_heat_slope * heat).exp();
+        let over = (n - f64::from(r.risk_free_touches_30d)).max(0.0);
+        let hot = (heat - r.risk_free_heat).max(0.0);
+        let mut risk = (r.risk_fatigue_slope * over + r.risk_heat_slope * hot).exp();
         let mut relevance = 1.0;
         if auto {
             risk *= r.automation_risk_multiplier;
@@ -940,12 +1055,18 @@ fn cost(m: &Model, station: usize, auto: bool) -> f64 {
     }
 }
 
-fn assemble(scenario: &Scenario, m: &Model, shards: Vec<Shard>, opts: SimOptions) -> SimOutput {
+fn assemble(
+    scenario: &Scenario,
+    m: &Model,
+    shards: Vec<Shard>,
+    brake: &[(f64, u32, bool)],
+    opts: SimOptions,
+) -> SimOutput {
     let n_acc = f64::from(scenario.scenario.accounts.max(1));
     let mut days = Vec::with_capacity(m.days as usize);
     let mut burned = 0u64;
     let mut started = 0u64;
-    for d in 0..m.days as usize {
+    for (d, &(multiplier, halvings, frozen)) in brake.iter().enumerate() {
         let report = d >= m.warmup as usize;
         let mut c = Counters::default();
         for s in &shards {
@@ -988,7 +1109,9 @@ fn assemble(scenario: &Scenario, m: &Model, shards: Vec<Shard>, opts: SimOptions
         days.push(DayRecord {
             day: d as u32 - m.warmup,
             date: m.cal.date(d as u32).to_string(),
-            automation_multiplier: m.mult[d],
+            automation_multiplier: multiplier,
+            brake_halvings: halvings,
+            scaleup_frozen: frozen,
             touches,
             automated_touches: u64::from(c.auto_touches),
             qualified: u64::from(c.st[ST_QUAL][PAS]),

@@ -49,8 +49,17 @@ pub struct DayRecord {
     pub day: u32,
     /// Its date, `YYYY-MM-DD`.
     pub date: String,
-    /// Automation capacity multiplier of the day (from the ramp).
+    /// Automation capacity multiplier of the day: the ramp's, halved once per
+    /// halving of the opt-out brake.
     pub automation_multiplier: f64,
+    /// Halvings of automated capacity the opt-out brake applied that day (0 = off;
+    /// always 0 without guardrails).
+    #[serde(default)]
+    pub brake_halvings: u32,
+    /// Whether the scale-up governor (`freeze_scaleup_below_marginal`) held the
+    /// ramp's multiplier below its schedule that day (always false without it).
+    #[serde(default)]
+    pub scaleup_frozen: bool,
     /// Touches made (human + automated).
     pub touches: u64,
     /// Touches made by automation.
@@ -100,6 +109,12 @@ pub struct Summary {
     pub final_burned_share: f64,
     /// Fresh accounts left at the end.
     pub final_fresh_remaining: u64,
+    /// People who opted out per touch over the whole run.
+    #[serde(default)]
+    pub optout_rate: f64,
+    /// People who opted out per touch over the final window.
+    #[serde(default)]
+    pub end_optout_rate: f64,
 }
 
 /// A contact of the simulated territory.
@@ -238,7 +253,7 @@ impl SimOutput {
 pub fn write_days_csv(out: &SimOutput, mut w: impl Write) -> Result<(), SimError> {
     write!(
         w,
-        "day,date,automation_multiplier,touches,automated_touches,qualified,yield_per_touch,burned_share,fresh_remaining,burned_accounts,optouts,hostile_replies,bounces,cost_minutes"
+        "day,date,automation_multiplier,touches,automated_touches,qualified,yield_per_touch,burned_share,fresh_remaining,burned_accounts,optouts,hostile_replies,bounces,cost_minutes,brake_halvings,scaleup_frozen"
     )?;
     for id in STATION_IDS {
         write!(w, ",passed_{id}")?;
@@ -247,7 +262,7 @@ pub fn write_days_csv(out: &SimOutput, mut w: impl Write) -> Result<(), SimError
     for d in &out.days {
         write!(
             w,
-            "{},{},{:.4},{},{},{},{:.6},{:.6},{},{},{},{},{},{:.1}",
+            "{},{},{:.4},{},{},{},{:.6},{:.6},{},{},{},{},{},{:.1},{},{}",
             d.day,
             d.date,
             d.automation_multiplier,
@@ -261,7 +276,9 @@ pub fn write_days_csv(out: &SimOutput, mut w: impl Write) -> Result<(), SimError
             d.optouts,
             d.hostile_replies,
             d.bounces,
-            d.cost_minutes
+            d.cost_minutes,
+            d.brake_halvings,
+            u8::from(d.scaleup_frozen)
         )?;
         for s in &d.stations {
             write!(w, ",{}", s.passed)?;
@@ -304,6 +321,11 @@ pub(crate) fn summarize(days: &[DayRecord]) -> Summary {
             .sum();
         if t == 0 { 0.0 } else { p as f64 / t as f64 }
     };
+    let optout_rate = |range: &[DayRecord]| {
+        let t: u64 = range.iter().map(|d| d.touches).sum();
+        let o: u64 = range.iter().map(|d| d.optouts).sum();
+        if t == 0 { 0.0 } else { o as f64 / t as f64 }
+    };
     let tail = &days[n - win..];
     let last = &days[n - 1];
     Summary {
@@ -317,5 +339,7 @@ pub(crate) fn summarize(days: &[DayRecord]) -> Summary {
         end_yield_per_touch: window_yield(tail),
         final_burned_share: last.burned_share,
         final_fresh_remaining: last.fresh_remaining,
+        optout_rate: optout_rate(days),
+        end_optout_rate: optout_rate(tail),
     }
 }

@@ -140,8 +140,10 @@ impl Default for TerritoryParams {
 /// - reply: `propensity × relevance × exp(−fatigue_slope·n − heat_slope·h)`,
 ///   relevance = 1 for humans, `automation_relevance[tier]` for automation;
 /// - opt-out: `optout_base × risk`, hostile reply: `hostile_base × risk`, with
-///   `risk = exp(risk_fatigue_slope·n + risk_heat_slope·h)`, × `automation_risk_multiplier`
-///   for automated touches; each capped at 0.5.
+///   `risk = exp(risk_fatigue_slope·max(0, n − risk_free_touches_30d) +
+///   risk_heat_slope·max(0, h − risk_free_heat))`, × `automation_risk_multiplier`
+///   for automated touches; each capped at 0.5. Buyers tolerate a short sequence and a
+///   few colleagues being approached; the risk climbs past those levels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResponseParams {
@@ -159,17 +161,31 @@ pub struct ResponseParams {
     /// low-hanging fruit well and the high branches badly. Default `[0.9, 0.6, 0.35]`.
     pub automation_relevance: [f64; 3],
     /// Opt-out chance of a human touch to an unfatigued contact at a cold account.
-    /// Default `0.002`.
+    /// Default `0.0008` (a relevant human sequence then averages about 0.1 % per touch,
+    /// the low end of what well-targeted cold outreach sees).
     pub optout_base: f64,
     /// Hostile-reply chance (burns the whole account) at baseline. Default `0.0005`.
     pub hostile_base: f64,
-    /// Log-linear rise of opt-out / hostile risk per prior touch in 30 days.
-    /// Default `0.18`.
+    /// Log-linear rise of opt-out / hostile risk per prior touch in 30 days beyond
+    /// `risk_free_touches_30d`. Default `0.3` (×1.35 per extra touch: a contact on its
+    /// ninth message in a month opts out about 4.5× as often as on its fifth).
     pub risk_fatigue_slope: f64,
-    /// Log-linear rise of opt-out / hostile risk per unit of account heat.
-    /// Default `0.05`.
+    /// Prior touches in 30 days a contact takes before its opt-out / hostile risk
+    /// starts rising with `risk_fatigue_slope`. Default `4` (a four-touch sequence
+    /// is ordinary; frequency caps exist because the fifth+ touches in a month irritate).
+    pub risk_free_touches_30d: u32,
+    /// Account heat an account takes before the opt-out / hostile risk of its
+    /// contacts starts rising with `risk_heat_slope`. Default `25` (about three
+    /// contacts on six-touch automated sequences — the default guardrails' ceiling; a
+    /// whole buying committee on eight-touch sequences goes far beyond it).
+    pub risk_free_heat: f64,
+    /// Log-linear rise of opt-out / hostile risk per unit of account heat beyond
+    /// `risk_free_heat`. Default `0.12` (risk doubles for every ~6 units, i.e. about
+    /// four more automated touches landing at the account within weeks).
     pub risk_heat_slope: f64,
-    /// Risk multiplier of automated touches. Default `2`.
+    /// Risk multiplier of automated touches. Default `1.3` (templated messages are
+    /// somewhat less welcome; most of automation's harm comes from the volume,
+    /// frequency and account saturation it makes possible, modelled above).
     pub automation_risk_multiplier: f64,
     /// Opt-outs at one account that burn the account. Default `2`.
     pub optouts_to_burn_account: u32,
@@ -209,11 +225,13 @@ impl Default for ResponseParams {
             automation_heat_weight: 1.5,
             heat_half_life_days: 45.0,
             automation_relevance: [0.9, 0.6, 0.35],
-            optout_base: 0.002,
+            optout_base: 0.0008,
             hostile_base: 0.0005,
-            risk_fatigue_slope: 0.18,
-            risk_heat_slope: 0.05,
-            automation_risk_multiplier: 2.0,
+            risk_fatigue_slope: 0.3,
+            risk_free_touches_30d: 4,
+            risk_free_heat: 25.0,
+            risk_heat_slope: 0.12,
+            automation_risk_multiplier: 1.3,
             optouts_to_burn_account: 2,
             research_yield_human: 0.9,
             research_yield_automation: 0.8,
@@ -403,9 +421,21 @@ pub struct Guardrails {
     pub max_active_contacts_per_account: u32,
     /// Minimum calendar days of rest after a failed sequence. Default `90`.
     pub cooldown_days_after_fail: u32,
-    /// Bulk-sender opt-out limit; written to `line.toml`, not enforced by the
-    /// simulator. Default `0.003`.
+    /// Bulk-sender opt-out limit (people opting out per touch), written to
+    /// `line.toml` and enforced by the opt-out brake: before each working day, when the
+    /// line's opt-out rate over the previous 20 working days (at least 200 touches)
+    /// is above it, every station's automated capacity is halved once more (at most 6
+    /// halvings); each day at or under it releases one halving. Default `0.003`.
     pub max_optout_rate: f64,
+    /// Scale-up governor (the watch's "freeze the scale-up of automated volume"); `0`
+    /// = off. Every 20 working days the line's automated touches and final output
+    /// (qualified) over the trailing 20 working days are compared with the 20 before;
+    /// when automated touches rose by at least 5 % and the added touches' marginal
+    /// output (Δoutput ÷ Δautomated touches) is below this fraction of the previous
+    /// window's output per automated touch, the ramp's multiplier is held where it is
+    /// for the rest of the run (the ramp continues only while its increments pay; a
+    /// scheduled fall still applies). Between 0 and 1. Default `0` (off).
+    pub freeze_scaleup_below_marginal: f64,
 }
 
 impl Default for Guardrails {
@@ -415,6 +445,7 @@ impl Default for Guardrails {
             max_active_contacts_per_account: 3,
             cooldown_days_after_fail: 90,
             max_optout_rate: 0.003,
+            freeze_scaleup_below_marginal: 0.0,
         }
     }
 }
@@ -599,6 +630,7 @@ impl Scenario {
             ("automation_heat_weight", r.automation_heat_weight),
             ("risk_fatigue_slope", r.risk_fatigue_slope),
             ("risk_heat_slope", r.risk_heat_slope),
+            ("risk_free_heat", r.risk_free_heat),
             ("automation_risk_multiplier", r.automation_risk_multiplier),
         ] {
             v.non_negative(&format!("response.{k}"), x);
@@ -639,6 +671,12 @@ impl Scenario {
             255,
         );
         v.range_u("response.meeting_lead_days", r.meeting_lead_days, 0, 250);
+        v.range_u(
+            "response.risk_free_touches_30d",
+            r.risk_free_touches_30d,
+            0,
+            TOUCH_MEMORY as u32,
+        );
         for (id, st) in crate::STATION_IDS.iter().zip(self.stations.as_array()) {
             v.range_u(
                 &format!("stations.{id}.human_capacity"),
@@ -725,6 +763,10 @@ impl Scenario {
                 3650,
             );
             v.prob("policy.guardrails.max_optout_rate", g.max_optout_rate);
+            v.prob(
+                "policy.guardrails.freeze_scaleup_below_marginal",
+                g.freeze_scaleup_below_marginal,
+            );
         }
         v.0
     }

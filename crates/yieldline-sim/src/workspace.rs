@@ -33,10 +33,12 @@ pub fn write_workspace_files(
     })?;
 
     // line.toml
+    // The ramp's peak over the reported days (the capacity the line has, whether or
+    // not the opt-out brake held some of it back).
     let peak = out
         .days
         .iter()
-        .map(|d| d.automation_multiplier)
+        .map(|d| sc.policy.multiplier(d.day))
         .fold(sc.policy.multiplier(0), f64::max);
     writeln!(line_toml, "[line]")?;
     writeln!(line_toml, "name = {}", toml_str(&sc.scenario.name))?;

@@ -26,6 +26,7 @@ struct Shape {
     start_q: f64,
     end_q: f64,
     burned: f64,
+    optout_rate: f64,
 }
 
 fn shape(out: &SimOutput) -> Shape {
@@ -46,16 +47,17 @@ fn shape(out: &SimOutput) -> Shape {
         start_q: mean(&q[..15]),
         end_q: mean(&q[n - 40..]),
         burned: out.days[n - 1].burned_share,
+        optout_rate: out.summary.optout_rate,
     }
 }
 
 #[test]
 fn aggressive_ramp_reproduces_the_toxic_cycle_and_guardrails_burn_less() {
-    let agg = shape(&run("aggressive-automation.toml", 20_000));
-    let grd = shape(&run("guarded-automation.toml", 20_000));
+    let agg = shape(&run("aggressive-automation.toml", 40_000));
+    let grd = shape(&run("guarded-automation.toml", 40_000));
     let describe = |s: &Shape| {
         format!(
-            "yield {:.4} -> {:.4} -> {:.4}; qualified start {:.2} peak {:.2} (day {}) end {:.2}; burned {:.3}",
+            "yield {:.4} -> {:.4} -> {:.4}; qualified start {:.2} peak {:.2} (day {}) end {:.2}; burned {:.3}; opt-outs/touch {:.4}",
             s.first_yield,
             s.early_yield,
             s.late_yield,
@@ -63,7 +65,8 @@ fn aggressive_ramp_reproduces_the_toxic_cycle_and_guardrails_burn_less() {
             s.peak,
             s.peak_day,
             s.end_q,
-            s.burned
+            s.burned,
+            s.optout_rate
         )
     };
     let (a, g) = (describe(&agg), describe(&grd));
@@ -75,9 +78,16 @@ fn aggressive_ramp_reproduces_the_toxic_cycle_and_guardrails_burn_less() {
     assert!(agg.peak_day >= 10 && agg.peak_day <= 150, "{a}");
     assert!(agg.peak > 1.05 * agg.start_q, "{a}");
     assert!(agg.end_q < 0.5 * agg.peak, "{a}");
-    // The burned share climbs, far more without guardrails.
-    assert!(agg.burned > 0.10, "{a}");
-    assert!(agg.burned > 2.0 * grd.burned, "{a} | {g}");
+    // The burned share climbs, far more without guardrails. (6 %, not 10 %: since the
+    // opt-out base rate is a realistic 0.08 % per relevant touch, fewer accounts burn,
+    // and the gap to the guarded line is wider — about 8× at this scale.)
+    assert!(agg.burned > 0.06, "{a}");
+    assert!(agg.burned > 4.0 * grd.burned, "{a} | {g}");
+    // Buyer harm: the unguarded ramp runs far over the bulk-sender opt-out limit, the
+    // guarded line under it.
+    let limit = 0.003;
+    assert!(agg.optout_rate > 1.5 * limit, "{a}");
+    assert!(grd.optout_rate < limit, "{g}");
     // Guardrails keep more output at the end.
     assert!(grd.end_q > agg.end_q, "{a} | {g}");
 }

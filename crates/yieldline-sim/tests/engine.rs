@@ -276,3 +276,51 @@ proptest! {
         }
     }
 }
+
+/// The opt-out brake of a guarded policy: a line harming buyers above `max_optout_rate`
+/// gets its automated capacity halved (and halved again while it stays above), which
+/// brings the opt-out rate down; without guardrails nothing brakes.
+#[test]
+fn the_optout_brake_cuts_automation_when_the_rate_is_over_the_limit() {
+    let harmful = |guarded: bool| {
+        let mut s = small(11, guarded).with_days(120);
+        s.stations.first_touch.automation_capacity = 300;
+        s.stations.research.automation_capacity = 120;
+        // Several times the default opt-out risk: automation alone runs far over 0.3 %.
+        s.response.optout_base = 0.004;
+        simulate(&s).expect("runs")
+    };
+    let rate = |o: &yieldline_sim::SimOutput, from: usize| {
+        let days = &o.days[from..];
+        let t: u64 = days.iter().map(|d| d.touches).sum();
+        let x: u64 = days.iter().map(|d| d.optouts).sum();
+        x as f64 / t as f64
+    };
+    let free = harmful(false);
+    let braked = harmful(true);
+    assert!(free.days.iter().all(|d| d.brake_halvings == 0));
+    assert!(free.days.iter().all(|d| d.automation_multiplier == 1.0));
+    let max_halvings = braked.days.iter().map(|d| d.brake_halvings).max();
+    assert!(max_halvings >= Some(2), "{max_halvings:?}");
+    let auto =
+        |o: &yieldline_sim::SimOutput| o.days.iter().map(|d| d.automated_touches).sum::<u64>();
+    assert!(
+        auto(&braked) < auto(&free) / 2,
+        "{} vs {}",
+        auto(&braked),
+        auto(&free)
+    );
+    // Halved days report the effective multiplier.
+    for d in &braked.days {
+        assert_eq!(
+            d.automation_multiplier,
+            0.5f64.powi(d.brake_halvings as i32)
+        );
+    }
+    assert!(
+        rate(&braked, 40) < rate(&free, 40),
+        "{} vs {}",
+        rate(&braked, 40),
+        rate(&free, 40)
+    );
+}

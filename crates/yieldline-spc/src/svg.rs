@@ -1,48 +1,100 @@
-//! A small hand-written SVG renderer for [`ControlChart`].
+//! SVG rendering of a [`ControlChart`] with the `plotters` crate's SVG backend.
 //!
-//! Written by hand rather than with a plotting crate: the chart is a handful of lines,
-//! circles and labels on a categorical (day) axis, the function is infallible (a plotting
-//! backend's `Result`s would need an unreachable fallback), text needs no font metrics
-//! (the viewer lays it out), and the output is deterministic.
+//! No font feature is enabled: plotters' SVG backend writes each label as a `<text>`
+//! element and the viewer lays it out, so only plotters' built-in width estimate is used
+//! (for margins). The output is deterministic.
 
 use std::collections::BTreeMap;
+use std::error::Error;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::model::{ChartKind, ControlChart};
 
-const WIDTH: f64 = 960.0;
-const HEIGHT: f64 = 460.0;
-const LEFT: f64 = 72.0;
-const RIGHT: f64 = 120.0;
-const TOP: f64 = 72.0;
-const BOTTOM: f64 = 92.0;
-/// At most this many date ticks on the x axis.
-const MAX_X_TICKS: usize = 14;
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 460;
+/// Pixels left of, right of, above and below the plotting area (labels included).
+const LEFT: i32 = 72;
+const RIGHT: i32 = 120;
+const TOP: i32 = 72;
+const BOTTOM: i32 = 56;
+/// Minimum horizontal spacing of date ticks, in pixels.
+const MIN_TICK_GAP: f64 = 80.0;
 
-const COLOR_DATA: &str = "#1f5fa8";
-const COLOR_RAW: &str = "#9aa3ad";
-const COLOR_CENTER: &str = "#2e7d32";
-const COLOR_LIMIT: &str = "#c62828";
-const COLOR_FLAG: &str = "#d32f2f";
-const COLOR_GRID: &str = "#e3e6ea";
-const COLOR_TEXT: &str = "#222";
+const COLOR_DATA: RGBColor = RGBColor(0x1f, 0x5f, 0xa8);
+const COLOR_RAW: RGBColor = RGBColor(0x9a, 0xa3, 0xad);
+const COLOR_CENTER: RGBColor = RGBColor(0x2e, 0x7d, 0x32);
+const COLOR_LIMIT: RGBColor = RGBColor(0xc6, 0x28, 0x28);
+const COLOR_FLAG: RGBColor = RGBColor(0xd3, 0x2f, 0x2f);
+const COLOR_GRID: RGBColor = RGBColor(0xe3, 0xe6, 0xea);
+const COLOR_FRAME: RGBColor = RGBColor(0x88, 0x88, 0x88);
+const COLOR_TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const COLOR_SUBTLE: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// Radius of an ordinary and of a flagged point marker.
+const R_POINT: i32 = 3;
+const R_FLAG: i32 = 5;
 
 /// Renders the chart as a standalone SVG document.
 ///
 /// Yield points (the EWMA statistic on EWMA charts, with the daily yields as grey
-/// squares behind it) joined by a line, the centre line, LCL/UCL as step lines, flagged
-/// points in red with the numbers of the rules that fired there, a light band from the
-/// start of each sustained shift to where its rule fired, a title with the station and
-/// chart kind, axis labels and date ticks. Each point and band carries a `<title>` tooltip.
+/// squares behind it) joined by a line, the centre line, LCL/UCL as dashed step lines,
+/// flagged points in red with the numbers of the rules that fired there, a light band
+/// from the start of each sustained shift to where its rule fired, a title with the
+/// station and chart kind, axis labels and date ticks.
 pub fn render_svg(station: &str, chart: &ControlChart) -> String {
+    let title = format!("{station} — {} of daily yield", kind_label(chart));
+    let mut out = String::with_capacity(16384 + 600 * chart.points.len());
+    let drawn = {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root, &title, chart).and_then(|()| root.present().map_err(Into::into))
+    };
+    match drawn {
+        Ok(()) => out,
+        // The SVG backend writes to a String and the built-in font estimate cannot fail,
+        // so this is not expected; still return a valid document that says what happened.
+        Err(e) => format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\">\
+             <text x=\"20\" y=\"30\">{} (chart could not be drawn: {})</text></svg>\n",
+            esc(&title),
+            esc(&e.to_string())
+        ),
+    }
+}
+
+/// The chart kind as shown in the title.
+fn kind_label(chart: &ControlChart) -> String {
+    match chart.chart {
+        ChartKind::P => "p-chart".to_owned(),
+        ChartKind::Laney => match chart.sigma_z {
+            Some(s) => format!("Laney p′-chart (σz = {s:.2})"),
+            None => "Laney p′-chart".to_owned(),
+        },
+        ChartKind::Ewma => "EWMA chart".to_owned(),
+    }
+}
+
+/// A sans-serif font of `px` CSS pixels (plotters' SVG backend divides sizes by 1.24).
+fn font(px: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::SansSerif, px * 1.24, FontStyle::Normal)
+}
+
+/// Text of `px` pixels in `color`, anchored at `h`/`v`.
+fn text_style(px: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    font(px).color(&color).pos(Pos::new(h, v))
+}
+
+fn draw(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    title: &str,
+    chart: &ControlChart,
+) -> Result<(), Box<dyn Error>> {
+    root.fill(&WHITE)?;
     let n = chart.points.len();
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let slot = plot_w / n.max(1) as f64;
-    let x_at = |i: usize| LEFT + (i as f64 + 0.5) * slot;
-
-    let (lo, hi) = y_range(chart);
-    let y_at = |v: f64| TOP + (hi - v) / (hi - lo) * plot_h;
-
     let is_ewma = chart.chart == ChartKind::Ewma;
     let plotted: Vec<f64> = chart
         .points
@@ -55,7 +107,6 @@ pub fn render_svg(station: &str, chart: &ControlChart) -> String {
             }
         })
         .collect();
-
     let mut rules_at: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for s in &chart.signals {
         let rules = rules_at.entry(s.day.as_str()).or_default();
@@ -64,255 +115,283 @@ pub fn render_svg(station: &str, chart: &ControlChart) -> String {
         }
     }
 
-    let mut out = String::with_capacity(8192 + 400 * n);
-    out.push_str(&format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
-         viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"DejaVu Sans, Arial, sans-serif\" \
-         font-size=\"12\" fill=\"{COLOR_TEXT}\">\n"
-    ));
-    out.push_str(&format!(
-        "<rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"white\"/>\n"
-    ));
-
     // Title and subtitle.
-    let kind = match chart.chart {
-        ChartKind::P => "p-chart".to_owned(),
-        ChartKind::Laney => match chart.sigma_z {
-            Some(s) => format!("Laney p′-chart (σz = {s:.2})"),
-            None => "Laney p′-chart".to_owned(),
-        },
-        ChartKind::Ewma => "EWMA chart".to_owned(),
-    };
-    out.push_str(&format!(
-        "<text x=\"{LEFT}\" y=\"28\" font-size=\"18\" font-weight=\"bold\">{} — {} of daily yield</text>\n",
-        esc(station),
-        esc(&kind)
-    ));
-    out.push_str(&format!(
-        "<text x=\"{LEFT}\" y=\"48\" font-size=\"12\" fill=\"#555\">centre {:.4} · {} points · {} signals</text>\n",
-        chart.center,
-        n,
-        chart.signals.len()
-    ));
+    root.draw(&Text::new(
+        title.to_owned(),
+        (LEFT, 14),
+        font(18.0)
+            .style(FontStyle::Bold)
+            .color(&COLOR_TEXT)
+            .pos(Pos::new(HPos::Left, VPos::Top)),
+    ))?;
+    root.draw(&Text::new(
+        format!(
+            "centre {:.4} · {} points · {} signals",
+            chart.center,
+            n,
+            chart.signals.len()
+        ),
+        (LEFT, 40),
+        text_style(12.0, COLOR_SUBTLE, HPos::Left, VPos::Top),
+    ))?;
 
-    // Grid and y ticks.
+    // Day i sits at x = i; the axis spans half a slot either side.
+    let x_max = n.max(1) as f64 - 0.5;
+    let plot_w = f64::from(WIDTH) - f64::from(LEFT + RIGHT);
+    let max_ticks = ((plot_w / MIN_TICK_GAP).floor() as usize).max(1);
+    let every = n.div_ceil(max_ticks).max(1);
+    let slot = plot_w / n.max(1) as f64;
+    let ticks: Vec<f64> = (0..n)
+        // Every `every`-th day, and the last day unless it would crowd the previous label.
+        .filter(|&i| {
+            i % every == 0 || (i + 1 == n && (i % every) as f64 * slot >= 0.9 * MIN_TICK_GAP)
+        })
+        .map(|i| i as f64)
+        .collect();
+    let (lo, hi) = y_range(chart);
     let step = nice_step((hi - lo) / 6.0);
     let decimals = decimals_for(step);
-    let mut t = (lo / step).ceil() * step;
-    while t <= hi + step * 1e-9 {
-        let y = y_at(t);
-        out.push_str(&format!(
-            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{COLOR_GRID}\"/>\n",
-            LEFT + plot_w
-        ));
-        out.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{t:.decimals$}</text>\n",
-            LEFT - 6.0,
-            y + 4.0
-        ));
-        t += step;
-    }
+    let y_ticks: Vec<f64> = {
+        let first = (lo / step).ceil() as i64;
+        let last = ((hi + step * 1e-9) / step).floor() as i64;
+        (first..=last).map(|k| k as f64 * step).collect()
+    };
 
-    // Frame and axis labels.
-    out.push_str(&format!(
-        "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{plot_w:.1}\" height=\"{plot_h:.1}\" fill=\"none\" stroke=\"#888\"/>\n"
-    ));
-    out.push_str(&format!(
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\">day</text>\n",
-        LEFT + plot_w / 2.0,
-        HEIGHT - 12.0
-    ));
-    let y_label = if is_ewma { "yield (EWMA)" } else { "yield" };
-    out.push_str(&format!(
-        "<text x=\"18\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 18 {:.1})\">{y_label}</text>\n",
-        TOP + plot_h / 2.0,
-        TOP + plot_h / 2.0
-    ));
+    let mut cc = ChartBuilder::on(root)
+        .margin_top(TOP as u32)
+        .margin_right(RIGHT as u32)
+        .margin_bottom(8)
+        .margin_left(4)
+        .x_label_area_size((BOTTOM - 8) as u32)
+        .y_label_area_size((LEFT - 4) as u32)
+        .build_cartesian_2d(
+            Ticked::new(-0.5..x_max, ticks),
+            Ticked::new(lo..hi, y_ticks),
+        )?;
 
-    // Date ticks.
-    let every = n.div_ceil(MAX_X_TICKS).max(1);
-    for (i, p) in chart.points.iter().enumerate() {
-        if i % every != 0 && i + 1 != n {
-            continue;
+    let days: Vec<&str> = chart.points.iter().map(|p| p.day.as_str()).collect();
+    let day_label = |x: &f64| {
+        let i = x.round();
+        if i >= 0.0 && (i as usize) < days.len() {
+            days[i as usize].to_owned()
+        } else {
+            String::new()
         }
-        if i + 1 == n && i % every != 0 && every > 1 && (i % every) * 2 < every {
-            continue; // too close to the previous tick
-        }
-        let x = x_at(i);
-        let y = TOP + plot_h;
-        out.push_str(&format!(
-            "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#888\"/>\n",
-            y + 5.0
-        ));
-        out.push_str(&format!(
-            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-40 {x:.1} {:.1})\">{}</text>\n",
-            y + 16.0,
-            y + 16.0,
-            esc(&p.day)
-        ));
-    }
+    };
+    cc.configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(COLOR_GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(COLOR_FRAME)
+        .x_label_formatter(&day_label)
+        .y_label_formatter(&|v: &f64| format!("{v:.decimals$}"))
+        .x_label_style(font(11.0).color(&COLOR_TEXT))
+        .y_label_style(font(12.0).color(&COLOR_TEXT))
+        .x_desc("day")
+        .y_desc(if is_ewma { "yield (EWMA)" } else { "yield" })
+        .axis_desc_style(font(13.0).color(&COLOR_TEXT))
+        .draw()?;
+    // Frame around the plotting area.
+    cc.draw_series(std::iter::once(Rectangle::new(
+        [(-0.5, lo), (x_max, hi)],
+        COLOR_FRAME.stroke_width(1),
+    )))?;
 
     // Light bands over sustained shifts, from the run's start to where the rule fired.
-    for sig in &chart.signals {
-        let Some(start) = sig.run_start.as_deref() else {
-            continue;
-        };
-        let first = chart.points.iter().position(|p| p.day == start);
-        let fired = first.and_then(|f| {
-            chart.points[f..]
-                .iter()
-                .position(|p| p.day == sig.day)
-                .map(|k| f + k)
-        });
-        if let (Some(a), Some(b)) = (first, fired) {
-            out.push_str(&format!(
-                "<rect x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{plot_h:.1}\" fill=\"{COLOR_FLAG}\" fill-opacity=\"0.07\"><title>{}</title></rect>\n",
-                x_at(a) - slot / 2.0,
-                (b + 1 - a) as f64 * slot,
-                esc(&sig.message)
-            ));
-        }
-    }
+    let bands = chart.signals.iter().filter_map(|sig| {
+        let start = sig.run_start.as_deref()?;
+        let a = chart.points.iter().position(|p| p.day == start)?;
+        let b = a + chart.points[a..].iter().position(|p| p.day == sig.day)?;
+        Some(Rectangle::new(
+            [(a as f64 - 0.5, lo), (b as f64 + 0.5, hi)],
+            COLOR_FLAG.mix(0.07).filled(),
+        ))
+    });
+    cc.draw_series(bands)?;
 
     // Centre line and step limits.
-    let cy = y_at(chart.center);
-    out.push_str(&format!(
-        "<line x1=\"{LEFT}\" y1=\"{cy:.1}\" x2=\"{:.1}\" y2=\"{cy:.1}\" stroke=\"{COLOR_CENTER}\" stroke-width=\"1.5\"/>\n",
-        LEFT + plot_w
-    ));
-    if n > 0 {
-        for limit in [
-            chart.points.iter().map(|p| p.ucl).collect::<Vec<_>>(),
-            chart.points.iter().map(|p| p.lcl).collect::<Vec<_>>(),
-        ] {
-            let mut d = String::new();
-            for (i, v) in limit.iter().enumerate() {
-                let y = y_at(*v);
-                let x0 = x_at(i) - slot / 2.0;
-                let cmd = if i == 0 { 'M' } else { 'L' };
-                d.push_str(&format!("{cmd}{x0:.1},{y:.1} L{:.1},{y:.1} ", x0 + slot));
-            }
-            out.push_str(&format!(
-                "<path d=\"{}\" fill=\"none\" stroke=\"{COLOR_LIMIT}\" stroke-width=\"1.2\" stroke-dasharray=\"6 3\"/>\n",
-                d.trim_end()
-            ));
-        }
-        // Right-hand labels, nudged apart when close.
-        let last = &chart.points[n - 1];
-        let mut labels = [
-            (y_at(last.ucl), format!("UCL {:.4}", last.ucl), COLOR_LIMIT),
-            (cy, format!("CL {:.4}", chart.center), COLOR_CENTER),
-            (y_at(last.lcl), format!("LCL {:.4}", last.lcl), COLOR_LIMIT),
-        ];
-        labels[0].0 = labels[0].0.min(labels[1].0 - 14.0);
-        labels[2].0 = labels[2].0.max(labels[1].0 + 14.0);
-        for (y, text, color) in &labels {
-            out.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\">{text}</text>\n",
-                LEFT + plot_w + 6.0,
-                y + 4.0
-            ));
-        }
+    cc.draw_series(LineSeries::new(
+        [(-0.5, chart.center), (x_max, chart.center)],
+        COLOR_CENTER.stroke_width(2),
+    ))?;
+    for limit in [
+        chart.points.iter().map(|p| p.ucl).collect::<Vec<_>>(),
+        chart.points.iter().map(|p| p.lcl).collect::<Vec<_>>(),
+    ] {
+        let steps: Vec<(f64, f64)> = limit
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &v)| [(i as f64 - 0.5, v), (i as f64 + 0.5, v)])
+            .collect();
+        cc.draw_series(DashedLineSeries::new(
+            steps,
+            6,
+            3,
+            COLOR_LIMIT.stroke_width(1),
+        ))?;
     }
 
-    // Raw yields behind the EWMA statistic.
+    // Raw yields behind the EWMA statistic: a thin grey line and grey squares.
     if is_ewma {
-        out.push_str(&polyline(
+        cc.draw_series(LineSeries::new(
             chart
                 .points
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (x_at(i), y_at(p.yield_))),
-            COLOR_RAW,
-            1.0,
-        ));
-        for (i, p) in chart.points.iter().enumerate() {
-            out.push_str(&format!(
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"5\" height=\"5\" fill=\"{COLOR_RAW}\"><title>{} yield {:.4}</title></rect>\n",
-                x_at(i) - 2.5,
-                y_at(p.yield_) - 2.5,
-                esc(&p.day),
-                p.yield_
-            ));
+                .map(|(i, p)| (i as f64, p.yield_)),
+            COLOR_RAW.stroke_width(1),
+        ))?;
+        cc.draw_series(chart.points.iter().enumerate().map(|(i, p)| {
+            EmptyElement::at((i as f64, p.yield_))
+                + Rectangle::new([(-2, -2), (3, 3)], COLOR_RAW.filled())
+        }))?;
+    }
+
+    // The charted statistic: a line, one marker per point, red and larger when flagged.
+    cc.draw_series(LineSeries::new(
+        plotted.iter().enumerate().map(|(i, &v)| (i as f64, v)),
+        COLOR_DATA.stroke_width(2),
+    ))?;
+    cc.draw_series(
+        chart
+            .points
+            .iter()
+            .zip(&plotted)
+            .enumerate()
+            .map(|(i, (p, &v))| {
+                let (color, r) = if p.flagged {
+                    (COLOR_FLAG, R_FLAG)
+                } else {
+                    (COLOR_DATA, R_POINT)
+                };
+                Circle::new((i as f64, v), r, color.filled())
+            }),
+    )?;
+    // Rule numbers next to flagged points: above when above the centre, else below.
+    cc.draw_series(
+        chart
+            .points
+            .iter()
+            .zip(&plotted)
+            .enumerate()
+            .filter_map(|(i, (p, &v))| {
+                let rules = rules_at.get(p.day.as_str()).filter(|_| p.flagged)?;
+                let text = rules
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let (dy, vpos) = if v >= chart.center {
+                    (-8, VPos::Bottom)
+                } else {
+                    (8, VPos::Top)
+                };
+                let style = font(11.0)
+                    .style(FontStyle::Bold)
+                    .color(&COLOR_FLAG)
+                    .pos(Pos::new(HPos::Center, vpos));
+                Some(EmptyElement::at((i as f64, v)) + Text::new(text, (0, dy), style))
+            }),
+    )?;
+
+    // Right-hand limit labels at the last day's limits, nudged apart when close.
+    if let Some(last) = chart.points.last() {
+        let y_px = |v: f64| cc.backend_coord(&(x_max, v)).1;
+        let x = cc.backend_coord(&(x_max, chart.center)).0 + 6;
+        let cy = y_px(chart.center);
+        let mut labels = [
+            (y_px(last.ucl), format!("UCL {:.4}", last.ucl), COLOR_LIMIT),
+            (cy, format!("CL {:.4}", chart.center), COLOR_CENTER),
+            (y_px(last.lcl), format!("LCL {:.4}", last.lcl), COLOR_LIMIT),
+        ];
+        labels[0].0 = labels[0].0.min(cy - 14);
+        labels[2].0 = labels[2].0.max(cy + 14);
+        for (y, text, color) in labels {
+            root.draw(&Text::new(
+                text,
+                (x, y),
+                text_style(12.0, color, HPos::Left, VPos::Center),
+            ))?;
         }
     }
 
-    // The charted statistic.
-    out.push_str(&polyline(
-        plotted.iter().enumerate().map(|(i, v)| (x_at(i), y_at(*v))),
-        COLOR_DATA,
-        1.6,
-    ));
-    for (i, p) in chart.points.iter().enumerate() {
-        let (x, y) = (x_at(i), y_at(plotted[i]));
-        let (fill, r) = if p.flagged {
-            (COLOR_FLAG, 4.5)
-        } else {
-            (COLOR_DATA, 3.2)
-        };
-        out.push_str(&format!(
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{} yield {:.4} (n = {})</title></circle>\n",
-            esc(&p.day),
-            p.yield_,
-            p.n
-        ));
-        if let Some(rules) = rules_at.get(p.day.as_str()).filter(|_| p.flagged) {
-            let text = rules
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let ty = if plotted[i] >= chart.center {
-                y - 9.0
-            } else {
-                y + 18.0
-            };
-            out.push_str(&format!(
-                "<text x=\"{x:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" font-size=\"11\" font-weight=\"bold\" fill=\"{COLOR_FLAG}\">{text}</text>\n"
-            ));
-        }
+    // Legend, top right above the plotting area.
+    let lx = LEFT + plot_w as i32 - 470;
+    let ly = 52;
+    let label = |dx: i32, text: &str, color: RGBColor| {
+        Text::new(
+            text.to_owned(),
+            (lx + dx, ly),
+            text_style(11.0, color, HPos::Left, VPos::Center),
+        )
+    };
+    root.draw(&Rectangle::new(
+        [(lx - 4, ly - 4), (lx + 4, ly + 4)],
+        COLOR_DATA.filled(),
+    ))?;
+    root.draw(&label(
+        9,
+        if is_ewma { "EWMA" } else { "yield" },
+        COLOR_TEXT,
+    ))?;
+    root.draw(&PathElement::new(
+        [(lx + 70, ly), (lx + 94, ly)],
+        COLOR_CENTER.stroke_width(2),
+    ))?;
+    root.draw(&label(100, "centre", COLOR_TEXT))?;
+    for (a, b) in [(160, 166), (169, 175), (178, 184)] {
+        root.draw(&PathElement::new(
+            [(lx + a, ly), (lx + b, ly)],
+            COLOR_LIMIT.stroke_width(1),
+        ))?;
     }
-
-    // Legend.
-    let lx = LEFT + plot_w - 470.0;
-    let ly = 52.0;
-    let data_name = if is_ewma { "EWMA" } else { "yield" };
-    out.push_str(&format!(
-        "<g font-size=\"11\">\
-         <rect x=\"{:.1}\" y=\"{:.1}\" width=\"7\" height=\"7\" rx=\"3.5\" fill=\"{COLOR_DATA}\"/><text x=\"{:.1}\" y=\"{:.1}\">{data_name}</text>\
-         <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{COLOR_CENTER}\" stroke-width=\"1.5\"/><text x=\"{:.1}\" y=\"{:.1}\">centre</text>\
-         <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{COLOR_LIMIT}\" stroke-dasharray=\"6 3\"/><text x=\"{:.1}\" y=\"{:.1}\">limits</text>\
-         <text x=\"{:.1}\" y=\"{:.1}\" fill=\"{COLOR_FLAG}\">red: flagged (rule no.)</text></g>\n",
-        lx - 3.5,
-        ly - 7.5,
-        lx + 8.0,
-        ly,
-        lx + 70.0,
-        ly - 4.0,
-        lx + 94.0,
-        ly - 4.0,
-        lx + 100.0,
-        ly,
-        lx + 160.0,
-        ly - 4.0,
-        lx + 184.0,
-        ly - 4.0,
-        lx + 190.0,
-        ly,
-        lx + 250.0,
-        ly,
-    ));
+    root.draw(&label(190, "limits", COLOR_TEXT))?;
+    root.draw(&label(250, "red: flagged (rule no.)", COLOR_FLAG))?;
     if is_ewma {
-        out.push_str(&format!(
-            "<g font-size=\"11\"><rect x=\"{:.1}\" y=\"{:.1}\" width=\"5\" height=\"5\" fill=\"{COLOR_RAW}\"/><text x=\"{:.1}\" y=\"{:.1}\">daily yield</text></g>\n",
-            lx + 390.0,
-            ly - 6.5,
-            lx + 398.0,
-            ly
-        ));
+        root.draw(&Rectangle::new(
+            [(lx + 390, ly - 2), (lx + 395, ly + 3)],
+            COLOR_RAW.filled(),
+        ))?;
+        root.draw(&label(399, "daily yield", COLOR_TEXT))?;
     }
-    out.push_str("</svg>\n");
-    out
+    Ok(())
+}
+
+/// A linear f64 axis with exactly the given tick positions (day indices, round yields).
+struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
+        Self {
+            inner: range.into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    // Labels come from the mesh's formatters; this only satisfies `configure_mesh`.
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
 }
 
 /// The visible y range: all plotted values and limits, padded, within [0, 1].
@@ -355,15 +434,6 @@ fn decimals_for(step: f64) -> usize {
     } else {
         0
     }
-}
-
-/// An SVG polyline through the points.
-fn polyline(points: impl Iterator<Item = (f64, f64)>, color: &str, width: f64) -> String {
-    let coords: Vec<String> = points.map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-    format!(
-        "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{width}\"/>\n",
-        coords.join(" ")
-    )
 }
 
 /// Escapes text for XML content and attributes.

@@ -276,9 +276,14 @@ fn svg_is_a_readable_chart() {
     assert!(!svg.contains("<&"));
     // Flagged points are red and carry their rule numbers.
     let flagged = c.points.iter().filter(|p| p.flagged).count();
-    assert_eq!(svg.matches("r=\"4.5\" fill=\"#d32f2f\"").count(), flagged);
-    assert!(svg.contains(">1</text>") && svg.contains(">2</text>"));
-    assert!(svg.contains(">2025-04-01</text>") || svg.contains(">2025-03-01</text>"));
+    // (plotters' SVG backend writes `<circle cx cy r opacity fill ...>` and `<text ...>\nTEXT\n</text>`.)
+    let red = "r=\"5\" opacity=\"1\" fill=\"#D32F2F\"";
+    let blue = "r=\"3\" opacity=\"1\" fill=\"#1F5FA8\"";
+    assert!(flagged > 0);
+    assert_eq!(svg.matches(red).count(), flagged);
+    assert_eq!(svg.matches(blue).count(), c.points.len() - flagged);
+    assert!(svg.contains(">\n1\n</text>") && svg.contains(">\n2\n</text>"));
+    assert!(svg.contains(">\n2025-04-01\n</text>") || svg.contains(">\n2025-03-01\n</text>"));
     assert!(svg.contains("UCL ") && svg.contains("LCL "));
     // Balanced tags, XML-ish.
     let opens = svg.matches("<text").count();

@@ -88,7 +88,7 @@ fn main() -> ExitCode {
         }
         let s = &out.summary;
         println!(
-            "{f}: {secs:.2}s  touches {}  qualified {}  peak {:.2}/day on day {}  end {:.2}/day  yield/touch {:.4} -> {:.4}  burned {:.1}%  fresh left {}",
+            "{f}: {secs:.2}s  touches {}  qualified {}  peak {:.2}/day on day {}  end {:.2}/day  yield/touch {:.4} -> {:.4}  burned {:.1}%  opt-outs/touch {:.2}% (end {:.2}%)  fresh left {}",
             s.touches,
             s.qualified,
             s.peak_qualified_per_day,
@@ -97,6 +97,8 @@ fn main() -> ExitCode {
             s.start_yield_per_touch,
             s.end_yield_per_touch,
             s.final_burned_share * 100.0,
+            s.optout_rate * 100.0,
+            s.end_optout_rate * 100.0,
             s.final_fresh_remaining
         );
     }
