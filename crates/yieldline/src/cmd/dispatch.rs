@@ -32,9 +32,9 @@ pub struct DispatchArgs {
 pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
     let log = ws.store.load_log(&ws.line)?;
     let day_before = date.yesterday().unwrap_or(date);
-    let plan = super::plan::make(ws, None, None, Some(day_before), 2_000, 1)
-        .context("cannot size the fresh intake from the plan")?;
-    let w = super::watch::compute(ws, &log, Some(day_before), 90.0)?;
+    let recent = super::plan::recent_report(ws, &log, None, Some(day_before))?;
+    let plan = super::plan::make(ws, &log, &recent, None, 2_000, 1).context("cannot size the fresh intake from the plan")?;
+    let w = super::watch::compute(ws, &log, &recent, 90.0);
     let brake = w
         .signals
         .iter()

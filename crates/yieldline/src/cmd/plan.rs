@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use jiff::civil::Date;
 use yieldline_core::plan::{Plan, PlanInput, last_working_days_from, plan, recycled_due_per_day};
-use yieldline_core::report::{Period, report};
+use yieldline_core::report::{FactLog, Period, Report, report};
 use yieldline_store::Store;
 
 use crate::OutputFormat;
@@ -40,26 +40,32 @@ pub struct PlanArgs {
 /// Window of days ahead in which recycled units coming due are counted.
 const DUE_HORIZON_DAYS: i32 = 28;
 
-/// Builds the plan for a workspace.
-pub fn make(ws: &mut Workspace, target: Option<f64>, from: Option<Date>, to: Option<Date>, runs: u32, seed: u64) -> Result<Plan> {
-    let log = ws.store.load_log(&ws.line)?;
+/// The measurements plans and watches are made from: the report over `from..=to`,
+/// where `to` defaults to the last event's day and `from` to 60 working days before it.
+pub fn recent_report(ws: &mut Workspace, log: &FactLog, from: Option<Date>, to: Option<Date>) -> Result<Report> {
     let territory = ws.store.territory_units(&ws.line)?;
-    let (_, to) = Period { from, to }.resolve(&ws.line, &log)?;
+    let (_, to) = Period { from, to }.resolve(&ws.line, log)?;
     let from = from.unwrap_or_else(|| last_working_days_from(&ws.line, to, 60));
-    let r = report(&ws.line, &log, &territory, Period { from: Some(from), to: Some(to) })?;
+    Ok(report(&ws.line, log, &territory, Period { from: Some(from), to: Some(to) })?)
+}
+
+/// Builds the plan from the measured report (see [`recent_report`]).
+pub fn make(ws: &Workspace, log: &FactLog, measured: &Report, target: Option<f64>, runs: u32, seed: u64) -> Result<Plan> {
     let input = PlanInput {
         target: target.unwrap_or(ws.line.target_per_day),
-        recycled_due_per_day: recycled_due_per_day(&ws.line, &log, to, DUE_HORIZON_DAYS),
+        recycled_due_per_day: recycled_due_per_day(&ws.line, log, measured.to, DUE_HORIZON_DAYS),
         runs,
         seed,
     };
-    Ok(plan(&ws.line, &r, input)?)
+    Ok(plan(&ws.line, measured, input)?)
 }
 
 /// Runs `yieldline plan`.
 pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
     let mut ws = Workspace::open(dir)?;
-    let p = make(&mut ws, args.target, args.from, args.to, args.runs, args.seed)?;
+    let log = ws.store.load_log(&ws.line)?;
+    let measured = recent_report(&mut ws, &log, args.from, args.to)?;
+    let p = make(&ws, &log, &measured, args.target, args.runs, args.seed)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {

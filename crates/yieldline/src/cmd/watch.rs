@@ -6,8 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 use jiff::civil::Date;
-use yieldline_core::plan::last_working_days_from;
-use yieldline_core::report::{FactLog, Period, report};
+use yieldline_core::report::{FactLog, Report};
 use yieldline_core::watch::{Status, Watch, WatchParams, watch};
 use yieldline_store::Store;
 
@@ -29,20 +28,18 @@ pub struct WatchArgs {
     format: OutputFormat,
 }
 
-/// Runs the watch over a loaded log as of a day (default: the last event's day).
-pub fn compute(ws: &mut Workspace, log: &FactLog, as_of: Option<Date>, horizon: f64) -> Result<Watch> {
-    let territory = ws.store.territory_units(&ws.line)?;
-    let (_, to) = Period { from: None, to: as_of }.resolve(&ws.line, log)?;
-    let from = last_working_days_from(&ws.line, to, 60);
-    let r = report(&ws.line, log, &territory, Period { from: Some(from), to: Some(to) })?;
-    Ok(watch(&ws.line, log, &r, to, WatchParams { horizon_days: horizon }))
+/// Runs the watch over a loaded log, with the report of the recent window ending on the
+/// watch's day (see [`super::plan::recent_report`]).
+pub fn compute(ws: &Workspace, log: &FactLog, recent: &Report, horizon: f64) -> Watch {
+    watch(&ws.line, log, recent, recent.to, WatchParams { horizon_days: horizon })
 }
 
 /// Runs `yieldline watch`.
 pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
     let mut ws = Workspace::open(dir)?;
     let log = ws.store.load_log(&ws.line)?;
-    let w = compute(&mut ws, &log, args.as_of, args.horizon)?;
+    let recent = super::plan::recent_report(&mut ws, &log, None, args.as_of)?;
+    let w = compute(&ws, &log, &recent, args.horizon);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
