@@ -18,9 +18,24 @@ use rand_pcg::Pcg64Mcg;
 use rayon::slice::ParallelSliceMut;
 
 /// Station ids of the template line, in order.
-pub const STATIONS: [&str; 6] = ["research", "first-touch", "reply", "meeting-booked", "meeting-held", "qualified"];
+pub const STATIONS: [&str; 6] = [
+    "research",
+    "first-touch",
+    "reply",
+    "meeting-booked",
+    "meeting-held",
+    "qualified",
+];
 const KINDS: [&str; 6] = ["entered", "touch", "passed", "failed", "recycled", "optout"];
-const REASONS: [&str; 7] = ["", "disqualified", "wrong_person", "bounced", "no_response", "negative", "no_show"];
+const REASONS: [&str; 7] = [
+    "",
+    "disqualified",
+    "wrong_person",
+    "bounced",
+    "no_response",
+    "negative",
+    "no_show",
+];
 const CHANNELS: [&str; 4] = ["", "email", "phone", "social"];
 const KIND_ENTERED: u8 = 0;
 const KIND_TOUCH: u8 = 1;
@@ -305,7 +320,11 @@ fn write_csv(recs: &[Rec], seed: u64, mut out: impl Write) -> std::io::Result<()
                 buf.extend_from_slice(b"seq-");
                 digits(&mut buf, u64::from(r.unit % 2 + 1), 1);
                 buf.extend_from_slice(b",automation,");
-                buf.extend_from_slice(if r.unit % 2 == 0 { b"auto-a" } else { b"auto-b" });
+                buf.extend_from_slice(if r.unit % 2 == 0 {
+                    b"auto-a"
+                } else {
+                    b"auto-b"
+                });
             } else {
                 buf.extend_from_slice(b"rep-");
                 digits(&mut buf, u64::from(r.unit % 24), 2);
@@ -353,7 +372,9 @@ mod tests {
         assert_eq!(ga.events, 5_000);
         let text = String::from_utf8(a).expect("utf8");
         assert_eq!(text.lines().count(), 5_001);
-        let line = yieldline_core::line::Line::from_toml("line.toml", yieldline_core::line::TEMPLATE).expect("line");
+        let line =
+            yieldline_core::line::Line::from_toml("line.toml", yieldline_core::line::TEMPLATE)
+                .expect("line");
         let mut rdr = csv_lite(&text);
         let header: Vec<&str> = rdr.next().expect("header");
         assert_eq!(header, yieldline_core::event::EVENT_FIELDS);

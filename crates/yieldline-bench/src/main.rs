@@ -123,7 +123,8 @@ fn main() {
 fn run(args: Args) -> Result<()> {
     let events = if args.quick { 200_000 } else { args.events };
     ensure!(events > 0, "--events must be positive");
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let out = args.out.canonicalize()?;
 
     // 1. The event file (kept between runs: generation is not what is measured).
@@ -131,9 +132,17 @@ fn run(args: Args) -> Result<()> {
     let meta_path = csv.with_extension("json");
     let t = Instant::now();
     let mut csv_reused = false;
-    let generated = match std::fs::read(&meta_path).ok().and_then(|b| serde_json::from_slice::<GenMeta>(&b).ok()) {
+    let generated = match std::fs::read(&meta_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<GenMeta>(&b).ok())
+    {
         Some(m) if !args.regen && csv.exists() && m.events == events => {
-            eprintln!("using {} ({} events, {} units)", csv.display(), m.events, m.units);
+            eprintln!(
+                "using {} ({} events, {} units)",
+                csv.display(),
+                m.events,
+                m.units
+            );
             csv_reused = true;
             loggen::Generated {
                 events: m.events,
@@ -142,16 +151,27 @@ fn run(args: Args) -> Result<()> {
         }
         _ => {
             eprintln!("generating {events} events into {} ...", csv.display());
-            let file = std::fs::File::create(&csv).with_context(|| format!("cannot create {}", csv.display()))?;
+            let file = std::fs::File::create(&csv)
+                .with_context(|| format!("cannot create {}", csv.display()))?;
             let g = loggen::generate(events, args.seed, BufWriter::with_capacity(1 << 20, file))?;
-            std::fs::write(&meta_path, serde_json::to_vec(&GenMeta { events: g.events, units: g.units })?)?;
+            std::fs::write(
+                &meta_path,
+                serde_json::to_vec(&GenMeta {
+                    events: g.events,
+                    units: g.units,
+                })?,
+            )?;
             g
         }
     };
     let generate_s = t.elapsed().as_secs_f64();
     let csv_bytes = std::fs::metadata(&csv)?.len();
     let csv_str = csv.to_str().context("non-UTF-8 path")?;
-    eprintln!("{csv_str}: {:.0} MB, {:.1} s", csv_bytes as f64 / 1e6, generate_s);
+    eprintln!(
+        "{csv_str}: {:.0} MB, {:.1} s",
+        csv_bytes as f64 / 1e6,
+        generate_s
+    );
     if args.generate_only {
         return Ok(());
     }
@@ -163,10 +183,22 @@ fn run(args: Args) -> Result<()> {
     std::fs::write(ws.join("line.toml"), yieldline_core::line::TEMPLATE)?;
     let ws_str = ws.to_str().context("non-UTF-8 path")?;
     eprintln!("yieldline import ...");
-    let import = measure::run(&out, &yieldline, &["-w", ws_str, "import", "events", csv_str], None, None)?;
+    let import = measure::run(
+        &out,
+        &yieldline,
+        &["-w", ws_str, "import", "events", csv_str],
+        None,
+        None,
+    )?;
     let report_path = out.join("yieldline-report.json");
     eprintln!("yieldline report ...");
-    let query = measure::run(&out, &yieldline, &["-w", ws_str, "report", "--format", "json"], None, Some(&report_path))?;
+    let query = measure::run(
+        &out,
+        &yieldline,
+        &["-w", ws_str, "report", "--format", "json"],
+        None,
+        Some(&report_path),
+    )?;
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_path)?)
         .with_context(|| format!("{} is not JSON", report_path.display()))?;
     let yl_counts = peers::counts_from_report(&report)?;
@@ -201,11 +233,15 @@ fn run(args: Args) -> Result<()> {
                 import_s: yl.import.wall_s / t.import.wall_s,
                 query_s: yl.query.wall_s / t.query.wall_s,
                 query_vs_engine_s: t.query_engine_s.map(|e| yl.query.wall_s / e),
-                peak_rss: yl.import.rss_mib().max(yl.query.rss_mib()) / t.import.rss_mib().max(t.query.rss_mib()),
+                peak_rss: yl.import.rss_mib().max(yl.query.rss_mib())
+                    / t.import.rss_mib().max(t.query.rss_mib()),
             },
         );
     }
-    let duck_query = tools.iter().find(|t| t.tool == "duckdb").map(|t| t.query_engine_s.unwrap_or(t.query.wall_s));
+    let duck_query = tools
+        .iter()
+        .find(|t| t.tool == "duckdb")
+        .map(|t| t.query_engine_s.unwrap_or(t.query.wall_s));
     let targets = Targets {
         import_1m_events_per_s: yl.events_per_s >= 1e6,
         report_at_most_1s: yl.query.wall_s <= 1.0,
@@ -218,7 +254,9 @@ fn run(args: Args) -> Result<()> {
         seed: args.seed,
         csv_bytes,
         machine: machine(),
-        loadavg: std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+        loadavg: std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
         generate_s,
         csv_reused,
         tools,
@@ -249,12 +287,16 @@ fn find_yieldline(given: Option<&Path>) -> Result<PathBuf> {
     let dir = me.parent().context("executable without a directory")?;
     let candidate = dir.join("yieldline");
     if !candidate.exists() {
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("release");
+        let profile = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("release");
         let target_dir = dir.parent().context("no target directory")?;
         eprintln!("building the yieldline binary ({profile}) ...");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "yieldline", "--bin", "yieldline"]).env("CARGO_TARGET_DIR", target_dir);
+        cmd.args(["build", "-p", "yieldline", "--bin", "yieldline"])
+            .env("CARGO_TARGET_DIR", target_dir);
         if profile == "release" {
             cmd.arg("--release");
         } else if profile != "debug" {
@@ -262,7 +304,10 @@ fn find_yieldline(given: Option<&Path>) -> Result<PathBuf> {
         }
         let status = cmd.status().context("cannot run cargo")?;
         if !status.success() || !candidate.exists() {
-            bail!("could not build {}; pass --yieldline PATH", candidate.display());
+            bail!(
+                "could not build {}; pass --yieldline PATH",
+                candidate.display()
+            );
         }
     }
     Ok(candidate)
@@ -278,7 +323,11 @@ fn reset_dir(dir: &Path) -> Result<()> {
 
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -297,21 +346,40 @@ fn check_same(peer: &str, yl: &[StationCounts], other: &[StationCounts]) -> Resu
             x.id
         );
     }
-    ensure!(a.len() == b.len(), "{peer} reports {} stations, Yieldline {}", b.len(), a.len());
-    assert!(a.iter().zip(&b).all(|(x, y)| x.same_counts(y)), "per-station counts must agree");
+    ensure!(
+        a.len() == b.len(),
+        "{peer} reports {} stations, Yieldline {}",
+        b.len(),
+        a.len()
+    );
+    assert!(
+        a.iter().zip(&b).all(|(x, y)| x.same_counts(y)),
+        "per-station counts must agree"
+    );
     Ok(())
 }
 
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
-        .map_or_else(String::new, |kib| format!(", {:.0} GiB", kib as f64 / 1048576.0));
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map_or_else(String::new, |kib| {
+            format!(", {:.0} GiB", kib as f64 / 1048576.0)
+        });
     format!("{cpu}, {cores} cores{mem}")
 }
 
@@ -331,7 +399,16 @@ fn print_table(r: &Results) -> Result<()> {
     writeln!(
         o,
         "{:<10} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>10} {:>9} {:>9}",
-        "tool", "import s", "(cpu s)", "events/s", "import MiB", "query s", "(cpu s)", "(engine s)", "query MiB", "store MB"
+        "tool",
+        "import s",
+        "(cpu s)",
+        "events/s",
+        "import MiB",
+        "query s",
+        "(cpu s)",
+        "(engine s)",
+        "query MiB",
+        "store MB"
     )?;
     for t in &r.tools {
         writeln!(
@@ -344,7 +421,8 @@ fn print_table(r: &Results) -> Result<()> {
             t.import.rss_mib(),
             t.query.wall_s,
             t.query.cpu_s,
-            t.query_engine_s.map_or_else(|| "-".into(), |e| format!("{e:.3}")),
+            t.query_engine_s
+                .map_or_else(|| "-".into(), |e| format!("{e:.3}")),
             t.query.rss_mib(),
             t.store_bytes as f64 / 1e6
         )?;
@@ -355,17 +433,38 @@ fn print_table(r: &Results) -> Result<()> {
             "yieldline/{peer}: import time ×{:.2}, query time ×{:.2}{}, peak RSS ×{:.2}",
             x.import_s,
             x.query_s,
-            x.query_vs_engine_s.map_or_else(String::new, |e| format!(" (×{e:.2} vs its in-engine time)")),
+            x.query_vs_engine_s
+                .map_or_else(String::new, |e| format!(" (×{e:.2} vs its in-engine time)")),
             x.peak_rss
         )?;
     }
     let mark = |b: bool| if b { "met" } else { "NOT met" };
-    writeln!(o, "load average at the end: {} (other work on the machine inflates wall times; cpu s does not)", r.loadavg)?;
-    writeln!(o, "targets: import ≥ 1 M events/s: {}", mark(r.targets.import_1m_events_per_s))?;
-    writeln!(o, "         report ≤ 1 s: {}", mark(r.targets.report_at_most_1s))?;
+    writeln!(
+        o,
+        "load average at the end: {} (other work on the machine inflates wall times; cpu s does not)",
+        r.loadavg
+    )?;
+    writeln!(
+        o,
+        "targets: import ≥ 1 M events/s: {}",
+        mark(r.targets.import_1m_events_per_s)
+    )?;
+    writeln!(
+        o,
+        "         report ≤ 1 s: {}",
+        mark(r.targets.report_at_most_1s)
+    )?;
     if let Some(b) = r.targets.report_faster_than_duckdb {
-        writeln!(o, "         report faster than DuckDB's query (in-engine): {}", mark(b))?;
+        writeln!(
+            o,
+            "         report faster than DuckDB's query (in-engine): {}",
+            mark(b)
+        )?;
     }
-    writeln!(o, "         peak RSS ≤ 1 GiB: {}", mark(r.targets.peak_rss_at_most_1gib))?;
+    writeln!(
+        o,
+        "         peak RSS ≤ 1 GiB: {}",
+        mark(r.targets.peak_rss_at_most_1gib)
+    )?;
     Ok(())
 }

@@ -80,7 +80,9 @@ pub fn run(
     let mut cmd = Command::new(me);
     cmd.arg(MEASURE_ARG).arg(&result).arg(program).args(args);
     cmd.stdin(match stdin_from {
-        Some(p) => Stdio::from(std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+        Some(p) => Stdio::from(
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+        ),
         None => Stdio::null(),
     });
     if let Some(p) = stdout_to {

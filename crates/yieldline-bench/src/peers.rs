@@ -38,8 +38,13 @@ impl StationCounts {
     /// Same counts and (to rounding) the same yield.
     pub fn same_counts(&self, o: &Self) -> bool {
         self.id == o.id
-            && (self.entered, self.passed, self.failed, self.recycled, self.dispositions)
-                == (o.entered, o.passed, o.failed, o.recycled, o.dispositions)
+            && (
+                self.entered,
+                self.passed,
+                self.failed,
+                self.recycled,
+                self.dispositions,
+            ) == (o.entered, o.passed, o.failed, o.recycled, o.dispositions)
             && match (self.yield_, o.yield_) {
                 (Some(a), Some(b)) => (a - b).abs() < 1e-9,
                 (None, None) => true,
@@ -50,8 +55,11 @@ impl StationCounts {
 
 /// The per-station counts of `yieldline report --format json`.
 pub fn counts_from_report(report: &serde_json::Value) -> Result<Vec<StationCounts>> {
-    let stations = report.get("stations").context("the report has no `stations`")?;
-    serde_json::from_value::<Vec<StationCounts>>(stations.clone()).context("unexpected `stations` in the report")
+    let stations = report
+        .get("stations")
+        .context("the report has no `stations`")?;
+    serde_json::from_value::<Vec<StationCounts>>(stations.clone())
+        .context("unexpected `stations` in the report")
 }
 
 /// A peer's figures and its answer.
@@ -90,13 +98,31 @@ pub fn duckdb(out: &Path, csv: &str, events: u64) -> Result<PeerRun> {
     let python = Path::new("python3");
     let stdout = out.join("duckdb-import.json");
     eprintln!("duckdb import ...");
-    let import = measure::run(out, python, &[script_str, "duckdb-import", csv, db_str], None, Some(&stdout))?;
-    let imp: DuckImport = serde_json::from_slice(&std::fs::read(&stdout)?).context("duckdb-import output")?;
-    ensure!(imp.rows == events, "DuckDB imported {} rows, expected {events}", imp.rows);
+    let import = measure::run(
+        out,
+        python,
+        &[script_str, "duckdb-import", csv, db_str],
+        None,
+        Some(&stdout),
+    )?;
+    let imp: DuckImport =
+        serde_json::from_slice(&std::fs::read(&stdout)?).context("duckdb-import output")?;
+    ensure!(
+        imp.rows == events,
+        "DuckDB imported {} rows, expected {events}",
+        imp.rows
+    );
     let stdout = out.join("duckdb-query.json");
     eprintln!("duckdb query ...");
-    let query = measure::run(out, python, &[script_str, "duckdb-query", db_str], None, Some(&stdout))?;
-    let q: DuckQuery = serde_json::from_slice(&std::fs::read(&stdout)?).context("duckdb-query output")?;
+    let query = measure::run(
+        out,
+        python,
+        &[script_str, "duckdb-query", db_str],
+        None,
+        Some(&stdout),
+    )?;
+    let q: DuckQuery =
+        serde_json::from_slice(&std::fs::read(&stdout)?).context("duckdb-query output")?;
     Ok(PeerRun {
         result: ToolResult {
             tool: "duckdb".into(),
@@ -131,12 +157,21 @@ pub fn sqlite3(out: &Path, csv: &str, events: u64) -> Result<PeerRun> {
     let db_str = db.to_str().context("non-UTF-8 path")?;
     let sqlite3 = Path::new("sqlite3");
     let script = out.join("sqlite3-import.sql");
-    std::fs::write(&script, format!("{SQLITE_SCHEMA}\n.import --csv --skip 1 {csv} events\n"))?;
+    std::fs::write(
+        &script,
+        format!("{SQLITE_SCHEMA}\n.import --csv --skip 1 {csv} events\n"),
+    )?;
     eprintln!("sqlite3 import ...");
     let import = measure::run(out, sqlite3, &["-bail", db_str], Some(&script), None)?;
     let stdout = out.join("sqlite3-query.json");
     eprintln!("sqlite3 query ...");
-    let query = measure::run(out, sqlite3, &["-json", "-readonly", db_str, SQLITE_QUERY], None, Some(&stdout))?;
+    let query = measure::run(
+        out,
+        sqlite3,
+        &["-json", "-readonly", db_str, SQLITE_QUERY],
+        None,
+        Some(&stdout),
+    )?;
     let counts: Vec<StationCounts> =
         serde_json::from_slice(&std::fs::read(&stdout)?).context("sqlite3 -json output")?;
     let total: u64 = counts.iter().map(StationCounts::events_counted).sum();

@@ -115,19 +115,39 @@ mod tests {
         let line = ny();
         // Mon 2025-03-03 .. Sun 2025-03-16: two working weeks.
         assert_eq!(
-            working_days_between(&line, Date::constant(2025, 3, 3), Date::constant(2025, 3, 16)),
+            working_days_between(
+                &line,
+                Date::constant(2025, 3, 3),
+                Date::constant(2025, 3, 16)
+            ),
             10
         );
         assert_eq!(
-            working_days_between(&line, Date::constant(2025, 3, 8), Date::constant(2025, 3, 9)),
+            working_days_between(
+                &line,
+                Date::constant(2025, 3, 8),
+                Date::constant(2025, 3, 9)
+            ),
             0
         );
-        assert_eq!(working_dates(&line, Date::constant(2025, 3, 7), Date::constant(2025, 3, 10)).len(), 2);
+        assert_eq!(
+            working_dates(
+                &line,
+                Date::constant(2025, 3, 7),
+                Date::constant(2025, 3, 10)
+            )
+            .len(),
+            2
+        );
     }
 
     #[test]
     fn epoch_days_round_trip() {
-        for d in [Date::constant(1970, 1, 1), Date::constant(2025, 2, 28), Date::constant(1969, 12, 31)] {
+        for d in [
+            Date::constant(1970, 1, 1),
+            Date::constant(2025, 2, 28),
+            Date::constant(1969, 12, 31),
+        ] {
             assert_eq!(from_epoch_day(epoch_day(d)), d);
         }
         assert_eq!(epoch_day(Date::constant(1970, 1, 2)), 1);

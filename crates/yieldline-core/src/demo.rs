@@ -1826,5 +1826,4 @@ mod tests {
         let data = generate(1, Date::constant(9999, 12, 1));
         assert!(data.events.len() < demo().events.len());
     }
-
 }

@@ -132,11 +132,18 @@ const DAY_US: i64 = 86_400_000_000;
 
 /// The arm of a unit in an experiment on `date` (see [`crate::experiment::assign_arm`]).
 fn arm_of(exp: &RunningExperiment, unit: &UnitInfo, date: Date) -> Option<String> {
-    exp.def.arm_of(&unit.key, Some(&unit.account), date).map(|a| a.name.clone())
+    exp.def
+        .arm_of(&unit.key, Some(&unit.account), date)
+        .map(|a| a.name.clone())
 }
 
 /// Builds the day's work orders.
-pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &DispatchInput) -> Result<Dispatch, DispatchError> {
+pub fn dispatch(
+    line: &Line,
+    log: &FactLog,
+    units: &[UnitInfo],
+    input: &DispatchInput,
+) -> Result<Dispatch, DispatchError> {
     let now = day_start(line, input.date).as_microsecond();
     let day = epoch_day(input.date);
     let window = now - 30 * DAY_US;
@@ -145,7 +152,9 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
 
     for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
         let u = unit_facts[0].unit as usize;
-        let st = state.get_mut(u).ok_or(DispatchError::UnknownUnit(unit_facts[0].unit))?;
+        let st = state
+            .get_mut(u)
+            .ok_or(DispatchError::UnknownUnit(unit_facts[0].unit))?;
         for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
             let s = group[0].station;
             let mut stack: Vec<i64> = Vec::new();
@@ -177,7 +186,8 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
                 }
             }
             if s != NO_STATION {
-                st.open.extend(stack.into_iter().map(|ts| (usize::from(s), ts)));
+                st.open
+                    .extend(stack.into_iter().map(|ts| (usize::from(s), ts)));
             }
         }
     }
@@ -214,7 +224,11 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
     let mut queues: Vec<Vec<(usize, u8, i64, String)>> = vec![Vec::new(); n];
     for (u, st) in state.iter().enumerate() {
         if let Some(why) = blocked(u) {
-            if !st.open.is_empty() || st.last_disp.is_some_and(|(_, k, _, r)| k == EventKind::Recycled && r <= day) {
+            if !st.open.is_empty()
+                || st
+                    .last_disp
+                    .is_some_and(|(_, k, _, r)| k == EventKind::Recycled && r <= day)
+            {
                 exclude(why);
             }
             continue;
@@ -228,7 +242,12 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
             && resume <= day
             && st.last_entry.is_none_or(|e| e < t)
         {
-            queues[s].push((u, fit, t, format!("recycled, due {}", crate::calendar::from_epoch_day(resume))));
+            queues[s].push((
+                u,
+                fit,
+                t,
+                format!("recycled, due {}", crate::calendar::from_epoch_day(resume)),
+            ));
         }
     }
 
@@ -244,7 +263,10 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
         let automated = station.operator == Operator::Automation;
         if automated && let Some(why) = &input.brake {
             cap /= 2;
-            notes.push(format!("{}: orders cut to half of capacity ({cap}) by the buyer-harm brake: {why}", station.id));
+            notes.push(format!(
+                "{}: orders cut to half of capacity ({cap}) by the buyer-harm brake: {why}",
+                station.id
+            ));
         }
         let exp = input.experiments.iter().find(|e| e.station == s);
         let mut placed = 0;
@@ -254,7 +276,9 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
                 continue;
             }
             let account = units[u].account.as_str();
-            if !in_orders[u] && ordered_per_account.get(account).copied().unwrap_or(0) >= account_cap {
+            if !in_orders[u]
+                && ordered_per_account.get(account).copied().unwrap_or(0) >= account_cap
+            {
                 exclude("account at active-contact cap");
                 continue;
             }
@@ -302,7 +326,10 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
                 None => break,
             }
             if station.operator != Operator::Automation && reach > 0.0 {
-                let backlog = state.iter().filter(|st| st.open.iter().any(|&(s, _)| s == k)).count() as f64;
+                let backlog = state
+                    .iter()
+                    .filter(|st| st.open.iter().any(|&(s, _)| s == k))
+                    .count() as f64;
                 let room = (station.capacity_per_day - backlog / 5.0).max(0.0);
                 let limit = room / reach;
                 if limit < fresh_target {
@@ -327,18 +354,29 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
             && let Some(why) = &input.brake
         {
             fresh /= 2;
-            notes.push(format!("fresh intake halved by the buyer-harm brake: {why}"));
+            notes.push(format!(
+                "fresh intake halved by the buyer-harm brake: {why}"
+            ));
         }
         let used = orders.iter().filter(|o| o.station == first.id).count();
         let room = (first.capacity_per_day.floor().max(0.0) as usize).saturating_sub(used);
         if fresh > room {
-            notes.push(format!("fresh intake capped at {room} by {}'s remaining capacity", first.id));
+            notes.push(format!(
+                "fresh intake capped at {room} by {}'s remaining capacity",
+                first.id
+            ));
             fresh = room;
         }
         let mut candidates: Vec<usize> = (0..units.len())
             .filter(|&u| units[u].in_territory && !state[u].entered_ever && !in_orders[u])
             .collect();
-        candidates.sort_by_key(|&u| (units[u].fit_tier.unwrap_or(u8::MAX), &units[u].account, &units[u].key));
+        candidates.sort_by_key(|&u| {
+            (
+                units[u].fit_tier.unwrap_or(u8::MAX),
+                &units[u].account,
+                &units[u].key,
+            )
+        });
         let exp = input.experiments.iter().find(|e| e.station == 0);
         let mut taken = 0;
         for u in candidates {
@@ -351,7 +389,9 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
             }
             let account = units[u].account.as_str();
             let a = active.get(account).copied().unwrap_or(0);
-            if a >= account_cap || ordered_per_account.get(account).copied().unwrap_or(0) >= account_cap {
+            if a >= account_cap
+                || ordered_per_account.get(account).copied().unwrap_or(0) >= account_cap
+            {
                 exclude("account at active-contact cap");
                 continue;
             }
@@ -372,11 +412,19 @@ pub fn dispatch(line: &Line, log: &FactLog, units: &[UnitInfo], input: &Dispatch
                 account_id: units[u].account.clone(),
                 operator_kind: operator_name(first.operator).to_owned(),
                 arm,
-                reason: format!("fresh, fit tier {}", units[u].fit_tier.map_or("unknown".into(), |t| t.to_string())),
+                reason: format!(
+                    "fresh, fit tier {}",
+                    units[u]
+                        .fit_tier
+                        .map_or("unknown".into(), |t| t.to_string())
+                ),
             });
         }
     }
-    let fresh_intake = orders.iter().filter(|o| o.reason.starts_with("fresh")).count() as u64;
+    let fresh_intake = orders
+        .iter()
+        .filter(|o| o.reason.starts_with("fresh"))
+        .count() as u64;
     Ok(Dispatch {
         date: input.date,
         orders,
@@ -395,7 +443,10 @@ fn operator_name(o: Operator) -> &'static str {
 }
 
 fn date_of(line: &Line, ts: i64) -> Date {
-    crate::calendar::local_date(line, jiff::Timestamp::from_microsecond(ts).unwrap_or_default())
+    crate::calendar::local_date(
+        line,
+        jiff::Timestamp::from_microsecond(ts).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]

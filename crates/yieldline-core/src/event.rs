@@ -243,7 +243,9 @@ pub struct RawEvent<'a> {
     pub cost_minutes: Option<Cow<'a, str>>,
 }
 
-fn de_number_or_string<'de, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+fn de_number_or_string<'de, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum NumOrStr {
@@ -333,7 +335,10 @@ impl RawEvent<'_> {
             let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
             return Err(FieldError::new(
                 "station",
-                format!("unknown station {station:?} (the line has: {})", known.join(", ")),
+                format!(
+                    "unknown station {station:?} (the line has: {})",
+                    known.join(", ")
+                ),
             ));
         }
         let kind_text = required(&self.kind, "kind")?;
@@ -345,37 +350,52 @@ impl RawEvent<'_> {
         })?;
         let reason = present(&self.reason).map(str::to_owned);
         if kind == EventKind::Failed && reason.is_none() {
-            return Err(FieldError::new("reason", "is required for a `failed` event"));
+            return Err(FieldError::new(
+                "reason",
+                "is required for a `failed` event",
+            ));
         }
         let resume_on = match present(&self.resume_on) {
             Some(d) => Some(parse_date(d).map_err(|m| FieldError::new("resume_on", m))?),
             None if kind == EventKind::Recycled => {
-                return Err(FieldError::new("resume_on", "is required for a `recycled` event"));
+                return Err(FieldError::new(
+                    "resume_on",
+                    "is required for a `recycled` event",
+                ));
             }
             None => None,
         };
         let referral_unit_id = present(&self.referral_unit_id).map(str::to_owned);
         let channel = match present(&self.channel) {
             Some(c) => Some(Channel::parse(c).ok_or_else(|| {
-                FieldError::new("channel", format!("unknown channel {c:?}: expected email, phone, social or other"))
+                FieldError::new(
+                    "channel",
+                    format!("unknown channel {c:?}: expected email, phone, social or other"),
+                )
             })?),
             None => None,
         };
         let operator_id = present(&self.operator_id).map(str::to_owned);
         let operator_kind = match present(&self.operator_kind) {
             Some(o) => Some(OperatorKind::parse(o).ok_or_else(|| {
-                FieldError::new("operator_kind", format!("unknown operator kind {o:?}: expected human or automation"))
+                FieldError::new(
+                    "operator_kind",
+                    format!("unknown operator kind {o:?}: expected human or automation"),
+                )
             })?),
             None => None,
         };
         let arm = present(&self.arm).map(str::to_owned);
         let cost_minutes = match present(&self.cost_minutes) {
             Some(c) => {
-                let v: f64 = c
-                    .parse()
-                    .map_err(|_| FieldError::new("cost_minutes", format!("{c:?} is not a number")))?;
+                let v: f64 = c.parse().map_err(|_| {
+                    FieldError::new("cost_minutes", format!("{c:?} is not a number"))
+                })?;
                 if !(v.is_finite() && v >= 0.0) {
-                    return Err(FieldError::new("cost_minutes", format!("must be a non-negative number, got {c}")));
+                    return Err(FieldError::new(
+                        "cost_minutes",
+                        format!("must be a non-negative number, got {c}"),
+                    ));
                 }
                 Some(v)
             }
@@ -436,16 +456,58 @@ mod tests {
             let err = r.validate(&l).expect_err("invalid");
             assert_eq!(err.field, field, "{err}");
         };
-        check(RawEvent { ts: Some("2025-03-04 09:30".into()), ..raw("passed") }, "ts");
-        check(RawEvent { ts: Some("2025-03-04T09:30:00".into()), ..raw("passed") }, "ts");
-        check(RawEvent { station: Some("nope".into()), ..raw("passed") }, "station");
+        check(
+            RawEvent {
+                ts: Some("2025-03-04 09:30".into()),
+                ..raw("passed")
+            },
+            "ts",
+        );
+        check(
+            RawEvent {
+                ts: Some("2025-03-04T09:30:00".into()),
+                ..raw("passed")
+            },
+            "ts",
+        );
+        check(
+            RawEvent {
+                station: Some("nope".into()),
+                ..raw("passed")
+            },
+            "station",
+        );
         check(raw("won"), "kind");
         check(raw("failed"), "reason");
         check(raw("recycled"), "resume_on");
-        check(RawEvent { resume_on: Some("next week".into()), ..raw("recycled") }, "resume_on");
-        check(RawEvent { channel: Some("fax".into()), ..raw("touch") }, "channel");
-        check(RawEvent { cost_minutes: Some("-1".into()), ..raw("touch") }, "cost_minutes");
-        check(RawEvent { event_id: Some("  ".into()), ..raw("touch") }, "event_id");
+        check(
+            RawEvent {
+                resume_on: Some("next week".into()),
+                ..raw("recycled")
+            },
+            "resume_on",
+        );
+        check(
+            RawEvent {
+                channel: Some("fax".into()),
+                ..raw("touch")
+            },
+            "channel",
+        );
+        check(
+            RawEvent {
+                cost_minutes: Some("-1".into()),
+                ..raw("touch")
+            },
+            "cost_minutes",
+        );
+        check(
+            RawEvent {
+                event_id: Some("  ".into()),
+                ..raw("touch")
+            },
+            "event_id",
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use crate::calendar::epoch_day;
 use crate::event::{Event, EventKind, OperatorKind, is_burn_reason};
 use crate::line::Line;
-use crate::report::{FLAG_AUTOMATED, FLAG_BURN, FLAG_NEGATIVE, FLAG_OPTOUT, FLAG_REFERRAL, Fact, FactLog, NO_STATION};
+use crate::report::{
+    FLAG_AUTOMATED, FLAG_BURN, FLAG_NEGATIVE, FLAG_OPTOUT, FLAG_REFERRAL, Fact, FactLog, NO_STATION,
+};
 
 /// Interns string ids as dense `u32`s, in first-seen order.
 #[derive(Debug, Clone, Default)]
@@ -102,7 +104,10 @@ pub fn log_from_events(line: &Line, events: &[Event], units: &mut Interner) -> F
         facts.push(fact_of(line, e, seq, units.intern(&e.unit_id)));
     }
     let result: Result<FactLog, std::convert::Infallible> = FactLog::new(facts, |seqs| {
-        Ok(seqs.iter().filter_map(|s| ids.get(s).map(|id| (*s, id.clone()))).collect())
+        Ok(seqs
+            .iter()
+            .filter_map(|s| ids.get(s).map(|id| (*s, id.clone())))
+            .collect())
     });
     match result {
         Ok(log) => log,

@@ -15,9 +15,9 @@ pub mod line;
 pub mod plan;
 pub mod report;
 pub mod series;
+pub mod suppression;
 pub mod touches;
 pub mod watch;
-pub mod suppression;
 
 pub use event::{Event, EventKind, RawEvent};
 pub use line::{Line, Station};

@@ -188,7 +188,11 @@ impl fmt::Display for LineError {
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// An integer or a float in TOML.
@@ -285,7 +289,9 @@ impl Validator<'_> {
                 self.problem(
                     l.timezone.span(),
                     "line.timezone",
-                    format!("unknown time zone {tz_name:?}: use an IANA name such as \"Europe/Berlin\""),
+                    format!(
+                        "unknown time zone {tz_name:?}: use an IANA name such as \"Europe/Berlin\""
+                    ),
                 );
                 None
             }
@@ -352,7 +358,11 @@ impl Validator<'_> {
                     format!("malformed station id {id:?}: use lowercase letters, digits and '-'"),
                 );
             } else if stations.iter().any(|st| st.id == id) {
-                self.problem(s.id.span(), key("id"), format!("duplicate station id {id:?}"));
+                self.problem(
+                    s.id.span(),
+                    key("id"),
+                    format!("duplicate station id {id:?}"),
+                );
             }
             let operator = match Operator::parse(s.operator.get_ref()) {
                 Some(o) => o,
@@ -379,7 +389,11 @@ impl Validator<'_> {
             let target_yield = s.target_yield.as_ref().map(|t| {
                 let y = t.get_ref().get();
                 if !(0.0..=1.0).contains(&y) {
-                    self.problem(t.span(), key("target_yield"), format!("a yield must lie in [0, 1], got {y}"));
+                    self.problem(
+                        t.span(),
+                        key("target_yield"),
+                        format!("a yield must lie in [0, 1], got {y}"),
+                    );
                 }
                 y
             });
@@ -388,7 +402,11 @@ impl Validator<'_> {
                 Some(c) => {
                     let v = c.get_ref().get();
                     if !(v.is_finite() && v >= 0.0) {
-                        self.problem(c.span(), key("cost_minutes"), format!("must be a non-negative number, got {v}"));
+                        self.problem(
+                            c.span(),
+                            key("cost_minutes"),
+                            format!("must be a non-negative number, got {v}"),
+                        );
                     }
                     v
                 }
@@ -440,7 +458,11 @@ impl Validator<'_> {
                 if (0.0..=1.0).contains(&v) {
                     guardrails.max_optout_rate = v;
                 } else {
-                    self.problem(r.span(), "guardrails.max_optout_rate", format!("a rate must lie in [0, 1], got {v}"));
+                    self.problem(
+                        r.span(),
+                        "guardrails.max_optout_rate",
+                        format!("a rate must lie in [0, 1], got {v}"),
+                    );
                 }
             }
         }
@@ -460,7 +482,10 @@ impl Validator<'_> {
 
 /// Whether `id` is a well-formed station id: `[a-z0-9-]+`.
 pub fn is_station_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Parses a weekday's short English name (`mon` … `sun`).
@@ -494,7 +519,14 @@ mod tests {
         let ids: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["research", "first-touch", "reply", "meeting-booked", "meeting-held", "qualified"]
+            [
+                "research",
+                "first-touch",
+                "reply",
+                "meeting-booked",
+                "meeting-held",
+                "qualified"
+            ]
         );
         assert_eq!(line.working_days.len(), 5);
         assert_eq!(line.guardrails, Guardrails::default());
@@ -537,7 +569,10 @@ mod tests {
             ]
         );
         let shown = err.to_string();
-        assert!(shown.contains("line.toml:14: station[2].id: duplicate station id \"a\""), "{shown}");
+        assert!(
+            shown.contains("line.toml:14: station[2].id: duplicate station id \"a\""),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -552,11 +587,18 @@ mod tests {
     fn guardrails_are_validated() {
         let err = parse("[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\n[[station]]\nid='a'\noperator='human'\ncapacity_per_day=1\n[guardrails]\nmax_touches_per_contact_30d=0\nmax_optout_rate=2\n")
             .expect_err("bad guardrails");
-        let keys: Vec<_> = err.problems.iter().map(|p| (p.line, p.key.clone())).collect();
+        let keys: Vec<_> = err
+            .problems
+            .iter()
+            .map(|p| (p.line, p.key.clone()))
+            .collect();
         assert_eq!(
             keys,
             [
-                (Some(10), "guardrails.max_touches_per_contact_30d".to_string()),
+                (
+                    Some(10),
+                    "guardrails.max_touches_per_contact_30d".to_string()
+                ),
                 (Some(11), "guardrails.max_optout_rate".to_string())
             ]
         );

@@ -33,7 +33,9 @@ pub enum PlanError {
     #[error("the target must be a positive number of final passes per day, got {0}")]
     BadTarget(f64),
     /// A station has no dispositions in the period, so its yield is unknown.
-    #[error("station {0} has no dispositions in the period: its yield is unknown, so no plan can be made (widen --from/--to or import more events)")]
+    #[error(
+        "station {0} has no dispositions in the period: its yield is unknown, so no plan can be made (widen --from/--to or import more events)"
+    )]
     NoYield(String),
     /// A station's yield is zero: no input can produce the target.
     #[error("station {0} passed nothing in the period (yield 0): no input can reach the target")]
@@ -159,7 +161,9 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
             extra_capacity_needed: (dispositions - capacity).max(0.0),
         });
     }
-    let first = stations.first().map_or(0.0, |s| s.required_dispositions_per_day);
+    let first = stations
+        .first()
+        .map_or(0.0, |s| s.required_dispositions_per_day);
     let fresh_per_day = (first - input.recycled_due_per_day).max(0.0);
     let fresh_available = report.territory.fresh;
     let days_to_exhaustion = (fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
@@ -182,7 +186,11 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
     );
     Ok(Plan {
         target: input.target,
-        short_stations: stations.iter().filter(|s| !s.capacity_ok).map(|s| s.id.clone()).collect(),
+        short_stations: stations
+            .iter()
+            .filter(|s| !s.capacity_ok)
+            .map(|s| s.id.clone())
+            .collect(),
         stations,
         recycled_due_per_day: input.recycled_due_per_day,
         fresh_per_day,
@@ -195,7 +203,12 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
 /// Recycled dispositions made by the end of `to` whose `resume_on` falls in the next
 /// `horizon_days` calendar days after `to`, per working day of that window: the units
 /// that will re-enter the line without fresh input.
-pub fn recycled_due_per_day(line: &Line, log: &crate::report::FactLog, to: jiff::civil::Date, horizon_days: i32) -> f64 {
+pub fn recycled_due_per_day(
+    line: &Line,
+    log: &crate::report::FactLog,
+    to: jiff::civil::Date,
+    horizon_days: i32,
+) -> f64 {
     let (_, end) = crate::calendar::period_bounds_micros(line, to, to);
     let first = crate::calendar::epoch_day(to) + 1;
     let last = first + horizon_days - 1;
@@ -203,12 +216,22 @@ pub fn recycled_due_per_day(line: &Line, log: &crate::report::FactLog, to: jiff:
         .facts()
         .iter()
         .filter(|f| {
-            f.kind == crate::event::EventKind::Recycled && f.ts < end && (first..=last).contains(&f.resume_on)
+            f.kind == crate::event::EventKind::Recycled
+                && f.ts < end
+                && (first..=last).contains(&f.resume_on)
         })
         .count();
     let window_end = crate::calendar::from_epoch_day(last);
-    let days = crate::calendar::working_days_between(line, crate::calendar::from_epoch_day(first), window_end);
-    if days == 0 { 0.0 } else { due as f64 / f64::from(days) }
+    let days = crate::calendar::working_days_between(
+        line,
+        crate::calendar::from_epoch_day(first),
+        window_end,
+    );
+    if days == 0 {
+        0.0
+    } else {
+        due as f64 / f64::from(days)
+    }
 }
 
 /// The first day of the last `n` working days ending on `to`.
@@ -234,7 +257,13 @@ const CHUNK: u32 = 1024;
 
 /// Simulates `runs` working days of the line (see the module docs) and summarises the
 /// daily final output against `target`.
-pub fn forward_check(stations: &[StationCounts], arrivals_per_day: f64, target: f64, runs: u32, seed: u64) -> MonteCarlo {
+pub fn forward_check(
+    stations: &[StationCounts],
+    arrivals_per_day: f64,
+    target: f64,
+    runs: u32,
+    seed: u64,
+) -> MonteCarlo {
     let chunks = runs.div_ceil(CHUNK);
     let posteriors: Vec<Option<Beta<f64>>> = stations
         .iter()
@@ -246,16 +275,21 @@ pub fn forward_check(stations: &[StationCounts], arrivals_per_day: f64, target: 
     let mut outputs: Vec<f64> = (0..chunks)
         .into_par_iter()
         .flat_map_iter(|c| {
-            let mut rng = Pcg64::seed_from_u64(seed ^ (u64::from(c) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng =
+                Pcg64::seed_from_u64(seed ^ (u64::from(c) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let n = CHUNK.min(runs - c * CHUNK);
             let posteriors = &posteriors;
             (0..n)
                 .map(|_| {
-                    let mut flow = arrivals.as_ref().map_or(0.0, |p| p.sample(&mut rng)).floor();
+                    let mut flow = arrivals
+                        .as_ref()
+                        .map_or(0.0, |p| p.sample(&mut rng))
+                        .floor();
                     for (s, post) in stations.iter().zip(posteriors) {
                         let y = post.as_ref().map_or(0.0, |b| b.sample(&mut rng));
                         let disposed = flow.min(s.capacity.floor()).max(0.0) as u64;
-                        flow = Binomial::new(disposed, y.clamp(0.0, 1.0)).map_or(0.0, |b| b.sample(&mut rng) as f64);
+                        flow = Binomial::new(disposed, y.clamp(0.0, 1.0))
+                            .map_or(0.0, |b| b.sample(&mut rng) as f64);
                     }
                     flow
                 })
@@ -279,7 +313,7 @@ pub fn forward_check(stations: &[StationCounts], arrivals_per_day: f64, target: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{CycleTime, Cohort, Production, StationReport, Territory};
+    use crate::report::{Cohort, CycleTime, Production, StationReport, Territory};
 
     fn station(id: &str, passed: u64, failed: u64) -> StationReport {
         let d = passed + failed;
@@ -293,7 +327,12 @@ mod tests {
             yield_: (d > 0).then(|| passed as f64 / d as f64),
             yield_ci: None,
             wip: 0,
-            cycle_time_hours: CycleTime { p50: None, p90: None, mean: None, visits: 0 },
+            cycle_time_hours: CycleTime {
+                p50: None,
+                p90: None,
+                mean: None,
+                visits: 0,
+            },
             throughput_per_day: None,
             utilization: None,
             capacity_per_day: 0.0,
@@ -302,7 +341,13 @@ mod tests {
             automated_touches: 0,
             optouts: 0,
             cost_minutes: 0.0,
-            cohort: Cohort { entered: 0, passed: 0, disposed: 0, open: 0, yield_: None },
+            cohort: Cohort {
+                entered: 0,
+                passed: 0,
+                disposed: 0,
+                open: 0,
+                yield_: None,
+            },
         }
     }
 
@@ -328,7 +373,12 @@ mod tests {
             rty: None,
             bottleneck: None,
             line_capacity_per_day: None,
-            production: Production { per_day: None, target_per_day: 10.0, gap: None, total: 0 },
+            production: Production {
+                per_day: None,
+                target_per_day: 10.0,
+                gap: None,
+                total: 0,
+            },
             breeding_ratio: None,
             recycled: 0,
             referrals: 0,
@@ -353,30 +403,68 @@ mod tests {
     fn backward_plan_is_exact_on_a_hand_computed_line() {
         // Yields 0.8, 0.25, 0.5. Target 10: c must pass 10 of 20; b must pass 20 of 80;
         // a must pass 80 of 100.
-        let (line, report) = fixture([120.0, 60.0, 30.0], [(800, 200), (250, 750), (500, 500)], 5_000);
-        let p = plan(&line, &report, PlanInput { target: 10.0, recycled_due_per_day: 4.0, runs: 2_000, seed: 1 })
-            .expect("plan");
+        let (line, report) = fixture(
+            [120.0, 60.0, 30.0],
+            [(800, 200), (250, 750), (500, 500)],
+            5_000,
+        );
+        let p = plan(
+            &line,
+            &report,
+            PlanInput {
+                target: 10.0,
+                recycled_due_per_day: 4.0,
+                runs: 2_000,
+                seed: 1,
+            },
+        )
+        .expect("plan");
         let got: Vec<_> = p
             .stations
             .iter()
-            .map(|s| (s.required_passes_per_day, s.required_dispositions_per_day, s.capacity_ok))
+            .map(|s| {
+                (
+                    s.required_passes_per_day,
+                    s.required_dispositions_per_day,
+                    s.capacity_ok,
+                )
+            })
             .collect();
-        assert_eq!(got, [(80.0, 100.0, true), (20.0, 80.0, false), (10.0, 20.0, true)]);
+        assert_eq!(
+            got,
+            [(80.0, 100.0, true), (20.0, 80.0, false), (10.0, 20.0, true)]
+        );
         assert_eq!(p.stations[1].extra_capacity_needed, 20.0);
         assert_eq!(p.short_stations, ["b"]);
         assert_eq!(p.fresh_per_day, 96.0);
         assert_eq!(p.days_to_exhaustion, Some(5_000.0 / 96.0));
         // Station b caps the flow at 60 × 0.25 × 0.5 = 7.5 per day: the target is mostly missed.
-        assert!(p.monte_carlo.p50 < 10.0 && p.monte_carlo.chance_to_hit < 0.3, "{:?}", p.monte_carlo);
+        assert!(
+            p.monte_carlo.p50 < 10.0 && p.monte_carlo.chance_to_hit < 0.3,
+            "{:?}",
+            p.monte_carlo
+        );
     }
 
     #[test]
     fn monte_carlo_median_converges_to_the_analytic_expectation_without_capacity_limits() {
         // Huge capacities; tight posteriors (large counts): output ~ Poisson(λ Π y).
         let stations = [
-            StationCounts { passed: 80_000, not_passed: 20_000, capacity: 1e9 },
-            StationCounts { passed: 25_000, not_passed: 75_000, capacity: 1e9 },
-            StationCounts { passed: 50_000, not_passed: 50_000, capacity: 1e9 },
+            StationCounts {
+                passed: 80_000,
+                not_passed: 20_000,
+                capacity: 1e9,
+            },
+            StationCounts {
+                passed: 25_000,
+                not_passed: 75_000,
+                capacity: 1e9,
+            },
+            StationCounts {
+                passed: 50_000,
+                not_passed: 50_000,
+                capacity: 1e9,
+            },
         ];
         let expected = 400.0 * 0.8 * 0.25 * 0.5; // 40 per day
         let mc = forward_check(&stations, 400.0, 40.0, 20_000, 7);
@@ -384,14 +472,24 @@ mod tests {
         assert!((mc.p50 - expected).abs() <= 1.0, "{mc:?}");
         assert!((mc.mean - expected).abs() < 0.3, "{mc:?}");
         // P10/P90 of Poisson(40) ≈ 32 / 48 (± the posterior's small extra spread).
-        assert!((mc.p10 - 32.0).abs() <= 1.5 && (mc.p90 - 48.0).abs() <= 1.5, "{mc:?}");
+        assert!(
+            (mc.p10 - 32.0).abs() <= 1.5 && (mc.p90 - 48.0).abs() <= 1.5,
+            "{mc:?}"
+        );
     }
 
     #[test]
     fn seeds_reproduce_results_exactly_whatever_the_thread_count() {
-        let stations = [StationCounts { passed: 30, not_passed: 70, capacity: 50.0 }];
+        let stations = [StationCounts {
+            passed: 30,
+            not_passed: 70,
+            capacity: 50.0,
+        }];
         let a = forward_check(&stations, 60.0, 15.0, 5_000, 42);
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("pool");
         let b = pool.install(|| forward_check(&stations, 60.0, 15.0, 5_000, 42));
         assert_eq!(a, b);
         assert_ne!(a, forward_check(&stations, 60.0, 15.0, 5_000, 43));
@@ -400,12 +498,30 @@ mod tests {
     #[test]
     fn unknown_or_zero_yields_and_bad_targets_are_errors() {
         let (line, report) = fixture([10.0; 3], [(8, 2), (0, 0), (5, 5)], 10);
-        let input = PlanInput { target: 1.0, recycled_due_per_day: 0.0, runs: 10, seed: 1 };
-        assert_eq!(plan(&line, &report, input), Err(PlanError::NoYield("b".into())));
-        let (line, report) = fixture([10.0; 3], [(8, 2), (0, 5), (5, 5)], 10);
-        assert_eq!(plan(&line, &report, input), Err(PlanError::ZeroYield("b".into())));
+        let input = PlanInput {
+            target: 1.0,
+            recycled_due_per_day: 0.0,
+            runs: 10,
+            seed: 1,
+        };
         assert_eq!(
-            plan(&line, &report, PlanInput { target: 0.0, ..input }),
+            plan(&line, &report, input),
+            Err(PlanError::NoYield("b".into()))
+        );
+        let (line, report) = fixture([10.0; 3], [(8, 2), (0, 5), (5, 5)], 10);
+        assert_eq!(
+            plan(&line, &report, input),
+            Err(PlanError::ZeroYield("b".into()))
+        );
+        assert_eq!(
+            plan(
+                &line,
+                &report,
+                PlanInput {
+                    target: 0.0,
+                    ..input
+                }
+            ),
             Err(PlanError::BadTarget(0.0))
         );
     }

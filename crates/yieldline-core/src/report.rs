@@ -82,9 +82,15 @@ impl FactLog {
         }
         if !tied.is_empty() {
             let ids = event_ids(&tied)?;
-            for run in facts.chunk_by_mut(|a, b| (a.unit, a.station, a.ts) == (b.unit, b.station, b.ts)) {
+            for run in
+                facts.chunk_by_mut(|a, b| (a.unit, a.station, a.ts) == (b.unit, b.station, b.ts))
+            {
                 if run.len() > 1 {
-                    run.sort_by(|a, b| ids.get(&a.seq).cmp(&ids.get(&b.seq)).then(a.seq.cmp(&b.seq)));
+                    run.sort_by(|a, b| {
+                        ids.get(&a.seq)
+                            .cmp(&ids.get(&b.seq))
+                            .then(a.seq.cmp(&b.seq))
+                    });
                 }
             }
         }
@@ -287,7 +293,12 @@ impl Period {
     /// Resolves absent ends against the log.
     pub fn resolve(self, line: &Line, log: &FactLog) -> Result<(Date, Date), ReportError> {
         let span = log.span();
-        let day = |us: i64| local_date(line, jiff::Timestamp::from_microsecond(us).unwrap_or_default());
+        let day = |us: i64| {
+            local_date(
+                line,
+                jiff::Timestamp::from_microsecond(us).unwrap_or_default(),
+            )
+        };
         let from = match (self.from, span) {
             (Some(d), _) => d,
             (None, Some((lo, _))) => day(lo),
@@ -333,7 +344,12 @@ enum UnitState {
 }
 
 /// Computes the line report over `period` from the ordered log and the territory's units.
-pub fn report(line: &Line, log: &FactLog, territory: &[u32], period: Period) -> Result<Report, ReportError> {
+pub fn report(
+    line: &Line,
+    log: &FactLog,
+    territory: &[u32],
+    period: Period,
+) -> Result<Report, ReportError> {
     let (from, to) = period.resolve(line, log)?;
     let (start, end) = period_bounds_micros(line, from, to);
     let in_period = |ts: i64| ts >= start && ts < end;
@@ -557,7 +573,8 @@ pub fn report(line: &Line, log: &FactLog, territory: &[u32], period: Period) -> 
                     passed: a.cohort_passed,
                     disposed: cohort_disposed,
                     open: a.cohort_entered - cohort_disposed,
-                    yield_: (cohort_disposed > 0).then(|| a.cohort_passed as f64 / cohort_disposed as f64),
+                    yield_: (cohort_disposed > 0)
+                        .then(|| a.cohort_passed as f64 / cohort_disposed as f64),
                 },
             }
         })
@@ -574,7 +591,10 @@ pub fn report(line: &Line, log: &FactLog, territory: &[u32], period: Period) -> 
                     best = Some((cap, i));
                 }
             }
-            (best.map(|b| b.0), best.map(|b| line.stations[b.1].id.clone()))
+            (
+                best.map(|b| b.0),
+                best.map(|b| line.stations[b.1].id.clone()),
+            )
         }
         None => (None, None),
     };

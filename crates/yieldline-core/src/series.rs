@@ -62,11 +62,18 @@ pub fn station_series(
         }
     }
     for f in log.facts() {
-        if f.station == NO_STATION || !f.kind.is_disposition() || f.ts < start || f.ts >= end || !keep(f) {
+        if f.station == NO_STATION
+            || !f.kind.is_disposition()
+            || f.ts < start
+            || f.ts >= end
+            || !keep(f)
+        {
             continue;
         }
         let ts = jiff::Timestamp::from_microsecond(f.ts).unwrap_or_default();
-        let e = maps[usize::from(f.station)].entry(key(local_date(line, ts))).or_default();
+        let e = maps[usize::from(f.station)]
+            .entry(key(local_date(line, ts)))
+            .or_default();
         e.1 += 1;
         if f.kind == EventKind::Passed {
             e.0 += 1;
@@ -75,7 +82,11 @@ pub fn station_series(
     maps.into_iter()
         .map(|m| {
             m.into_iter()
-                .map(|(date, (passed, dispositions))| Subgroup { date, passed, dispositions })
+                .map(|(date, (passed, dispositions))| Subgroup {
+                    date,
+                    passed,
+                    dispositions,
+                })
                 .collect()
         })
         .collect()
@@ -127,8 +138,21 @@ mod tests {
         let from = Date::constant(2025, 3, 3);
         let to = Date::constant(2025, 3, 9);
         let days = station_series(&line, &log, from, to, Grain::Day, |_| true);
-        let got: Vec<_> = days[0].iter().map(|s| (s.date.day(), s.passed, s.dispositions)).collect();
-        assert_eq!(got, [(3, 1, 2), (4, 1, 1), (5, 0, 0), (6, 0, 0), (7, 0, 0), (8, 1, 1)]);
+        let got: Vec<_> = days[0]
+            .iter()
+            .map(|s| (s.date.day(), s.passed, s.dispositions))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, 1, 2),
+                (4, 1, 1),
+                (5, 0, 0),
+                (6, 0, 0),
+                (7, 0, 0),
+                (8, 1, 1)
+            ]
+        );
         let weeks = station_series(&line, &log, from, to, Grain::Week, |_| true);
         assert_eq!(weeks[0].len(), 1);
         assert_eq!((weeks[0][0].passed, weeks[0][0].dispositions), (3, 4));

@@ -23,7 +23,10 @@ pub fn touch_station(log: &FactLog) -> Option<u16> {
             *counts.entry(f.station).or_default() += 1;
         }
     }
-    counts.into_iter().max_by_key(|&(s, n)| (n, std::cmp::Reverse(s))).map(|(s, _)| s)
+    counts
+        .into_iter()
+        .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s)))
+        .map(|(s, _)| s)
 }
 
 /// Every touch at `station` with its outcome, in log order.
@@ -31,7 +34,10 @@ pub fn touch_outcomes(log: &FactLog, station: u16) -> Vec<TouchOutcome> {
     const WINDOW_US: i64 = 30 * 86_400_000_000;
     let mut out = Vec::new();
     let mut times: Vec<i64> = Vec::new();
-    for group in log.facts().chunk_by(|a, b| (a.unit, a.station) == (b.unit, b.station)) {
+    for group in log
+        .facts()
+        .chunk_by(|a, b| (a.unit, a.station) == (b.unit, b.station))
+    {
         if group[0].station != station {
             continue;
         }
@@ -98,7 +104,10 @@ mod tests {
             .collect();
         let log = log_from_events(&line, &events, &mut Interner::default());
         assert_eq!(touch_station(&log), Some(1));
-        let got: Vec<_> = touch_outcomes(&log, 1).iter().map(|t| (t.prior_touches_30d, t.replied)).collect();
+        let got: Vec<_> = touch_outcomes(&log, 1)
+            .iter()
+            .map(|t| (t.prior_touches_30d, t.replied))
+            .collect();
         assert_eq!(got, [(0, false), (1, false), (0, true)]);
     }
 }

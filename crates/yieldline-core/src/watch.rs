@@ -94,7 +94,13 @@ pub const SIGNALS: [&str; 6] = [
 
 /// Runs the watch as of the end of `as_of`, with `report` measured over a recent window
 /// ending on `as_of` (for the territory) and the territory's unit count.
-pub fn watch(line: &Line, log: &FactLog, report: &Report, as_of: jiff::civil::Date, params: WatchParams) -> Watch {
+pub fn watch(
+    line: &Line,
+    log: &FactLog,
+    report: &Report,
+    as_of: jiff::civil::Date,
+    params: WatchParams,
+) -> Watch {
     let (_, end) = period_bounds_micros(line, as_of, as_of);
     let recent_start = end - 28 * DAY_US;
     let prior_start = end - 56 * DAY_US;
@@ -167,7 +173,8 @@ pub fn watch(line: &Line, log: &FactLog, report: &Report, as_of: jiff::civil::Da
                     }
                     EventKind::Optout => {}
                 }
-                if f.ts >= window_30 && (f.kind == EventKind::Optout || f.flags & FLAG_OPTOUT != 0) {
+                if f.ts >= window_30 && (f.kind == EventKind::Optout || f.flags & FLAG_OPTOUT != 0)
+                {
                     opted_out_30d = true;
                 }
             }
@@ -197,8 +204,19 @@ pub fn watch(line: &Line, log: &FactLog, report: &Report, as_of: jiff::civil::Da
     signals.push(depletion(line, log, as_of, &touches_by_station));
     // Burned share: burned units over the larger of the territory and the units in the log.
     let population = report.territory.territory_units.max(units_seen).max(1) as f64;
-    signals.push(burn(burned_now, burned_before, population, report.territory.days_to_exhaustion, params));
-    signals.push(saturation(line, over_cap_contacts, touched_contacts, report));
+    signals.push(burn(
+        burned_now,
+        burned_before,
+        population,
+        report.territory.days_to_exhaustion,
+        params,
+    ));
+    signals.push(saturation(
+        line,
+        over_cap_contacts,
+        touched_contacts,
+        report,
+    ));
     signals.push(dilution(&station_counts));
     signals.push(harm(line, optouts_30d, touches_30d));
 
@@ -219,7 +237,13 @@ pub fn watch(line: &Line, log: &FactLog, report: &Report, as_of: jiff::civil::Da
 fn marginal(auto: [u64; 2], output: [u64; 2]) -> Signal {
     let (t0, t1) = (auto[0] as f64, auto[1] as f64);
     let (o0, o1) = (output[0] as f64, output[1] as f64);
-    let growth = if t0 > 0.0 { t1 / t0 - 1.0 } else if t1 > 0.0 { f64::INFINITY } else { 0.0 };
+    let growth = if t0 > 0.0 {
+        t1 / t0 - 1.0
+    } else if t1 > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    };
     let average = (t0 > 0.0).then(|| o0 / t0);
     let marginal = (t1 > t0).then(|| (o1 - o0) / (t1 - t0));
     let ratio = match (marginal, average) {
@@ -265,7 +289,12 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-fn depletion(line: &Line, log: &FactLog, as_of: jiff::civil::Date, touches_by_station: &[u64]) -> Signal {
+fn depletion(
+    line: &Line,
+    log: &FactLog,
+    as_of: jiff::civil::Date,
+    touches_by_station: &[u64],
+) -> Signal {
     let station = touches_by_station
         .iter()
         .enumerate()
@@ -282,7 +311,10 @@ fn depletion(line: &Line, log: &FactLog, as_of: jiff::civil::Date, touches_by_st
             .find(|f| usize::from(f.station) == station && f.kind.is_disposition())
             && f.ts < end
         {
-            let day = crate::calendar::local_date(line, jiff::Timestamp::from_microsecond(f.ts).unwrap_or_default());
+            let day = crate::calendar::local_date(
+                line,
+                jiff::Timestamp::from_microsecond(f.ts).unwrap_or_default(),
+            );
             let week = epoch_day(crate::series::week_start(day));
             let e = weeks.entry(week).or_default();
             e.1 += 1;
@@ -297,14 +329,24 @@ fn depletion(line: &Line, log: &FactLog, as_of: jiff::civil::Date, touches_by_st
         .collect();
     let half = (subgroups.len() / 2).max(1);
     let chart = (subgroups.len() >= 6)
-        .then(|| analyze(&subgroups, Baseline::range(0..half), ChartChoice::Auto, EwmaParams::default()).ok())
+        .then(|| {
+            analyze(
+                &subgroups,
+                Baseline::range(0..half),
+                ChartChoice::Auto,
+                EwmaParams::default(),
+            )
+            .ok()
+        })
         .flatten();
     let Some(chart) = chart else {
         return Signal {
             name: SIGNALS[1],
             status: Status::Ok,
             figures: json!({ "station": st_id, "weeks": subgroups.len() }),
-            message: format!("too few weeks of first visits at {st_id} to chart their yield (need 6)"),
+            message: format!(
+                "too few weeks of first visits at {st_id} to chart their yield (need 6)"
+            ),
         };
     };
     let k = chart.points.len();
@@ -321,7 +363,10 @@ fn depletion(line: &Line, log: &FactLog, as_of: jiff::civil::Date, touches_by_st
         .signals
         .iter()
         .any(|s| (s.rule == 1 || s.rule == 2) && below(&s.day) && recent(pos(&s.day), 4));
-    let warn = chart.signals.iter().any(|s| below(&s.day) && recent(pos(&s.day), 8));
+    let warn = chart
+        .signals
+        .iter()
+        .any(|s| below(&s.day) && recent(pos(&s.day), 8));
     let status = if alarm {
         Status::Alarm
     } else if warn {
@@ -340,7 +385,10 @@ fn depletion(line: &Line, log: &FactLog, as_of: jiff::civil::Date, touches_by_st
             "downward_signals": chart.signals.iter().filter(|s| below(&s.day)).count(),
         }),
         message: match status {
-            Status::Ok => format!("first-visit yield at {st_id} holds near its baseline {:.1} %", chart.center * 100.0),
+            Status::Ok => format!(
+                "first-visit yield at {st_id} holds near its baseline {:.1} %",
+                chart.center * 100.0
+            ),
             _ => format!(
                 "first-visit yield at {st_id} is falling below its baseline {:.1} % (latest week {:.1} %): the easy targets are used up",
                 chart.center * 100.0,
@@ -382,7 +430,11 @@ fn burn(now: u64, before: u64, population: f64, dte: Option<f64>, params: WatchP
 }
 
 fn saturation(line: &Line, over_cap: u64, touched: u64, report: &Report) -> Signal {
-    let share = if touched > 0 { over_cap as f64 / touched as f64 } else { 0.0 };
+    let share = if touched > 0 {
+        over_cap as f64 / touched as f64
+    } else {
+        0.0
+    };
     let in_line = report.territory.in_line;
     let status = if share > 0.01 {
         Status::Alarm
@@ -413,7 +465,8 @@ fn dilution(counts: &[[[u64; 2]; 2]]) -> Signal {
             name: SIGNALS[4],
             status: Status::Ok,
             figures: json!({}),
-            message: "the line has fewer than three stations: no booked/held/qualified to compare".into(),
+            message: "the line has fewer than three stations: no booked/held/qualified to compare"
+                .into(),
         };
     }
     let booked = counts[n - 3];
@@ -449,9 +502,13 @@ fn dilution(counts: &[[[u64; 2]; 2]]) -> Signal {
         status,
         figures: Value::Object(figures),
         message: if status == Status::Ok {
-            format!("meetings booked {b0} → {b1} over 28 days without a significant fall in held or qualified share")
+            format!(
+                "meetings booked {b0} → {b1} over 28 days without a significant fall in held or qualified share"
+            )
         } else {
-            format!("meetings booked rose {b0} → {b1} while the held or qualified share fell (p = {worst_p:.3}): more meetings, worse ones")
+            format!(
+                "meetings booked rose {b0} → {b1} while the held or qualified share fell (p = {worst_p:.3}): more meetings, worse ones"
+            )
         },
     }
 }
@@ -488,17 +545,29 @@ fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64]) -> String
         .and_then(|(i, _)| line.stations.get(i))
         .map_or("first-touch", |s| s.id.as_str());
     let mut acts = Vec::new();
-    if is("buyer_harm", Status::Alarm) || is("territory_burn", Status::Alarm) || is("marginal_yield_of_automation", Status::Alarm) {
-        acts.push("freeze the scale-up of automated volume (dispatch's buyer-harm brake is on)".to_string());
+    if is("buyer_harm", Status::Alarm)
+        || is("territory_burn", Status::Alarm)
+        || is("marginal_yield_of_automation", Status::Alarm)
+    {
+        acts.push(
+            "freeze the scale-up of automated volume (dispatch's buyer-harm brake is on)"
+                .to_string(),
+        );
     }
     if is("saturation", Status::Warn) || is("territory_burn", Status::Warn) {
         acts.push("rest over-touched accounts and enforce the touch cap".into());
     }
-    if is("low_hanging_fruit_depletion", Status::Warn) || is("marginal_yield_of_automation", Status::Warn) {
-        acts.push(format!("run an experiment on station {touch_station} (human vs automated) before adding volume"));
+    if is("low_hanging_fruit_depletion", Status::Warn)
+        || is("marginal_yield_of_automation", Status::Warn)
+    {
+        acts.push(format!(
+            "run an experiment on station {touch_station} (human vs automated) before adding volume"
+        ));
     }
     if is("quality_dilution", Status::Warn) {
-        acts.push("review qualification: more meetings are turning into fewer qualified ones".into());
+        acts.push(
+            "review qualification: more meetings are turning into fewer qualified ones".into(),
+        );
     }
     if acts.is_empty() {
         "keep going: no signal of toxic automation".into()

@@ -10,7 +10,9 @@ use yieldline_core::line::Line;
 use yieldline_core::report::{Period, report};
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report_random").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report_random")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -60,7 +62,8 @@ fn check(period: Period, expected_file: &str) {
         .records()
         .map(|r| units.intern(&r.expect("row")[0]))
         .collect();
-    let got = serde_json::to_value(report(&line, &log, &territory, period).expect("report")).expect("json");
+    let got = serde_json::to_value(report(&line, &log, &territory, period).expect("report"))
+        .expect("json");
     let expected: Value = serde_json::from_str(&fixture(expected_file)).expect("expected json");
     assert_close("report", &expected, &got);
 }
@@ -73,5 +76,11 @@ fn default_period_matches_pandas() {
 #[test]
 fn explicit_period_matches_pandas() {
     let d = |s: &str| s.parse().ok();
-    check(Period { from: d("2025-03-10"), to: d("2025-04-04") }, "expected_mar10_apr04.json");
+    check(
+        Period {
+            from: d("2025-03-10"),
+            to: d("2025-04-04"),
+        },
+        "expected_mar10_apr04.json",
+    );
 }

@@ -17,16 +17,21 @@ use yieldline_core::event::{EVENT_FIELDS, RawEvent};
 use yieldline_core::line::Line;
 use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError};
 
+pub mod xes;
+pub use xes::{MappingError, XesMapping, XesSummary, is_xes_path};
+
 /// Input format of an event file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum Format<'a> {
     /// CSV with a header row naming the fields.
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// An XES event log (plain or gzip), mapped onto events by a user's mapping.
+    Xes(&'a XesMapping),
 }
 
-impl Format {
+impl Format<'_> {
     /// The format implied by a file's extension (`.csv`, `.jsonl`, `.ndjson`, `.json`).
     pub fn from_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -82,8 +87,20 @@ pub enum ImportError {
         /// What is wrong.
         message: String,
     },
+    /// The file is not readable as its format (e.g. malformed XML): nothing was imported.
+    #[error("{}:{line}: {message}\nnothing from this file was imported", file.display())]
+    Malformed {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line in the file (of the decompressed text for a gzip file).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
     /// A row is invalid (the whole file is refused).
-    #[error("{0}\nnothing from this file was imported (use --skip-bad --rejects FILE to import the good rows)")]
+    #[error(
+        "{0}\nnothing from this file was imported (use --skip-bad --rejects FILE to import the good rows)"
+    )]
     BadRow(RowError),
     /// The store failed.
     #[error(transparent)]
@@ -97,6 +114,8 @@ pub struct Outcome {
     pub record: ImportRecord,
     /// Rows rejected (only with `skip_bad`).
     pub rejects: Vec<RowError>,
+    /// For an XES log: what was read and what was skipped, per activity.
+    pub xes: Option<XesSummary>,
 }
 
 /// Options of an import.
@@ -151,7 +170,7 @@ pub fn import_events<S: Store>(
     store: &mut S,
     line: &Line,
     path: &Path,
-    format: Format,
+    format: Format<'_>,
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, ImportError> {
@@ -170,50 +189,61 @@ pub fn import_events<S: Store>(
         source: path.display().to_string(),
         ..ImportRecord::default()
     };
+    let mut xes_summary = None;
     store.import_events(|sink| -> Result<(), ImportError> {
         // `parsed` is the row read and validated (see `validated`), or why it is bad.
-        let mut handle = |parsed: Parsed, line_no: u64, text: &dyn Fn() -> String| -> Result<(), ImportError> {
-            record.read += 1;
-            let bad = |field: Option<String>, message: String| RowError {
-                file: path.to_owned(),
-                line: line_no,
-                field,
-                message,
-                record: text(),
-            };
-            let event = match parsed {
-                Ok(e) => e,
-                Err((field, message)) => return rejects.reject(bad(field, message)),
-            };
-            match sink.insert(&event) {
-                Ok(Inserted::New) => record.imported += 1,
-                Ok(Inserted::Duplicate | Inserted::Updated | Inserted::Erased) => record.duplicates += 1,
-                Err(StoreError::Conflict { event_id }) => {
-                    return rejects.reject(bad(
-                        Some("event_id".into()),
-                        format!("{event_id:?} is already stored with different content"),
-                    ));
+        let mut handle =
+            |parsed: Parsed, line_no: u64, text: &dyn Fn() -> String| -> Result<(), ImportError> {
+                record.read += 1;
+                let bad = |field: Option<String>, message: String| RowError {
+                    file: path.to_owned(),
+                    line: line_no,
+                    field,
+                    message,
+                    record: text(),
+                };
+                let event = match parsed {
+                    Ok(e) => e,
+                    Err((field, message)) => return rejects.reject(bad(field, message)),
+                };
+                match sink.insert(&event) {
+                    Ok(Inserted::New) => record.imported += 1,
+                    Ok(Inserted::Duplicate | Inserted::Updated | Inserted::Erased) => {
+                        record.duplicates += 1
+                    }
+                    Err(StoreError::Conflict { event_id }) => {
+                        return rejects.reject(bad(
+                            Some("event_id".into()),
+                            format!("{event_id:?} is already stored with different content"),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) => return Err(e.into()),
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         match format {
             Format::Csv => {
                 // Rows are read, deserialised and validated on a second thread, in
                 // batches, while this one stores them: same rows, same order, same
                 // errors as reading them here, with the parsing off the store's path.
-                let Counting { inner, progress, .. } = reader;
+                let Counting {
+                    inner, progress, ..
+                } = reader;
                 let bytes = AtomicU64::new(0);
-                let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(CountingAtomic {
-                    inner,
-                    read: &bytes,
-                });
-                let headers = rdr
-                    .headers()
-                    .map_err(|e| csv_error(path, e))?
-                    .clone();
-                check_header(path, &headers, &EVENT_FIELDS, &["event_id", "ts", "unit_id", "account_id", "station", "kind"])?;
+                let mut rdr =
+                    csv::ReaderBuilder::new()
+                        .flexible(false)
+                        .from_reader(CountingAtomic {
+                            inner,
+                            read: &bytes,
+                        });
+                let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+                check_header(
+                    path,
+                    &headers,
+                    &EVENT_FIELDS,
+                    &["event_id", "ts", "unit_id", "account_id", "station", "kind"],
+                )?;
                 std::thread::scope(|scope| -> Result<(), ImportError> {
                     let (tx, rx) = mpsc::sync_channel::<CsvBatch>(8);
                     let (back_tx, back_rx) = mpsc::channel::<Vec<CsvRow>>();
@@ -231,10 +261,15 @@ pub fn import_events<S: Store>(
                         progress(bytes.load(Ordering::Relaxed));
                         let mut rows = rows;
                         for row in &mut rows {
-                            let parsed = row.parsed.take().unwrap_or_else(|| Err((None, String::new())));
+                            let parsed = row
+                                .parsed
+                                .take()
+                                .unwrap_or_else(|| Err((None, String::new())));
                             if row.record_is_text {
                                 let rec = &row.rec;
-                                handle(parsed, row.line_no, &|| rec.iter().collect::<Vec<_>>().join(","))?;
+                                handle(parsed, row.line_no, &|| {
+                                    rec.iter().collect::<Vec<_>>().join(",")
+                                })?;
                             } else {
                                 handle(parsed, row.line_no, &String::new)?;
                             }
@@ -265,10 +300,13 @@ pub fn import_events<S: Store>(
                     if text.is_empty() {
                         continue;
                     }
-                    let raw: Result<RawEvent<'_>, _> =
-                        serde_json::from_str(text).map_err(|e| (json_field(&e), format!("invalid JSON object: {e}")));
+                    let raw: Result<RawEvent<'_>, _> = serde_json::from_str(text)
+                        .map_err(|e| (json_field(&e), format!("invalid JSON object: {e}")));
                     handle(validated(raw, line), line_no, &|| text.to_owned())?;
                 }
+            }
+            Format::Xes(mapping) => {
+                xes_summary = Some(xes::read_events(reader, path, mapping, line, &mut handle)?)
             }
         }
         Ok(())
@@ -278,6 +316,7 @@ pub fn import_events<S: Store>(
     Ok(Outcome {
         record,
         rejects: rejects.rows,
+        xes: xes_summary,
     })
 }
 
@@ -286,7 +325,10 @@ type Parsed = Result<yieldline_core::event::Event, (Option<String>, String)>;
 
 /// Validates a deserialised row against the line.
 fn validated(raw: Result<RawEvent<'_>, (Option<String>, String)>, line: &Line) -> Parsed {
-    raw.and_then(|raw| raw.validate(line).map_err(|e| (Some(e.field.to_owned()), e.message)))
+    raw.and_then(|raw| {
+        raw.validate(line)
+            .map_err(|e| (Some(e.field.to_owned()), e.message))
+    })
 }
 
 /// Like [`Counting`], for a reader on another thread: the count is shared.
@@ -331,7 +373,9 @@ fn read_csv_rows<R: Read>(
     back: &mpsc::Receiver<Vec<CsvRow>>,
 ) {
     loop {
-        let mut rows = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(CSV_BATCH));
+        let mut rows = back
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CSV_BATCH));
         let mut used = 0;
         let mut io_error = None;
         let mut eof = false;
@@ -349,8 +393,10 @@ fn read_csv_rows<R: Read>(
                 Ok(true) => {
                     row.line_no = row.rec.position().map_or(0, |p| p.line());
                     row.record_is_text = true;
-                    let raw: Result<RawEvent<'_>, _> =
-                        row.rec.deserialize(Some(headers)).map_err(|e| (None, e.to_string()));
+                    let raw: Result<RawEvent<'_>, _> = row
+                        .rec
+                        .deserialize(Some(headers))
+                        .map_err(|e| (None, e.to_string()));
                     row.parsed = Some(validated(raw, line));
                 }
                 Ok(false) => {
@@ -413,7 +459,12 @@ fn csv_error(path: &Path, e: csv::Error) -> ImportError {
     }
 }
 
-fn check_header(path: &Path, headers: &csv::StringRecord, known: &[&str], required: &[&str]) -> Result<(), ImportError> {
+fn check_header(
+    path: &Path,
+    headers: &csv::StringRecord,
+    known: &[&str],
+    required: &[&str],
+) -> Result<(), ImportError> {
     let names: Vec<&str> = headers.iter().map(str::trim).collect();
     let mut problems = Vec::new();
     for (i, h) in names.iter().enumerate() {
@@ -433,13 +484,25 @@ fn check_header(path: &Path, headers: &csv::StringRecord, known: &[&str], requir
     } else {
         Err(ImportError::Header {
             file: path.to_owned(),
-            message: format!("{} (expected columns: {})", problems.join("; "), known.join(",")),
+            message: format!(
+                "{} (expected columns: {})",
+                problems.join("; "),
+                known.join(",")
+            ),
         })
     }
 }
 
 /// Columns of a territory file.
-pub const TERRITORY_FIELDS: [&str; 7] = ["contact_id", "account_id", "fit_tier", "first_name", "last_name", "email", "title"];
+pub const TERRITORY_FIELDS: [&str; 7] = [
+    "contact_id",
+    "account_id",
+    "fit_tier",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+];
 
 /// Imports one territory CSV (`contact_id,account_id` required; `fit_tier`,
 /// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact
@@ -467,9 +530,16 @@ pub fn import_territory<S: Store>(
         ..ImportRecord::default()
     };
     store.import_territory(|sink| -> Result<(), ImportError> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(reader);
         let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-        check_header(path, &headers, &TERRITORY_FIELDS, &["contact_id", "account_id"])?;
+        check_header(
+            path,
+            &headers,
+            &TERRITORY_FIELDS,
+            &["contact_id", "account_id"],
+        )?;
         let col = |name: &str| headers.iter().position(|h| h.trim() == name);
         let cols: Vec<Option<usize>> = TERRITORY_FIELDS.iter().map(|f| col(f)).collect();
         let mut rec = csv::StringRecord::new();
@@ -524,7 +594,10 @@ pub fn import_territory<S: Store>(
                 Some(t) => match t.parse::<u8>() {
                     Ok(v) if (1..=9).contains(&v) => Some(v),
                     _ => {
-                        rejects.reject(bad("fit_tier", format!("{t:?} is not a tier from 1 (best) to 9")))?;
+                        rejects.reject(bad(
+                            "fit_tier",
+                            format!("{t:?} is not a tier from 1 (best) to 9"),
+                        ))?;
                         continue;
                     }
                 },
@@ -560,6 +633,7 @@ pub fn import_territory<S: Store>(
     Ok(Outcome {
         record,
         rejects: rejects.rows,
+        xes: None,
     })
 }
 
@@ -598,11 +672,15 @@ mod tests;
 
 /// Writes events in Yieldline's own CSV format (the header of [`EVENT_FIELDS`]), which
 /// [`import_events`] reads back unchanged.
-pub fn write_events_csv(out: impl std::io::Write, events: &[yieldline_core::event::Event]) -> Result<(), csv::Error> {
+pub fn write_events_csv(
+    out: impl std::io::Write,
+    events: &[yieldline_core::event::Event],
+) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(EVENT_FIELDS)?;
     for e in events {
-        let offset = jiff::tz::Offset::from_seconds(e.offset_seconds).unwrap_or(jiff::tz::Offset::UTC);
+        let offset =
+            jiff::tz::Offset::from_seconds(e.offset_seconds).unwrap_or(jiff::tz::Offset::UTC);
         let ts = if e.offset_seconds == 0 {
             e.ts.to_string()
         } else {
@@ -630,7 +708,10 @@ pub fn write_events_csv(out: impl std::io::Write, events: &[yieldline_core::even
 }
 
 /// Writes territory contacts as CSV with every [`TERRITORY_FIELDS`] column.
-pub fn write_territory_csv(out: impl std::io::Write, contacts: &[Contact]) -> Result<(), csv::Error> {
+pub fn write_territory_csv(
+    out: impl std::io::Write,
+    contacts: &[Contact],
+) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(TERRITORY_FIELDS)?;
     for c in contacts {

@@ -21,7 +21,14 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 fn import(store: &mut SqliteStore, path: &Path, skip_bad: bool) -> Result<Outcome, ImportError> {
     let format = Format::from_path(path).expect("format");
-    import_events(store, &line(), path, format, Options { skip_bad }, &mut |_| {})
+    import_events(
+        store,
+        &line(),
+        path,
+        format,
+        Options { skip_bad },
+        &mut |_| {},
+    )
 }
 
 #[test]
@@ -36,9 +43,23 @@ fn a_good_file_imports_and_reimporting_changes_nothing() {
     );
     let mut store = SqliteStore::open_in_memory().expect("store");
     let first = import(&mut store, &path, false).expect("import");
-    assert_eq!((first.record.read, first.record.imported, first.record.duplicates), (2, 2, 0));
+    assert_eq!(
+        (
+            first.record.read,
+            first.record.imported,
+            first.record.duplicates
+        ),
+        (2, 2, 0)
+    );
     let again = import(&mut store, &path, false).expect("re-import");
-    assert_eq!((again.record.read, again.record.imported, again.record.duplicates), (2, 0, 2));
+    assert_eq!(
+        (
+            again.record.read,
+            again.record.imported,
+            again.record.duplicates
+        ),
+        (2, 0, 2)
+    );
     assert_eq!(store.event_count().expect("count"), 2);
 }
 
@@ -56,7 +77,11 @@ fn a_bad_row_refuses_the_file_naming_line_and_field() {
     let err = import(&mut store, &path, false).expect_err("bad row");
     let msg = err.to_string();
     assert!(msg.contains("events.csv:3: field `reason`"), "{msg}");
-    assert_eq!(store.event_count().expect("count"), 0, "nothing half-written");
+    assert_eq!(
+        store.event_count().expect("count"),
+        0,
+        "nothing half-written"
+    );
 }
 
 #[test]
@@ -71,33 +96,73 @@ fn skip_bad_imports_good_rows_and_returns_the_bad_ones() {
     );
     let mut store = SqliteStore::open_in_memory().expect("store");
     let out = import(&mut store, &path, true).expect("import");
-    assert_eq!((out.record.read, out.record.imported, out.record.rejected), (4, 1, 3));
-    let got: Vec<_> = out.rejects.iter().map(|r| (r.line, r.field.clone().unwrap_or_default())).collect();
-    assert_eq!(got, [(3, "ts".to_string()), (4, "station".into()), (5, "resume_on".into())]);
+    assert_eq!(
+        (out.record.read, out.record.imported, out.record.rejected),
+        (4, 1, 3)
+    );
+    let got: Vec<_> = out
+        .rejects
+        .iter()
+        .map(|r| (r.line, r.field.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "ts".to_string()),
+            (4, "station".into()),
+            (5, "resume_on".into())
+        ]
+    );
     let mut buf = Vec::new();
     write_rejects(&mut buf, &out.rejects).expect("rejects");
     let text = String::from_utf8(buf).expect("utf8");
-    assert!(text.lines().nth(1).is_some_and(|l| l.contains(",3,ts,") && l.contains("yesterday")), "{text}");
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(",3,ts,") && l.contains("yesterday")),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_reused_event_id_with_other_content_is_refused() {
     let dir = tempfile::tempdir().expect("tmp");
-    let a = write(dir.path(), "a.csv", &format!("{HEADER}\ne1,2025-03-03T09:00:00Z,c1,a1,research,entered,,\n"));
-    let b = write(dir.path(), "b.csv", &format!("{HEADER}\ne1,2025-03-04T09:00:00Z,c1,a1,research,entered,,\n"));
+    let a = write(
+        dir.path(),
+        "a.csv",
+        &format!("{HEADER}\ne1,2025-03-03T09:00:00Z,c1,a1,research,entered,,\n"),
+    );
+    let b = write(
+        dir.path(),
+        "b.csv",
+        &format!("{HEADER}\ne1,2025-03-04T09:00:00Z,c1,a1,research,entered,,\n"),
+    );
     let mut store = SqliteStore::open_in_memory().expect("store");
     import(&mut store, &a, false).expect("first");
     let err = import(&mut store, &b, false).expect_err("conflict");
-    assert!(err.to_string().contains("b.csv:2: field `event_id`"), "{err}");
+    assert!(
+        err.to_string().contains("b.csv:2: field `event_id`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn headers_are_checked() {
     let dir = tempfile::tempdir().expect("tmp");
-    let path = write(dir.path(), "events.csv", "event_id,ts,unit,account_id,station,kind\n");
+    let path = write(
+        dir.path(),
+        "events.csv",
+        "event_id,ts,unit,account_id,station,kind\n",
+    );
     let mut store = SqliteStore::open_in_memory().expect("store");
-    let msg = import(&mut store, &path, false).expect_err("header").to_string();
-    assert!(msg.contains("unknown column \"unit\"") && msg.contains("required column \"unit_id\" is missing"), "{msg}");
+    let msg = import(&mut store, &path, false)
+        .expect_err("header")
+        .to_string();
+    assert!(
+        msg.contains("unknown column \"unit\"")
+            && msg.contains("required column \"unit_id\" is missing"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -119,16 +184,29 @@ fn json_lines_import_with_line_numbers() {
 #[test]
 fn territory_imports_update_and_validate() {
     let dir = tempfile::tempdir().expect("tmp");
-    let path = write(dir.path(), "t.csv", "contact_id,account_id,fit_tier,email\nc1,a1,1,Ann@Example.com\nc2,a1,,\n");
+    let path = write(
+        dir.path(),
+        "t.csv",
+        "contact_id,account_id,fit_tier,email\nc1,a1,1,Ann@Example.com\nc2,a1,,\n",
+    );
     let mut store = SqliteStore::open_in_memory().expect("store");
     let out = import_territory(&mut store, &path, Options::default(), &mut |_| {}).expect("import");
     assert_eq!((out.record.imported, out.record.duplicates), (2, 0));
     let out = import_territory(&mut store, &path, Options::default(), &mut |_| {}).expect("again");
     assert_eq!((out.record.imported, out.record.duplicates), (0, 2));
-    let changed = write(dir.path(), "t2.csv", "contact_id,account_id,fit_tier\nc1,a1,2\n");
-    let out = import_territory(&mut store, &changed, Options::default(), &mut |_| {}).expect("update");
+    let changed = write(
+        dir.path(),
+        "t2.csv",
+        "contact_id,account_id,fit_tier\nc1,a1,2\n",
+    );
+    let out =
+        import_territory(&mut store, &changed, Options::default(), &mut |_| {}).expect("update");
     assert_eq!(out.record.updated, 1);
-    let bad = write(dir.path(), "t3.csv", "contact_id,account_id,fit_tier\nc3,a1,0\n");
+    let bad = write(
+        dir.path(),
+        "t3.csv",
+        "contact_id,account_id,fit_tier\nc3,a1,0\n",
+    );
     let msg = import_territory(&mut store, &bad, Options::default(), &mut |_| {})
         .expect_err("bad tier")
         .to_string();

@@ -103,7 +103,9 @@ pub enum StoreError {
         event_id: String,
     },
     /// The store was written by a newer Yieldline.
-    #[error("the store's schema version {found} is newer than this Yieldline understands ({supported})")]
+    #[error(
+        "the store's schema version {found} is newer than this Yieldline understands ({supported})"
+    )]
     TooNew {
         /// Version found in the file.
         found: i64,

@@ -35,7 +35,8 @@ impl SqliteStore {
             while let Some(r) = rows.next()? {
                 let id: i64 = r.get(0)?;
                 let key: String = r.get(1)?;
-                let id = usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("unit id {id}")))?;
+                let id = usize::try_from(id)
+                    .map_err(|_| StoreError::Corrupt(format!("unit id {id}")))?;
                 if dir.len() <= id {
                     dir.resize(id + 1, UnitRecord::default());
                 }
@@ -57,7 +58,8 @@ impl SqliteStore {
                 }
             }
         }
-        let mut stmt = conn.prepare("SELECT contact_id, account_id, fit_tier, email FROM contacts")?;
+        let mut stmt =
+            conn.prepare("SELECT contact_id, account_id, fit_tier, email FROM contacts")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let contact: String = r.get(0)?;

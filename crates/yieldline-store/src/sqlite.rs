@@ -32,7 +32,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -66,7 +68,9 @@ impl SqliteStore {
 
     /// The schema version of the open store.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -94,7 +98,9 @@ impl SqliteStore {
 
     /// Ids of `event_id`s for the given sequence numbers.
     fn event_ids(&self, seqs: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT event_id FROM events WHERE seq = ?1")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT event_id FROM events WHERE seq = ?1")?;
         let mut out = HashMap::with_capacity(seqs.len());
         for &seq in seqs {
             let id: String = stmt.query_row([seq], |r| r.get(0))?;
@@ -123,7 +129,11 @@ impl SqliteStore {
     pub fn unit_key(&self, unit: u32) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT key FROM units WHERE id = ?1", [i64::from(unit)], |r| r.get(0))
+            .query_row(
+                "SELECT key FROM units WHERE id = ?1",
+                [i64::from(unit)],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 }
@@ -141,7 +151,12 @@ fn digest(e: &Event, buf: &mut Vec<u8>) -> i64 {
         buf.push(SEP);
     };
     // Writing into a Vec cannot fail.
-    let _ = write!(buf, "{}\u{1f}{}\u{1f}", e.ts.as_microsecond(), e.offset_seconds);
+    let _ = write!(
+        buf,
+        "{}\u{1f}{}\u{1f}",
+        e.ts.as_microsecond(),
+        e.offset_seconds
+    );
     put(buf, &e.unit_id);
     put(buf, &e.account_id);
     put(buf, &e.station);
@@ -184,7 +199,10 @@ fn digest_reference(e: &Event, buf: &mut Vec<u8>) -> i64 {
     put(e.operator_id.as_deref().unwrap_or(""));
     put(e.operator_kind.map(|o| o.as_str()).unwrap_or(""));
     put(e.arm.as_deref().unwrap_or(""));
-    put(&e.cost_minutes.map(|c| c.to_bits().to_string()).unwrap_or_default());
+    put(&e
+        .cost_minutes
+        .map(|c| c.to_bits().to_string())
+        .unwrap_or_default());
     xxhash_rust::xxh3::xxh3_64(buf) as i64
 }
 
@@ -302,17 +320,33 @@ struct SqliteContactSink<'t> {
     erased: yieldline_core::suppression::SuppressionList,
 }
 
-type ContactRow = (String, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
+type ContactRow = (
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 impl ContactSink for SqliteContactSink<'_> {
     fn upsert(&mut self, c: &Contact) -> Result<Inserted, StoreError> {
-        if self.erased.is_erased(&c.contact_id) || c.email.as_deref().is_some_and(|e| self.erased.is_erased(e)) {
+        if self.erased.is_erased(&c.contact_id)
+            || c.email.as_deref().is_some_and(|e| self.erased.is_erased(e))
+        {
             return Ok(Inserted::Erased);
         }
         let existing: Option<ContactRow> = self
             .select
             .query_row([&c.contact_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .optional()?;
         let new_row: ContactRow = (
@@ -437,7 +471,9 @@ impl Store for SqliteStore {
         // One slot per possible sequence number (rows may be fewer where some were
         // removed); each scanner fills its own part, the gaps are closed afterwards.
         let mut facts = vec![EMPTY_FACT; span];
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
         let parallel = self.path.is_some() && threads > 1 && hi - lo >= PARALLEL_SCAN_MIN;
         let filled = if parallel {
             let path = self.path.as_deref().unwrap_or(Path::new(""));
@@ -469,7 +505,10 @@ impl Store for SqliteStore {
                     .collect();
                 let mut filled = vec![scan_facts(&self.conn, first_lo, stations, first)?];
                 for h in handles {
-                    filled.push(h.join().map_err(|_| StoreError::Corrupt("a log scanner panicked".into()))??);
+                    filled.push(
+                        h.join()
+                            .map_err(|_| StoreError::Corrupt("a log scanner panicked".into()))??,
+                    );
                 }
                 Ok::<_, StoreError>(filled.into_iter().zip(lens).collect::<Vec<_>>())
             })?
@@ -503,20 +542,26 @@ impl Store for SqliteStore {
         let ids = stmt
             .query_map([], |r| r.get::<_, i64>(0))?
             .map(|r| {
-                r.map_err(StoreError::from)
-                    .and_then(|id| u32::try_from(id).map_err(|_| StoreError::Corrupt(format!("unit id {id} out of range"))))
+                r.map_err(StoreError::from).and_then(|id| {
+                    u32::try_from(id)
+                        .map_err(|_| StoreError::Corrupt(format!("unit id {id} out of range")))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ids)
     }
 
     fn event_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
     fn contact_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 }
@@ -569,7 +614,12 @@ impl StationLookup {
 
 /// Reads the facts with `seq` in `from .. from + out.len()` into `out` (in sequence
 /// order, from the start of `out`); returns how many were read.
-fn scan_facts(conn: &Connection, from: i64, stations: &StationLookup, out: &mut [Fact]) -> Result<usize, StoreError> {
+fn scan_facts(
+    conn: &Connection,
+    from: i64,
+    stations: &StationLookup,
+    out: &mut [Fact],
+) -> Result<usize, StoreError> {
     let to = from + out.len() as i64 - 1;
     let mut stmt = conn.prepare(
         "SELECT seq, ts, unit, station, kind, flags, resume_on, cost_minutes FROM events
@@ -603,12 +653,15 @@ fn scan_facts(conn: &Connection, from: i64, stations: &StationLookup, out: &mut 
             _ => r.get::<_, Option<f64>>(7)?,
         };
         let Some(slot) = out.get_mut(n) else {
-            return Err(StoreError::Corrupt(format!("more events than sequence numbers in {from}..={to}")));
+            return Err(StoreError::Corrupt(format!(
+                "more events than sequence numbers in {from}..={to}"
+            )));
         };
         *slot = Fact {
             seq: int(0)?,
             ts: int(1)?,
-            unit: u32::try_from(unit).map_err(|_| StoreError::Corrupt(format!("unit id {unit} out of range")))?,
+            unit: u32::try_from(unit)
+                .map_err(|_| StoreError::Corrupt(format!("unit id {unit} out of range")))?,
             station: stations.get(int(3)?),
             kind,
             flags: int(5)? as u8,
@@ -649,7 +702,9 @@ mod tests {
         let e1 = event("e1", "entered", "2025-03-03T09:00:00Z");
         let e2 = event("e2", "passed", "2025-03-03T10:00:00Z");
         let first = store
-            .import_events(|sink| -> Result<_, StoreError> { Ok((sink.insert(&e1)?, sink.insert(&e2)?)) })
+            .import_events(|sink| -> Result<_, StoreError> {
+                Ok((sink.insert(&e1)?, sink.insert(&e2)?))
+            })
             .expect("import");
         assert_eq!(first, (Inserted::New, Inserted::New));
         let again = store
@@ -699,7 +754,11 @@ mod tests {
         let n = PARALLEL_SCAN_MIN as usize + 1_000;
         let events: Vec<Event> = (0..n)
             .map(|i| {
-                let mut e = event(&format!("e{i}"), if i % 2 == 0 { "entered" } else { "passed" }, "2025-03-03T09:00:00Z");
+                let mut e = event(
+                    &format!("e{i}"),
+                    if i % 2 == 0 { "entered" } else { "passed" },
+                    "2025-03-03T09:00:00Z",
+                );
                 e.unit_id = format!("c{}", i / 2);
                 e.ts = jiff::Timestamp::from_second(1_740_000_000 + i as i64).expect("ts");
                 e
@@ -714,7 +773,10 @@ mod tests {
             })
             .expect("import");
         // A gap in the sequence numbers, as after a removal.
-        store.connection().execute("DELETE FROM events WHERE seq = 100", []).expect("delete");
+        store
+            .connection()
+            .execute("DELETE FROM events WHERE seq = 100", [])
+            .expect("delete");
         let log = store.load_log(&line()).expect("log");
         assert_eq!(log.len(), n - 1);
         let mut seqs: Vec<i64> = log.facts().iter().map(|f| f.seq).collect();
@@ -723,7 +785,12 @@ mod tests {
         assert_eq!(seqs, expected);
         let in_memory = yieldline_core::facts::log_from_events(
             &line(),
-            &events.iter().enumerate().filter(|(i, _)| *i != 99).map(|(_, e)| e.clone()).collect::<Vec<_>>(),
+            &events
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 99)
+                .map(|(_, e)| e.clone())
+                .collect::<Vec<_>>(),
             &mut yieldline_core::facts::Interner::default(),
         );
         let key = |f: &Fact| (f.ts, f.kind as u8, f.station);

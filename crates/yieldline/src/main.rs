@@ -17,7 +17,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "yieldline", version, about, max_term_width = 100)]
 struct Cli {
     /// The workspace directory (holds line.toml and yieldline.db).
-    #[arg(short = 'w', long, global = true, default_value = ".", env = "YIELDLINE_WORKSPACE")]
+    #[arg(
+        short = 'w',
+        long,
+        global = true,
+        default_value = ".",
+        env = "YIELDLINE_WORKSPACE"
+    )]
     workspace: PathBuf,
     #[command(subcommand)]
     command: Command,

@@ -55,13 +55,30 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         r.line, r.from, r.to, r.working_days, line.timezone_name
     )?;
     let mut t = table(&[
-        "station", "op", "cap/day", "entered", "passed", "failed", "recycled", "yield", "95% CI", "target",
-        "WIP", "cycle p50 h", "p90 h", "out/day", "util",
+        "station",
+        "op",
+        "cap/day",
+        "entered",
+        "passed",
+        "failed",
+        "recycled",
+        "yield",
+        "95% CI",
+        "target",
+        "WIP",
+        "cycle p50 h",
+        "p90 h",
+        "out/day",
+        "util",
     ]);
     for (s, st) in r.stations.iter().zip(&line.stations) {
         let bottleneck = r.bottleneck.as_deref() == Some(s.id.as_str());
         t.add_row(vec![
-            if bottleneck { format!("{} ◀ bottleneck", s.id) } else { s.id.clone() },
+            if bottleneck {
+                format!("{} ◀ bottleneck", s.id)
+            } else {
+                s.id.clone()
+            },
             operator(st.operator).to_owned(),
             num(Some(s.capacity_per_day), 0),
             s.entered.to_string(),
@@ -69,8 +86,10 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
             s.failed.to_string(),
             s.recycled.to_string(),
             pct(s.yield_),
-            s.yield_ci
-                .map_or_else(|| "–".to_owned(), |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0)),
+            s.yield_ci.map_or_else(
+                || "–".to_owned(),
+                |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0),
+            ),
             pct(s.target_yield),
             s.wip.to_string(),
             num(s.cycle_time_hours.p50, 1),
@@ -134,8 +153,21 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
 pub fn report_csv(out: &mut impl Write, r: &Report) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
-        "station", "entered", "passed", "failed", "recycled", "dispositions", "yield", "yield_lo", "yield_hi", "wip",
-        "cycle_p50_hours", "cycle_p90_hours", "cycle_mean_hours", "throughput_per_day", "utilization",
+        "station",
+        "entered",
+        "passed",
+        "failed",
+        "recycled",
+        "dispositions",
+        "yield",
+        "yield_lo",
+        "yield_hi",
+        "wip",
+        "cycle_p50_hours",
+        "cycle_p90_hours",
+        "cycle_mean_hours",
+        "throughput_per_day",
+        "utilization",
     ])?;
     let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for s in &r.stations {

@@ -23,11 +23,9 @@ impl Workspace {
     pub fn open(dir: &Path) -> Result<Self> {
         let line = read_line(dir)?;
         let db = dir.join(DB_FILE);
-        let store = SqliteStore::open(&db).with_context(|| format!("cannot open the store {}", db.display()))?;
-        Ok(Self {
-            line,
-            store,
-        })
+        let store = SqliteStore::open(&db)
+            .with_context(|| format!("cannot open the store {}", db.display()))?;
+        Ok(Self { line, store })
     }
 }
 
@@ -41,6 +39,7 @@ pub fn read_line(dir: &Path) -> Result<Line> {
             dir.display()
         );
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(Line::from_toml(&path.display().to_string(), &text)?)
 }

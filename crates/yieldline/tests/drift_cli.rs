@@ -8,8 +8,6 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-
-
 /// A research station with 20 dispositions on each of 40 working days from Monday
 /// 2025-03-03: yield 0.8 for 25 days, then 0.5.
 fn shifted_workspace() -> tempfile::TempDir {
@@ -19,7 +17,10 @@ fn shifted_workspace() -> tempfile::TempDir {
     let mut day = jiff::civil::Date::constant(2025, 3, 3);
     let mut n = 0;
     for d in 0..40 {
-        while matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday) {
+        while matches!(
+            day.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        ) {
             day = day.tomorrow().expect("date");
         }
         let passes = if d < 25 { 16 } else { 10 };
@@ -30,7 +31,11 @@ fn shifted_workspace() -> tempfile::TempDir {
             if i < passes {
                 writeln!(csv, "e{n}b,{day}T16:00:00Z,{unit},a{n},research,passed,").expect("write");
             } else {
-                writeln!(csv, "e{n}b,{day}T16:00:00Z,{unit},a{n},research,failed,disqualified").expect("write");
+                writeln!(
+                    csv,
+                    "e{n}b,{day}T16:00:00Z,{unit},a{n},research,failed,disqualified"
+                )
+                .expect("write");
             }
         }
         day = day.tomorrow().expect("date");
@@ -45,7 +50,17 @@ fn a_lasting_drop_is_signalled_with_its_start_and_before_after() {
     let ws = shifted_workspace();
     let json: Value = serde_json::from_str(&ok(
         ws.path(),
-        &["drift", "--station", "research", "--chart", "p", "--baseline", "2025-03-03..2025-04-04", "--format", "json"],
+        &[
+            "drift",
+            "--station",
+            "research",
+            "--chart",
+            "p",
+            "--baseline",
+            "2025-03-03..2025-04-04",
+            "--format",
+            "json",
+        ],
     ))
     .expect("json");
     let st = &json["stations"][0];
@@ -54,30 +69,68 @@ fn a_lasting_drop_is_signalled_with_its_start_and_before_after() {
     assert!((st["center"].as_f64().expect("center") - 0.8).abs() < 1e-12);
     assert_eq!(st["points"].as_array().expect("points").len(), 40);
     let signals = st["signals"].as_array().expect("signals");
-    let rule2 = signals.iter().find(|s| s["rule"] == 2).expect("a rule-2 signal");
+    let rule2 = signals
+        .iter()
+        .find(|s| s["rule"] == 2)
+        .expect("a rule-2 signal");
     // The drop starts on the 26th working day: Monday 2025-04-07.
     assert_eq!(rule2["run_start"], "2025-04-07");
     assert!((rule2["before"].as_f64().expect("before") - 0.8).abs() < 1e-9);
     assert!((rule2["after"].as_f64().expect("after") - 0.5).abs() < 1e-9);
     // 0.5 with n = 20 is beyond the 3σ limit (0.8 − 3·0.0894 = 0.532): rule 1 too.
-    assert!(signals.iter().any(|s| s["rule"] == 1 && s["day"] == "2025-04-07"));
+    assert!(
+        signals
+            .iter()
+            .any(|s| s["rule"] == 1 && s["day"] == "2025-04-07")
+    );
     // Nothing is signalled inside the stable baseline.
-    assert!(signals.iter().all(|s| s["day"].as_str().expect("day") >= "2025-04-07"));
+    assert!(
+        signals
+            .iter()
+            .all(|s| s["day"].as_str().expect("day") >= "2025-04-07")
+    );
 }
 
 #[test]
 fn svg_csv_and_table_outputs() {
     let ws = shifted_workspace();
-    let svg = ok(ws.path(), &["drift", "--station", "research", "--format", "svg"]);
-    assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{}", &svg[..svg.len().min(200)]);
+    let svg = ok(
+        ws.path(),
+        &["drift", "--station", "research", "--format", "svg"],
+    );
+    assert!(
+        svg.starts_with("<svg") || svg.contains("<svg"),
+        "{}",
+        &svg[..svg.len().min(200)]
+    );
     assert!(svg.contains("research"));
-    let csv = ok(ws.path(), &["drift", "--station", "research", "--format", "csv"]);
+    let csv = ok(
+        ws.path(),
+        &["drift", "--station", "research", "--format", "csv"],
+    );
     assert_eq!(csv.lines().count(), 41);
     let table = ok(ws.path(), &["drift"]);
-    assert!(table.contains("research") && table.contains("rule 2"), "{table}");
+    assert!(
+        table.contains("research") && table.contains("rule 2"),
+        "{table}"
+    );
     // Stations without dispositions are listed with the reason, not a panic or NaN.
-    assert!(table.contains("first-touch") && table.contains("baseline"), "{table}");
-    let weekly = ok(ws.path(), &["drift", "--station", "research", "--period", "week", "--format", "json"]);
+    assert!(
+        table.contains("first-touch") && table.contains("baseline"),
+        "{table}"
+    );
+    let weekly = ok(
+        ws.path(),
+        &[
+            "drift",
+            "--station",
+            "research",
+            "--period",
+            "week",
+            "--format",
+            "json",
+        ],
+    );
     assert!(!weekly.contains("NaN"));
 }
 

@@ -8,9 +8,6 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-
-
-
 /// A workspace with the template line, a territory and a small log with arms at
 /// first-touch: 40 contacts per arm, 4 vs 12 passes, and replies downstream.
 fn workspace() -> tempfile::TempDir {

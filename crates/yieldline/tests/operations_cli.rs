@@ -9,10 +9,6 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-
-
-
-
 /// One demo workspace shared by the tests of this file (read-only use).
 fn demo() -> &'static Path {
     static DEMO: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -26,28 +22,53 @@ fn demo() -> &'static Path {
 
 #[test]
 fn plan_is_consistent_with_its_own_yields() {
-    let p = json(demo(), &["plan", "--target", "2", "--runs", "4000", "--format", "json"]);
+    let p = json(
+        demo(),
+        &[
+            "plan", "--target", "2", "--runs", "4000", "--format", "json",
+        ],
+    );
     assert_eq!(p["target"], 2.0);
     let stations = p["stations"].as_array().expect("stations");
     assert_eq!(stations.len(), 6);
     // required_passes[s] = target / Π_{k>s} yield_k; dispositions = passes / yield.
-    let yields: Vec<f64> = stations.iter().map(|s| s["yield"].as_f64().expect("yield")).collect();
+    let yields: Vec<f64> = stations
+        .iter()
+        .map(|s| s["yield"].as_f64().expect("yield"))
+        .collect();
     for (i, s) in stations.iter().enumerate() {
         let later: f64 = yields[i + 1..].iter().product();
         let passes = s["required_passes_per_day"].as_f64().expect("passes");
         assert!((passes - 2.0 / later).abs() < 1e-9, "{s}");
-        let disp = s["required_dispositions_per_day"].as_f64().expect("dispositions");
+        let disp = s["required_dispositions_per_day"]
+            .as_f64()
+            .expect("dispositions");
         assert!((disp - passes / yields[i]).abs() < 1e-9);
-        assert_eq!(s["capacity_ok"], disp <= s["capacity_per_day"].as_f64().expect("cap"));
+        assert_eq!(
+            s["capacity_ok"],
+            disp <= s["capacity_per_day"].as_f64().expect("cap")
+        );
     }
     let mc = &p["monte_carlo"];
     assert_eq!(mc["runs"], 4000);
-    let (p10, p50, p90) = (mc["p10"].as_f64().expect("p10"), mc["p50"].as_f64().expect("p50"), mc["p90"].as_f64().expect("p90"));
+    let (p10, p50, p90) = (
+        mc["p10"].as_f64().expect("p10"),
+        mc["p50"].as_f64().expect("p50"),
+        mc["p90"].as_f64().expect("p90"),
+    );
     assert!(p10 <= p50 && p50 <= p90);
     let chance = mc["chance_to_hit"].as_f64().expect("chance");
     assert!((0.0..=1.0).contains(&chance));
     // Seeds reproduce results exactly.
-    assert_eq!(p, json(demo(), &["plan", "--target", "2", "--runs", "4000", "--format", "json"]));
+    assert_eq!(
+        p,
+        json(
+            demo(),
+            &[
+                "plan", "--target", "2", "--runs", "4000", "--format", "json"
+            ]
+        )
+    );
     assert!(p["days_to_exhaustion"].as_f64().expect("dte") > 0.0);
 }
 
@@ -55,36 +76,82 @@ fn plan_is_consistent_with_its_own_yields() {
 fn watch_reports_six_signals_and_a_verdict() {
     let w = json(demo(), &["watch", "--format", "json"]);
     assert!(["green", "amber", "red"].contains(&w["health"].as_str().expect("health")));
-    let names: Vec<&str> = w["signals"].as_array().expect("signals").iter().map(|s| s["name"].as_str().expect("name")).collect();
+    let names: Vec<&str> = w["signals"]
+        .as_array()
+        .expect("signals")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
     assert_eq!(
         names,
-        ["marginal_yield_of_automation", "low_hanging_fruit_depletion", "territory_burn", "saturation", "quality_dilution", "buyer_harm"]
+        [
+            "marginal_yield_of_automation",
+            "low_hanging_fruit_depletion",
+            "territory_burn",
+            "saturation",
+            "quality_dilution",
+            "buyer_harm"
+        ]
     );
     assert!(!w["action"].as_str().expect("action").is_empty());
     let table = ok(demo(), &["watch"]);
-    assert!(table.contains("health") && table.contains("action:"), "{table}");
+    assert!(
+        table.contains("health") && table.contains("action:"),
+        "{table}"
+    );
 }
 
 #[test]
 fn dispatch_respects_capacity_and_is_repeatable() {
-    let d = json(demo(), &["dispatch", "--date", "2025-10-20", "--format", "json"]);
+    let d = json(
+        demo(),
+        &["dispatch", "--date", "2025-10-20", "--format", "json"],
+    );
     let orders = d["orders"].as_array().expect("orders");
     assert!(!orders.is_empty());
     let line = std::fs::read_to_string(demo().join("line.toml")).expect("line");
     let line = yieldline_core::line::Line::from_toml("line.toml", &line).expect("valid");
     for st in &line.stations {
-        let n = orders.iter().filter(|o| o["station"] == st.id.as_str()).count();
+        let n = orders
+            .iter()
+            .filter(|o| o["station"] == st.id.as_str())
+            .count();
         assert!(n as f64 <= st.capacity_per_day, "{}: {n}", st.id);
     }
     for o in orders {
-        for key in ["date", "station", "unit_id", "account_id", "operator_kind", "arm", "reason"] {
+        for key in [
+            "date",
+            "station",
+            "unit_id",
+            "account_id",
+            "operator_kind",
+            "arm",
+            "reason",
+        ] {
             assert!(o.get(key).is_some(), "{key} missing in {o}");
         }
     }
-    assert_eq!(d, json(demo(), &["dispatch", "--date", "2025-10-20", "--format", "json"]));
+    assert_eq!(
+        d,
+        json(
+            demo(),
+            &["dispatch", "--date", "2025-10-20", "--format", "json"]
+        )
+    );
     let out = tempfile::tempdir().expect("tmp");
     let file = out.path().join("orders.csv");
-    ok(demo(), &["dispatch", "--date", "2025-10-20", "--format", "csv", "--out", file.to_str().expect("path")]);
+    ok(
+        demo(),
+        &[
+            "dispatch",
+            "--date",
+            "2025-10-20",
+            "--format",
+            "csv",
+            "--out",
+            file.to_str().expect("path"),
+        ],
+    );
     let csv = std::fs::read_to_string(&file).expect("csv");
     assert_eq!(csv.lines().count(), orders.len() + 1);
     assert!(csv.starts_with("date,station,unit_id,account_id,operator_kind,arm,reason"));
@@ -128,7 +195,19 @@ fn a_suppressed_contact_or_domain_is_never_dispatched_again() {
         .expect("account")
         .to_owned();
     // Suppress the first unit by id, and a whole domain: the other account's.
-    ok(d, &["suppress", "add", "--contact", &first, "--reason", "asked by phone", "--by", "test"]);
+    ok(
+        d,
+        &[
+            "suppress",
+            "add",
+            "--contact",
+            &first,
+            "--reason",
+            "asked by phone",
+            "--by",
+            "test",
+        ],
+    );
     let territory = std::fs::read_to_string(d.join("territory.csv")).expect("territory");
     let domain = territory
         .lines()
@@ -137,27 +216,58 @@ fn a_suppressed_contact_or_domain_is_never_dispatched_again() {
         .and_then(|email| email.split('@').nth(1))
         .expect("domain")
         .to_owned();
-    ok(d, &["suppress", "add", "--domain", &domain, "--reason", "customer", "--by", "test"]);
+    ok(
+        d,
+        &[
+            "suppress", "add", "--domain", &domain, "--reason", "customer", "--by", "test",
+        ],
+    );
     let after = json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"]);
     let after_orders = after["orders"].as_array().expect("orders");
     assert!(!after_orders.is_empty());
-    assert!(after_orders.iter().all(|o| o["unit_id"] != first.as_str()), "suppressed contact dispatched");
-    assert!(after_orders.iter().all(|o| o["account_id"] != other_account.as_str()), "suppressed domain dispatched");
+    assert!(
+        after_orders.iter().all(|o| o["unit_id"] != first.as_str()),
+        "suppressed contact dispatched"
+    );
+    assert!(
+        after_orders
+            .iter()
+            .all(|o| o["account_id"] != other_account.as_str()),
+        "suppressed domain dispatched"
+    );
     // Re-importing the events (with their opt-outs) changes nothing.
     ok(d, &["import", "events", "events.csv"]);
-    assert_eq!(after, json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"]));
+    assert_eq!(
+        after,
+        json(d, &["dispatch", "--date", "2025-10-20", "--format", "json"])
+    );
 }
 
 #[test]
 fn simulate_calibrates_from_a_workspace() {
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/guarded-automation.toml");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/guarded-automation.toml");
     let out = yieldline(
         demo(),
-        &["simulate", "--scenario", scenario.to_str().expect("path"), "--calibrate", "--accounts", "2000", "--days", "40", "--format", "json"],
+        &[
+            "simulate",
+            "--scenario",
+            scenario.to_str().expect("path"),
+            "--calibrate",
+            "--accounts",
+            "2000",
+            "--days",
+            "40",
+            "--format",
+            "json",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("calibrated from") && err.contains("propensity Beta("), "{err}");
+    assert!(
+        err.contains("calibrated from") && err.contains("propensity Beta("),
+        "{err}"
+    );
     let sim: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(sim["days"].as_array().expect("days").len(), 40);
 }

@@ -10,10 +10,6 @@ use std::path::Path;
 use serde_json::Value;
 use yieldline_store::{DB_FILE, SqliteStore};
 
-
-
-
-
 const TERRITORY: &str = "\
 contact_id,account_id,fit_tier,first_name,last_name,email,title
 c1,a1,1,Zelda,Quixotic,Zelda.Quixotic@acme-widgets.com,Head of Purchasing

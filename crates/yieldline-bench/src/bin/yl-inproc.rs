@@ -33,7 +33,12 @@ fn main() -> Result<()> {
                 yieldline_import::Options::default(),
                 &mut |_| {},
             )?;
-            eprintln!("imported {} of {} in {:.3} s", out.record.imported, out.record.read, t.elapsed().as_secs_f64());
+            eprintln!(
+                "imported {} of {} in {:.3} s",
+                out.record.imported,
+                out.record.read,
+                t.elapsed().as_secs_f64()
+            );
         }
         ("report", None) => {
             let log = store.load_log(&line)?;
@@ -42,7 +47,11 @@ fn main() -> Result<()> {
             let r = report(&line, &log, &territory, Period::default())?;
             let t_report = t.elapsed().as_secs_f64();
             serde_json::to_writer_pretty(std::io::stdout().lock(), &r)?;
-            eprintln!("load_log {t_load:.3} s, report {:.3} s, total {:.3} s", t_report - t_load, t.elapsed().as_secs_f64());
+            eprintln!(
+                "load_log {t_load:.3} s, report {:.3} s, total {:.3} s",
+                t_report - t_load,
+                t.elapsed().as_secs_f64()
+            );
         }
         _ => bail!("usage: yl-inproc import WORKSPACE EVENTS.csv | yl-inproc report WORKSPACE"),
     }

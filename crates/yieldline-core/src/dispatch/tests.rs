@@ -75,29 +75,136 @@ fn queues_recycles_fresh_intake_and_exclusions() {
     let l = line();
     let events = vec![
         // Research queue: three units waiting, tiers 2, 1 and 3 (ordered 1, 2, 3 then by age).
-        ev("e1", "2025-03-03T09:00:00Z", "aa1", "research", "entered", &[]),
-        ev("e2", "2025-03-04T09:00:00Z", "bb1", "research", "entered", &[]),
-        ev("e3", "2025-03-02T09:00:00Z", "cc1", "research", "entered", &[]),
+        ev(
+            "e1",
+            "2025-03-03T09:00:00Z",
+            "aa1",
+            "research",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e2",
+            "2025-03-04T09:00:00Z",
+            "bb1",
+            "research",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e3",
+            "2025-03-02T09:00:00Z",
+            "cc1",
+            "research",
+            "entered",
+            &[],
+        ),
         // A burned unit in the touch queue (hostile reply elsewhere earlier).
-        ev("e4", "2025-03-03T09:00:00Z", "dd1", "first-touch", "entered", &[]),
-        ev("e5", "2025-03-03T10:00:00Z", "dd1", "research", "optout", &[]),
+        ev(
+            "e4",
+            "2025-03-03T09:00:00Z",
+            "dd1",
+            "first-touch",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e5",
+            "2025-03-03T10:00:00Z",
+            "dd1",
+            "research",
+            "optout",
+            &[],
+        ),
         // At the touch cap (2 touches in 30 days).
-        ev("e6", "2025-03-03T09:00:00Z", "ee1", "first-touch", "entered", &[]),
-        ev("e7", "2025-03-04T09:00:00Z", "ee1", "first-touch", "touch", &[("channel", "email")]),
-        ev("e8", "2025-03-05T09:00:00Z", "ee1", "first-touch", "touch", &[("channel", "email")]),
+        ev(
+            "e6",
+            "2025-03-03T09:00:00Z",
+            "ee1",
+            "first-touch",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e7",
+            "2025-03-04T09:00:00Z",
+            "ee1",
+            "first-touch",
+            "touch",
+            &[("channel", "email")],
+        ),
+        ev(
+            "e8",
+            "2025-03-05T09:00:00Z",
+            "ee1",
+            "first-touch",
+            "touch",
+            &[("channel", "email")],
+        ),
         // Recycled, due on the 6th: re-enters first-touch.
-        ev("e9", "2025-02-01T09:00:00Z", "ff1", "first-touch", "entered", &[]),
-        ev("e10", "2025-02-02T09:00:00Z", "ff1", "first-touch", "recycled", &[("resume_on", "2025-03-06")]),
+        ev(
+            "e9",
+            "2025-02-01T09:00:00Z",
+            "ff1",
+            "first-touch",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e10",
+            "2025-02-02T09:00:00Z",
+            "ff1",
+            "first-touch",
+            "recycled",
+            &[("resume_on", "2025-03-06")],
+        ),
         // Recycled, not yet due.
-        ev("e11", "2025-02-01T09:00:00Z", "gg1", "first-touch", "entered", &[]),
-        ev("e12", "2025-02-02T09:00:00Z", "gg1", "first-touch", "recycled", &[("resume_on", "2025-04-01")]),
+        ev(
+            "e11",
+            "2025-02-01T09:00:00Z",
+            "gg1",
+            "first-touch",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e12",
+            "2025-02-02T09:00:00Z",
+            "gg1",
+            "first-touch",
+            "recycled",
+            &[("resume_on", "2025-04-01")],
+        ),
         // Failed 3 days ago, recycled before: inside the cooldown.
-        ev("e13", "2025-03-03T09:00:00Z", "hh1", "research", "entered", &[]),
-        ev("e14", "2025-03-03T10:00:00Z", "hh1", "research", "failed", &[("reason", "no_response")]),
+        ev(
+            "e13",
+            "2025-03-03T09:00:00Z",
+            "hh1",
+            "research",
+            "entered",
+            &[],
+        ),
+        ev(
+            "e14",
+            "2025-03-03T10:00:00Z",
+            "hh1",
+            "research",
+            "failed",
+            &[("reason", "no_response")],
+        ),
     ];
     let mut units = Interner::default();
     let log = log_from_events(&l, &events, &mut units);
-    let territory = [("aa1", 2), ("bb1", 1), ("cc1", 3), ("ff1", 1), ("ii1", 1), ("ii2", 2), ("jj1", 3), ("kk1", 1)];
+    let territory = [
+        ("aa1", 2),
+        ("bb1", 1),
+        ("cc1", 3),
+        ("ff1", 1),
+        ("ii1", 1),
+        ("ii2", 2),
+        ("jj1", 3),
+        ("kk1", 1),
+    ];
     let dir = directory(&units, &territory, &["kk1"]);
     let input = DispatchInput {
         date: Date::constant(2025, 3, 6),
@@ -107,16 +214,32 @@ fn queues_recycles_fresh_intake_and_exclusions() {
         experiments: vec![],
     };
     let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
-    let got: Vec<(&str, &str)> = d.orders.iter().map(|o| (o.station.as_str(), o.unit_id.as_str())).collect();
+    let got: Vec<(&str, &str)> = d
+        .orders
+        .iter()
+        .map(|o| (o.station.as_str(), o.unit_id.as_str()))
+        .collect();
     // Research capacity 3: the queue (bb1 tier 1, aa1 tier 2, cc1 tier 3) fills it, so no
     // fresh intake fits; first-touch gets the due recycle ff1; dd1 (burned), ee1 (touch cap),
     // gg1 (not due), hh1 (cooldown) and kk1 (suppressed) never appear.
-    assert_eq!(got, [("research", "bb1"), ("research", "aa1"), ("research", "cc1"), ("first-touch", "ff1")]);
+    assert_eq!(
+        got,
+        [
+            ("research", "bb1"),
+            ("research", "aa1"),
+            ("research", "cc1"),
+            ("first-touch", "ff1")
+        ]
+    );
     assert!(d.orders[3].reason.starts_with("recycled, due 2025-03-06"));
     assert_eq!(d.orders[3].operator_kind, "automation");
     assert_eq!(d.excluded.get("burned"), Some(&1));
     assert_eq!(d.excluded.get("at touch cap"), Some(&1));
-    assert!(d.notes.iter().any(|n| n.contains("capped at 0")), "{:?}", d.notes);
+    assert!(
+        d.notes.iter().any(|n| n.contains("capped at 0")),
+        "{:?}",
+        d.notes
+    );
     // Same inputs, same orders.
     assert_eq!(dispatch(&l, &log, &dir, &input).expect("again"), d);
 }
@@ -126,7 +249,9 @@ fn fresh_intake_is_paced_by_downstream_human_capacity_and_braked() {
     let l = line();
     let log = FactLog::default();
     let units = Interner::default();
-    let territory: Vec<(String, u8)> = (0..50).map(|i| (format!("{:02}x", i), 1 + (i % 3) as u8)).collect();
+    let territory: Vec<(String, u8)> = (0..50)
+        .map(|i| (format!("{:02}x", i), 1 + (i % 3) as u8))
+        .collect();
     let t: Vec<(&str, u8)> = territory.iter().map(|(k, f)| (k.as_str(), *f)).collect();
     let dir = directory(&units, &t, &[]);
     let mut input = DispatchInput {
@@ -139,16 +264,32 @@ fn fresh_intake_is_paced_by_downstream_human_capacity_and_braked() {
     // reply (human, capacity 1) sees fresh × 0.5 × 0.25: room for 8 per day, so the plan's 3 stand.
     let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
     assert_eq!(d.fresh_intake, 3);
-    assert!(d.orders.iter().all(|o| o.reason.starts_with("fresh, fit tier 1")));
+    assert!(
+        d.orders
+            .iter()
+            .all(|o| o.reason.starts_with("fresh, fit tier 1"))
+    );
     // With higher yields reply could take only 1 / (0.9 × 0.9) = 1.2 per day.
     input.yields = vec![Some(0.9), Some(0.9), Some(0.5)];
     let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
     assert_eq!(d.fresh_intake, 1);
-    assert!(d.notes.iter().any(|n| n.contains("paced") && n.contains("reply")), "{:?}", d.notes);
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("paced") && n.contains("reply")),
+        "{:?}",
+        d.notes
+    );
     // The brake halves automated work; research is human, so only first-touch would be cut.
     input.brake = Some("opt-out rate 0.6 % over the 0.3 % limit".into());
     let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
-    assert!(d.notes.iter().any(|n| n.contains("first-touch: orders cut to half")), "{:?}", d.notes);
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("first-touch: orders cut to half")),
+        "{:?}",
+        d.notes
+    );
 }
 
 #[test]
@@ -156,7 +297,16 @@ fn holdout_units_are_skipped_and_arms_attached() {
     let l = line();
     let mut units = Interner::default();
     let events: Vec<Event> = (0..40)
-        .map(|i| ev(&format!("e{i}"), "2025-03-05T09:00:00Z", &format!("{:02}u", i), "first-touch", "entered", &[]))
+        .map(|i| {
+            ev(
+                &format!("e{i}"),
+                "2025-03-05T09:00:00Z",
+                &format!("{:02}u", i),
+                "first-touch",
+                "entered",
+                &[],
+            )
+        })
         .collect();
     let log = log_from_events(&l, &events, &mut units);
     let mut l2 = l.clone();
@@ -169,8 +319,14 @@ fn holdout_units_are_skipped_and_arms_attached() {
             id: "x".into(),
             station: "first-touch".into(),
             arms: vec![
-                ArmDef { name: "human".into(), weight: 1.0 },
-                ArmDef { name: "none".into(), weight: 1.0 },
+                ArmDef {
+                    name: "human".into(),
+                    weight: 1.0,
+                },
+                ArmDef {
+                    name: "none".into(),
+                    weight: 1.0,
+                },
             ],
             control: "human".into(),
             unit: RandomizationUnit::Contact,
@@ -191,25 +347,45 @@ fn holdout_units_are_skipped_and_arms_attached() {
         experiments: vec![exp],
     };
     let d = dispatch(&l2, &log, &dir, &input).expect("dispatch");
-    let held_out = d.excluded.get("experiment holdout (no touch)").copied().unwrap_or(0);
-    assert!(held_out > 5 && d.orders.len() as u64 + held_out == 40, "{} + {held_out}", d.orders.len());
+    let held_out = d
+        .excluded
+        .get("experiment holdout (no touch)")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        held_out > 5 && d.orders.len() as u64 + held_out == 40,
+        "{} + {held_out}",
+        d.orders.len()
+    );
     assert!(d.orders.iter().all(|o| o.arm.as_deref() == Some("human")));
     for o in &d.orders {
-        assert_eq!(crate::experiment::assign_arm("s", &o.unit_id, &[1.0, 1.0]), 0);
+        assert_eq!(
+            crate::experiment::assign_arm("s", &o.unit_id, &[1.0, 1.0]),
+            0
+        );
     }
 }
 
 /// An independent reading of the guardrails on the raw events, for the property test.
 fn must_not_dispatch(l: &Line, events: &[Event], date: Date, dir: &[UnitInfo]) -> HashSet<String> {
     let now = day_start(l, date);
-    let mut bad: HashSet<String> = dir.iter().filter(|u| u.suppressed).map(|u| u.key.clone()).collect();
+    let mut bad: HashSet<String> = dir
+        .iter()
+        .filter(|u| u.suppressed)
+        .map(|u| u.key.clone())
+        .collect();
     let mut touches: HashMap<&str, u32> = HashMap::new();
     for e in events.iter().filter(|e| e.ts < now) {
         let age_days = (now.as_second() - e.ts.as_second()) as f64 / 86_400.0;
-        if e.kind == EventKind::Optout || (e.kind == EventKind::Failed && crate::event::is_burn_reason(e.reason.as_deref().unwrap_or(""))) {
+        if e.kind == EventKind::Optout
+            || (e.kind == EventKind::Failed
+                && crate::event::is_burn_reason(e.reason.as_deref().unwrap_or("")))
+        {
             bad.insert(e.unit_id.clone());
         }
-        if e.kind == EventKind::Failed && age_days < f64::from(l.guardrails.cooldown_days_after_fail) {
+        if e.kind == EventKind::Failed
+            && age_days < f64::from(l.guardrails.cooldown_days_after_fail)
+        {
             bad.insert(e.unit_id.clone());
         }
         if e.kind == EventKind::Touch && age_days <= 30.0 {

@@ -72,10 +72,23 @@ fn close(a: Option<f64>, b: f64) {
 #[test]
 fn basic_log_matches_hand_computation() {
     let r = check(LINE, BASIC, &TERRITORY, Period::default());
-    assert_eq!((r.from.to_string().as_str(), r.to.to_string().as_str()), ("2025-03-03", "2025-03-07"));
+    assert_eq!(
+        (r.from.to_string().as_str(), r.to.to_string().as_str()),
+        ("2025-03-03", "2025-03-07")
+    );
     assert_eq!(r.working_days, 5);
     let a = &r.stations[0];
-    assert_eq!((a.entered, a.passed, a.failed, a.recycled, a.dispositions, a.wip), (5, 2, 1, 1, 4, 1));
+    assert_eq!(
+        (
+            a.entered,
+            a.passed,
+            a.failed,
+            a.recycled,
+            a.dispositions,
+            a.wip
+        ),
+        (5, 2, 1, 1, 4, 1)
+    );
     close(a.yield_, 0.5);
     let ci = a.yield_ci.expect("ci");
     // statsmodels proportion_confint(2, 4, method="wilson")
@@ -89,7 +102,10 @@ fn basic_log_matches_hand_computation() {
     close(a.utilization, 4.0 / 5.0 / 10.0);
     close(Some(a.cost_minutes), 4.0 * 2.0);
     let b = &r.stations[1];
-    assert_eq!((b.entered, b.passed, b.failed, b.dispositions, b.wip), (2, 1, 1, 2, 0));
+    assert_eq!(
+        (b.entered, b.passed, b.failed, b.dispositions, b.wip),
+        (2, 1, 1, 2, 0)
+    );
     close(b.cycle_time_hours.p50, 24.0);
     close(r.rty, 0.25);
     // a: 10 × 0.5 × 0.5 = 2.5; b: 4 × 0.5 = 2 → b is the bottleneck.
@@ -99,7 +115,10 @@ fn basic_log_matches_hand_computation() {
     close(r.production.gap, 0.8);
     close(r.breeding_ratio, 1.0 / 5.0);
     let t = &r.territory;
-    assert_eq!((t.fresh, t.in_line, t.resting, t.burned, t.done), (1, 1, 1, 1, 2));
+    assert_eq!(
+        (t.fresh, t.in_line, t.resting, t.burned, t.done),
+        (1, 1, 1, 1, 2)
+    );
     assert_eq!(t.fresh_consumed, 5);
     close(t.days_to_exhaustion, 1.0);
 }
@@ -137,35 +156,78 @@ fn days_are_cut_in_the_line_zone_across_dst() {
         e6,2025-11-03T05:00:00Z,u4,a,entered
     ";
     let d = |s: &str| s.parse::<Date>().ok();
-    let r = check(&line, log, &[], Period { from: d("2025-03-10"), to: d("2025-03-10") });
+    let r = check(
+        &line,
+        log,
+        &[],
+        Period {
+            from: d("2025-03-10"),
+            to: d("2025-03-10"),
+        },
+    );
     // u1's events fall on Sunday the 9th locally; only u2's count.
     assert_eq!((r.stations[0].entered, r.stations[0].passed), (1, 1));
     assert_eq!(r.working_days, 1);
     // Fall back on 2 November: Monday the 3rd starts at 05:00Z.
-    let r = check(&line, log, &[], Period { from: d("2025-11-03"), to: d("2025-11-03") });
+    let r = check(
+        &line,
+        log,
+        &[],
+        Period {
+            from: d("2025-11-03"),
+            to: d("2025-11-03"),
+        },
+    );
     assert_eq!(r.stations[0].entered, 1);
     // The default period runs from the first to the last local day.
     let r = check(&line, log, &[], Period::default());
-    assert_eq!((r.from, r.to), (Date::constant(2025, 3, 9), Date::constant(2025, 11, 3)));
+    assert_eq!(
+        (r.from, r.to),
+        (Date::constant(2025, 3, 9), Date::constant(2025, 11, 3))
+    );
 }
 
 #[test]
 fn ties_are_broken_by_event_id() {
     // Entered sorts first: the visit pairs, zero cycle time, no WIP.
-    let r = check(LINE, "e1,2025-03-03T09:00:00Z,u1,a,entered\ne2,2025-03-03T09:00:00Z,u1,a,passed", &[], Period::default());
-    assert_eq!((r.stations[0].wip, r.stations[0].cycle_time_hours.visits), (0, 1));
+    let r = check(
+        LINE,
+        "e1,2025-03-03T09:00:00Z,u1,a,entered\ne2,2025-03-03T09:00:00Z,u1,a,passed",
+        &[],
+        Period::default(),
+    );
+    assert_eq!(
+        (r.stations[0].wip, r.stations[0].cycle_time_hours.visits),
+        (0, 1)
+    );
     close(r.stations[0].cycle_time_hours.p50, 0.0);
     // The disposition sorts first: it finds nothing to pair with; the entry stays open.
-    let r = check(LINE, "e9,2025-03-03T09:00:00Z,u1,a,entered\ne1,2025-03-03T09:00:00Z,u1,a,passed", &[], Period::default());
-    assert_eq!((r.stations[0].wip, r.stations[0].cycle_time_hours.visits), (1, 0));
+    let r = check(
+        LINE,
+        "e9,2025-03-03T09:00:00Z,u1,a,entered\ne1,2025-03-03T09:00:00Z,u1,a,passed",
+        &[],
+        Period::default(),
+    );
+    assert_eq!(
+        (r.stations[0].wip, r.stations[0].cycle_time_hours.visits),
+        (1, 0)
+    );
     assert_eq!(r.stations[0].passed, 1);
 }
 
 #[test]
 fn unpaired_dispositions_count_but_have_no_cycle_time() {
-    let r = check(LINE, "e1,2025-03-03T09:00:00Z,u1,a,passed\ne2,2025-03-03T10:00:00Z,u2,a,failed,disqualified", &["u1", "u2"], Period::default());
+    let r = check(
+        LINE,
+        "e1,2025-03-03T09:00:00Z,u1,a,passed\ne2,2025-03-03T10:00:00Z,u2,a,failed,disqualified",
+        &["u1", "u2"],
+        Period::default(),
+    );
     let a = &r.stations[0];
-    assert_eq!((a.passed, a.failed, a.wip, a.cycle_time_hours.visits), (1, 1, 0, 0));
+    assert_eq!(
+        (a.passed, a.failed, a.wip, a.cycle_time_hours.visits),
+        (1, 1, 0, 0)
+    );
     assert_eq!(a.cycle_time_hours.p50, None);
     // Neither unit ever entered: both still count as fresh territory.
     assert_eq!(r.territory.fresh, 2);
@@ -198,13 +260,28 @@ fn wip_counts_entries_before_the_period_and_ignores_later_events() {
         e2,2025-03-10T09:00:00Z,u1,a,passed
         e3,2025-03-04T09:00:00Z,u2,a,entered
     ";
-    let r = check(LINE, log, &["u1", "u2", "u3"], Period { from: d("2025-03-05"), to: d("2025-03-07") });
+    let r = check(
+        LINE,
+        log,
+        &["u1", "u2", "u3"],
+        Period {
+            from: d("2025-03-05"),
+            to: d("2025-03-07"),
+        },
+    );
     let a = &r.stations[0];
     assert_eq!((a.entered, a.passed, a.wip), (0, 0, 2));
     assert_eq!(a.yield_, None);
     assert_eq!(a.yield_ci, None);
     assert_eq!(r.rty, None);
-    assert_eq!((r.territory.fresh, r.territory.in_line, r.territory.fresh_consumed), (1, 2, 0));
+    assert_eq!(
+        (
+            r.territory.fresh,
+            r.territory.in_line,
+            r.territory.fresh_consumed
+        ),
+        (1, 2, 0)
+    );
     assert_eq!(r.territory.days_to_exhaustion, None);
     assert_eq!(r.breeding_ratio, None);
     // Cohort: u1 entered before the period, so the cohort of the period is empty.
@@ -236,7 +313,15 @@ fn referrals_and_resting_units() {
 #[test]
 fn a_period_without_working_days_gives_nulls_not_nan() {
     let d = |s: &str| s.parse::<Date>().ok();
-    let r = check(LINE, BASIC, &TERRITORY, Period { from: d("2025-03-08"), to: d("2025-03-09") });
+    let r = check(
+        LINE,
+        BASIC,
+        &TERRITORY,
+        Period {
+            from: d("2025-03-08"),
+            to: d("2025-03-09"),
+        },
+    );
     assert_eq!(r.working_days, 0);
     assert_eq!(r.stations[0].throughput_per_day, None);
     assert_eq!(r.production.per_day, None);
@@ -249,7 +334,16 @@ fn a_period_without_working_days_gives_nulls_not_nan() {
 fn bad_periods_are_errors() {
     let line = Line::from_toml("line.toml", LINE).expect("line");
     let empty = FactLog::default();
-    assert_eq!(report(&line, &empty, &[], Period::default()), Err(ReportError::NoEvents));
-    let p = Period { from: Some(Date::constant(2025, 3, 5)), to: Some(Date::constant(2025, 3, 4)) };
-    assert!(matches!(report(&line, &empty, &[], p), Err(ReportError::EmptyPeriod { .. })));
+    assert_eq!(
+        report(&line, &empty, &[], Period::default()),
+        Err(ReportError::NoEvents)
+    );
+    let p = Period {
+        from: Some(Date::constant(2025, 3, 5)),
+        to: Some(Date::constant(2025, 3, 4)),
+    };
+    assert!(matches!(
+        report(&line, &empty, &[], p),
+        Err(ReportError::EmptyPeriod { .. })
+    ));
 }

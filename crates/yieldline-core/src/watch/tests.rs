@@ -24,8 +24,17 @@ struct Log {
 }
 
 impl Log {
-    fn push(&mut self, unit: &str, station: &str, kind: &str, days_before: i64, extra: &[(&str, &str)]) {
-        let day = AS_OF.checked_sub(jiff::Span::new().days(days_before)).expect("date");
+    fn push(
+        &mut self,
+        unit: &str,
+        station: &str,
+        kind: &str,
+        days_before: i64,
+        extra: &[(&str, &str)],
+    ) {
+        let day = AS_OF
+            .checked_sub(jiff::Span::new().days(days_before))
+            .expect("date");
         let mut r = RawEvent {
             event_id: Some(Cow::Owned(format!("e{:07}", self.events.len()))),
             ts: Some(Cow::Owned(format!("{day}T12:00:00Z"))),
@@ -49,23 +58,46 @@ impl Log {
     }
     fn touch(&mut self, unit: &str, days_before: i64, automated: bool) {
         let op = if automated { "automation" } else { "human" };
-        self.push(unit, "first-touch", "touch", days_before, &[("channel", "email"), ("operator_kind", op)]);
+        self.push(
+            unit,
+            "first-touch",
+            "touch",
+            days_before,
+            &[("channel", "email"), ("operator_kind", op)],
+        );
     }
     fn visit(&mut self, unit: &str, station: &str, days_before: i64, passed: bool) {
         self.push(unit, station, "entered", days_before, &[]);
         if passed {
             self.push(unit, station, "passed", days_before, &[]);
         } else {
-            self.push(unit, station, "failed", days_before, &[("reason", "no_response")]);
+            self.push(
+                unit,
+                station,
+                "failed",
+                days_before,
+                &[("reason", "no_response")],
+            );
         }
     }
     fn run(&self, territory: usize) -> Watch {
         let line = Line::from_toml("line.toml", LINE).expect("line");
         let mut units = Interner::default();
         let log = log_from_events(&line, &self.events, &mut units);
-        let territory: Vec<u32> = (0..territory).map(|i| units.intern(&format!("t{i}"))).collect();
+        let territory: Vec<u32> = (0..territory)
+            .map(|i| units.intern(&format!("t{i}")))
+            .collect();
         let from = AS_OF.checked_sub(jiff::Span::new().days(83)).expect("date");
-        let r = report(&line, &log, &territory, Period { from: Some(from), to: Some(AS_OF) }).expect("report");
+        let r = report(
+            &line,
+            &log,
+            &territory,
+            Period {
+                from: Some(from),
+                to: Some(AS_OF),
+            },
+        )
+        .expect("report");
         watch(&line, &log, &r, AS_OF, WatchParams::default())
     }
 }
@@ -94,7 +126,12 @@ fn marginal_yield_alarms_when_extra_automation_adds_almost_nothing() {
     };
     // Touches ×3, output 10 → 11: marginal 1/200 = 0.005 against 0.1 on average.
     let w = build(11);
-    assert_eq!(status(&w, "marginal_yield_of_automation"), Status::Alarm, "{:?}", w.signal("marginal_yield_of_automation"));
+    assert_eq!(
+        status(&w, "marginal_yield_of_automation"),
+        Status::Alarm,
+        "{:?}",
+        w.signal("marginal_yield_of_automation")
+    );
     assert_eq!(w.health, "red");
     assert!(w.action.contains("freeze"));
     // Output 10 → 30: the increment pays as well as the average.
@@ -117,9 +154,19 @@ fn depletion_alarms_when_first_visit_yield_falls() {
         l.run(0)
     };
     let w = build(10);
-    assert_eq!(status(&w, "low_hanging_fruit_depletion"), Status::Alarm, "{:?}", w.signal("low_hanging_fruit_depletion"));
+    assert_eq!(
+        status(&w, "low_hanging_fruit_depletion"),
+        Status::Alarm,
+        "{:?}",
+        w.signal("low_hanging_fruit_depletion")
+    );
     let w = build(29);
-    assert_eq!(status(&w, "low_hanging_fruit_depletion"), Status::Ok, "{:?}", w.signal("low_hanging_fruit_depletion"));
+    assert_eq!(
+        status(&w, "low_hanging_fruit_depletion"),
+        Status::Ok,
+        "{:?}",
+        w.signal("low_hanging_fruit_depletion")
+    );
 }
 
 #[test]
@@ -138,7 +185,12 @@ fn burn_alarms_on_a_rising_burned_share() {
     assert_eq!(status(&build(600), "territory_burn"), Status::Alarm);
     // 60 (+0.3 points), and 19,200 fresh units left at 800 per 60 days: fine.
     let w = build(60);
-    assert_eq!(status(&w, "territory_burn"), Status::Ok, "{:?}", w.signal("territory_burn"));
+    assert_eq!(
+        status(&w, "territory_burn"),
+        Status::Ok,
+        "{:?}",
+        w.signal("territory_burn")
+    );
 }
 
 #[test]
@@ -189,7 +241,13 @@ fn buyer_harm_alarms_above_the_optout_limit() {
         for i in 0..optouts {
             // Both records of one opt-out: they count once.
             l.push(&format!("h{i}"), "first-touch", "optout", 2, &[]);
-            l.push(&format!("h{i}"), "first-touch", "failed", 2, &[("reason", "optout")]);
+            l.push(
+                &format!("h{i}"),
+                "first-touch",
+                "failed",
+                2,
+                &[("reason", "optout")],
+            );
         }
         l.run(0)
     };

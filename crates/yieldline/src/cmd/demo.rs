@@ -53,7 +53,12 @@ pub fn run(dir: &Path, seed: u64, format: OutputFormat) -> Result<()> {
         .with_context(|| format!("cannot write {}", events_path.display()))?;
 
     let mut ws = Workspace::open(dir)?;
-    let t = yieldline_import::import_territory(&mut ws.store, &territory_path, Options::default(), &mut |_| {})?;
+    let t = yieldline_import::import_territory(
+        &mut ws.store,
+        &territory_path,
+        Options::default(),
+        &mut |_| {},
+    )?;
     let e = yieldline_import::import_events(
         &mut ws.store,
         &ws.line,

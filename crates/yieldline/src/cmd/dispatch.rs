@@ -33,12 +33,15 @@ pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
     let log = ws.store.load_log(&ws.line)?;
     let day_before = date.yesterday().unwrap_or(date);
     let recent = super::plan::recent_report(ws, &log, None, Some(day_before))?;
-    let plan = super::plan::make(ws, &log, &recent, None, 2_000, 1).context("cannot size the fresh intake from the plan")?;
+    let plan = super::plan::make(ws, &log, &recent, None, 2_000, 1)
+        .context("cannot size the fresh intake from the plan")?;
     let w = super::watch::compute(ws, &log, &recent, 90.0);
     let brake = w
         .signals
         .iter()
-        .filter(|s| s.status == Status::Alarm && (s.name == "buyer_harm" || s.name == "territory_burn"))
+        .filter(|s| {
+            s.status == Status::Alarm && (s.name == "buyer_harm" || s.name == "territory_burn")
+        })
         .map(|s| s.message.clone())
         .reduce(|a, b| format!("{a}; {b}"));
     let suppression = ws.store.suppression_list()?;
@@ -67,13 +70,16 @@ pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
 /// Runs `yieldline dispatch`.
 pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
     let mut ws = Workspace::open(dir)?;
-    let date = args
-        .date
-        .unwrap_or_else(|| jiff::Timestamp::now().to_zoned(ws.line.timezone.clone()).date());
+    let date = args.date.unwrap_or_else(|| {
+        jiff::Timestamp::now()
+            .to_zoned(ws.line.timezone.clone())
+            .date()
+    });
     let d = compute(&mut ws, date)?;
     let mut sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(std::io::stdout().lock()),
     };
@@ -81,7 +87,15 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
         OutputFormat::Json => output::json(&mut sink, &d)?,
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut sink);
-            w.write_record(["date", "station", "unit_id", "account_id", "operator_kind", "arm", "reason"])?;
+            w.write_record([
+                "date",
+                "station",
+                "unit_id",
+                "account_id",
+                "operator_kind",
+                "arm",
+                "reason",
+            ])?;
             for o in &d.orders {
                 w.write_record([
                     o.date.to_string(),
@@ -96,14 +110,22 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
             w.flush()?;
         }
         OutputFormat::Table => {
-            writeln!(sink, "work orders for {} ({} orders, {} fresh)", d.date, d.orders.len(), d.fresh_intake)?;
+            writeln!(
+                sink,
+                "work orders for {} ({} orders, {} fresh)",
+                d.date,
+                d.orders.len(),
+                d.fresh_intake
+            )?;
             let mut t = output::table(&["station", "orders", "first in queue"]);
             for st in &ws.line.stations {
                 let orders: Vec<_> = d.orders.iter().filter(|o| o.station == st.id).collect();
                 t.add_row(vec![
                     st.id.clone(),
                     orders.len().to_string(),
-                    orders.first().map_or("–".into(), |o| format!("{} ({})", o.unit_id, o.reason)),
+                    orders
+                        .first()
+                        .map_or("–".into(), |o| format!("{} ({})", o.unit_id, o.reason)),
                 ]);
             }
             writeln!(sink, "{t}")?;

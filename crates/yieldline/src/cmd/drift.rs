@@ -9,7 +9,9 @@ use jiff::civil::Date;
 use serde::Serialize;
 use yieldline_core::report::Period;
 use yieldline_core::series::{Grain, station_series};
-use yieldline_spc::{Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze, render_svg};
+use yieldline_spc::{
+    Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze, render_svg,
+};
 use yieldline_store::Store;
 
 use crate::output::{self, num, pct};
@@ -109,11 +111,17 @@ pub struct Drift {
 }
 
 fn parse_baseline(s: &str) -> Result<(Date, Date)> {
-    let (a, b) = s
-        .split_once("..")
-        .with_context(|| format!("--baseline {s:?}: expected FROM..TO, e.g. 2025-06-02..2025-07-11"))?;
-    let a: Date = a.trim().parse().with_context(|| format!("--baseline: {a:?} is not a date"))?;
-    let b: Date = b.trim().parse().with_context(|| format!("--baseline: {b:?} is not a date"))?;
+    let (a, b) = s.split_once("..").with_context(|| {
+        format!("--baseline {s:?}: expected FROM..TO, e.g. 2025-06-02..2025-07-11")
+    })?;
+    let a: Date = a
+        .trim()
+        .parse()
+        .with_context(|| format!("--baseline: {a:?} is not a date"))?;
+    let b: Date = b
+        .trim()
+        .parse()
+        .with_context(|| format!("--baseline: {b:?} is not a date"))?;
     if b < a {
         bail!("--baseline {s}: the end is before the start");
     }
@@ -130,7 +138,11 @@ pub fn analyze_workspace(ws: &Workspace, args: &DriftArgs) -> Result<Drift> {
         bail!("unknown station {s:?} (the line has: {})", known.join(", "));
     }
     let log = ws.store.load_log(line)?;
-    let (from, to) = Period { from: args.from, to: args.to }.resolve(line, &log)?;
+    let (from, to) = Period {
+        from: args.from,
+        to: args.to,
+    }
+    .resolve(line, &log)?;
     let grain = match args.period {
         PeriodArg::Day => Grain::Day,
         PeriodArg::Week => Grain::Week,
@@ -160,7 +172,10 @@ pub fn analyze_workspace(ws: &Workspace, args: &DriftArgs) -> Result<Drift> {
             None => Baseline::default(),
             Some((a, b)) => {
                 let start = days.iter().position(|d| d.date >= a).unwrap_or(days.len());
-                let end = days.iter().rposition(|d| d.date <= b).map_or(start, |i| i + 1);
+                let end = days
+                    .iter()
+                    .rposition(|d| d.date <= b)
+                    .map_or(start, |i| i + 1);
                 Baseline::range(start..end.max(start))
             }
         };
@@ -188,14 +203,21 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
     let ws = Workspace::open(dir)?;
     let drift = analyze_workspace(&ws, args)?;
     if args.station.is_some()
-        && let Some(StationChart { id, error: Some(e), .. }) = drift.stations.first()
+        && let Some(StationChart {
+            id, error: Some(e), ..
+        }) = drift.stations.first()
     {
         bail!("station {id}: {e}");
     }
     if let Some(path) = &args.plot
-        && let Some(StationChart { id, chart: Some(chart), .. }) = drift.stations.first()
+        && let Some(StationChart {
+            id,
+            chart: Some(chart),
+            ..
+        }) = drift.stations.first()
     {
-        std::fs::write(path, render_svg(id, chart)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, render_svg(id, chart))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     let stdout = std::io::stdout();
@@ -203,14 +225,21 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
     match args.format {
         DriftFormat::Json => output::json(&mut out, &drift),
         DriftFormat::Svg => {
-            if let Some(StationChart { id, chart: Some(chart), .. }) = drift.stations.first() {
+            if let Some(StationChart {
+                id,
+                chart: Some(chart),
+                ..
+            }) = drift.stations.first()
+            {
                 out.write_all(render_svg(id, chart).as_bytes())?;
             }
             Ok(())
         }
         DriftFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["station", "chart", "day", "n", "yield", "lcl", "ucl", "center", "flagged"])?;
+            w.write_record([
+                "station", "chart", "day", "n", "yield", "lcl", "ucl", "center", "flagged",
+            ])?;
             for s in &drift.stations {
                 if let Some(c) = &s.chart {
                     for p in &c.points {
@@ -236,7 +265,9 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
 }
 
 fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
-    let mut t = output::table(&["station", "chart", "σ_z", "centre", "points", "latest", "signals"]);
+    let mut t = output::table(&[
+        "station", "chart", "σ_z", "centre", "points", "latest", "signals",
+    ]);
     for s in &drift.stations {
         match &s.chart {
             Some(c) => {
@@ -271,11 +302,18 @@ fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
                 writeln!(out, "signals:")?;
                 any = true;
             }
-            writeln!(out, "  {} {} rule {}: {}", s.id, sig.day, sig.rule, sig.message)?;
+            writeln!(
+                out,
+                "  {} {} rule {}: {}",
+                s.id, sig.day, sig.rule, sig.message
+            )?;
         }
     }
     if !any {
-        writeln!(out, "no signals: every station's yield is within its control limits")?;
+        writeln!(
+            out,
+            "no signals: every station's yield is within its control limits"
+        )?;
     }
     Ok(())
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use yieldline_import::{Format, Options, Outcome, RowError, write_rejects};
+use yieldline_import::{
+    Format, Options, Outcome, RowError, XesMapping, is_xes_path, write_rejects,
+};
 
 use crate::workspace::Workspace;
 
@@ -21,7 +23,8 @@ pub enum ImportWhat {
         #[command(flatten)]
         bad: BadRows,
     },
-    /// Activity events: CSV with a header, or JSON Lines (by extension or --format).
+    /// Activity events: CSV with a header, JSON Lines, or an XES log (.xes, .xes.gz) with
+    /// --mapping (by extension or --format).
     Events {
         /// Event files.
         #[arg(required = true)]
@@ -29,6 +32,9 @@ pub enum ImportWhat {
         /// Input format (default: from each file's extension).
         #[arg(long, value_enum)]
         format: Option<EventFormat>,
+        /// For XES logs: the mapping (TOML) from activities to stations and event kinds.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
         #[command(flatten)]
         bad: BadRows,
     },
@@ -41,6 +47,8 @@ pub enum EventFormat {
     Csv,
     /// JSON Lines.
     Jsonl,
+    /// XES event log, plain or gzip (needs --mapping).
+    Xes,
 }
 
 /// Handling of bad rows.
@@ -76,9 +84,26 @@ fn progress_bar(path: &Path) -> Option<ProgressBar> {
 pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
     let mut ws = Workspace::open(dir)?;
     let (files, bad) = match &what {
-        ImportWhat::Territory { files, bad } | ImportWhat::Events { files, bad, .. } => (files, bad),
+        ImportWhat::Territory { files, bad } | ImportWhat::Events { files, bad, .. } => {
+            (files, bad)
+        }
     };
-    let options = Options { skip_bad: bad.skip_bad };
+    let options = Options {
+        skip_bad: bad.skip_bad,
+    };
+    let mapping = match &what {
+        ImportWhat::Events {
+            mapping: Some(m), ..
+        } => {
+            let text = yieldline_import::read_text(m)?;
+            Some(XesMapping::from_toml(
+                &m.display().to_string(),
+                &text,
+                &ws.line,
+            )?)
+        }
+        _ => None,
+    };
     let mut all_rejects: Vec<RowError> = Vec::new();
     let mut failed = None;
     for path in files {
@@ -90,22 +115,40 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
         };
         let result: Result<Outcome> = match &what {
             ImportWhat::Territory { .. } => {
-                yieldline_import::import_territory(&mut ws.store, path, options, &mut tick).map_err(Into::into)
+                yieldline_import::import_territory(&mut ws.store, path, options, &mut tick)
+                    .map_err(Into::into)
             }
             ImportWhat::Events { format, .. } => {
+                let xes = matches!(format, Some(EventFormat::Xes))
+                    || (format.is_none() && is_xes_path(path));
                 let format = match format {
+                    _ if xes => match &mapping {
+                        Some(m) => Format::Xes(m),
+                        None => bail!(
+                            "{}: an XES log needs --mapping FILE: which activity is which station and event is yours \
+                             to say (see the README's \"XES event logs\" and examples/bpic2012-mapping.toml)",
+                            path.display()
+                        ),
+                    },
                     Some(EventFormat::Csv) => Format::Csv,
                     Some(EventFormat::Jsonl) => Format::Jsonl,
-                    None => match Format::from_path(path) {
+                    _ => match Format::from_path(path) {
                         Some(f) => f,
                         None => bail!(
-                            "{}: cannot tell the format from the extension: use .csv or .jsonl, or --format",
+                            "{}: cannot tell the format from the extension: use .csv, .jsonl, .xes or .xes.gz, or --format",
                             path.display()
                         ),
                     },
                 };
-                yieldline_import::import_events(&mut ws.store, &ws.line, path, format, options, &mut tick)
-                    .map_err(Into::into)
+                yieldline_import::import_events(
+                    &mut ws.store,
+                    &ws.line,
+                    path,
+                    format,
+                    options,
+                    &mut tick,
+                )
+                .map_err(Into::into)
             }
         };
         if let Some(b) = bar {
@@ -127,6 +170,11 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
                     },
                     r.rejected
                 );
+                if let Some(x) = &out.xes {
+                    for l in x.lines() {
+                        eprintln!("{}: {l}", path.display());
+                    }
+                }
                 all_rejects.extend(out.rejects);
             }
             Err(e) => {
@@ -136,11 +184,16 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
         }
     }
     if let Some(path) = &bad.rejects {
-        let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         write_rejects(std::io::BufWriter::new(file), &all_rejects)
             .with_context(|| format!("cannot write {}", path.display()))?;
         if !all_rejects.is_empty() {
-            eprintln!("{} rejected rows written to {}", all_rejects.len(), path.display());
+            eprintln!(
+                "{} rejected rows written to {}",
+                all_rejects.len(),
+                path.display()
+            );
         }
     }
     match failed {

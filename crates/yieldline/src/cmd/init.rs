@@ -12,9 +12,15 @@ pub fn run(dir: &Path, force: bool) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(LINE_FILE);
     if path.exists() && !force {
-        bail!("{} already exists (use --force to overwrite it)", path.display());
+        bail!(
+            "{} already exists (use --force to overwrite it)",
+            path.display()
+        );
     }
     std::fs::write(&path, TEMPLATE).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("wrote {}: edit the stations, then `yieldline import territory FILE` and `yieldline import events FILE`", path.display());
+    println!(
+        "wrote {}: edit the stations, then `yieldline import territory FILE` and `yieldline import events FILE`",
+        path.display()
+    );
     Ok(())
 }

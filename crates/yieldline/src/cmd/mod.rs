@@ -12,4 +12,3 @@ pub mod report;
 pub mod simulate;
 pub mod suppress;
 pub mod watch;
-

@@ -42,15 +42,35 @@ const DUE_HORIZON_DAYS: i32 = 28;
 
 /// The measurements plans and watches are made from: the report over `from..=to`,
 /// where `to` defaults to the last event's day and `from` to 60 working days before it.
-pub fn recent_report(ws: &mut Workspace, log: &FactLog, from: Option<Date>, to: Option<Date>) -> Result<Report> {
+pub fn recent_report(
+    ws: &mut Workspace,
+    log: &FactLog,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> Result<Report> {
     let territory = ws.store.territory_units(&ws.line)?;
     let (_, to) = Period { from, to }.resolve(&ws.line, log)?;
     let from = from.unwrap_or_else(|| last_working_days_from(&ws.line, to, 60));
-    Ok(report(&ws.line, log, &territory, Period { from: Some(from), to: Some(to) })?)
+    Ok(report(
+        &ws.line,
+        log,
+        &territory,
+        Period {
+            from: Some(from),
+            to: Some(to),
+        },
+    )?)
 }
 
 /// Builds the plan from the measured report (see [`recent_report`]).
-pub fn make(ws: &Workspace, log: &FactLog, measured: &Report, target: Option<f64>, runs: u32, seed: u64) -> Result<Plan> {
+pub fn make(
+    ws: &Workspace,
+    log: &FactLog,
+    measured: &Report,
+    target: Option<f64>,
+    runs: u32,
+    seed: u64,
+) -> Result<Plan> {
     let input = PlanInput {
         target: target.unwrap_or(ws.line.target_per_day),
         recycled_due_per_day: recycled_due_per_day(&ws.line, log, measured.to, DUE_HORIZON_DAYS),
@@ -72,7 +92,15 @@ pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
         OutputFormat::Json => output::json(&mut out, &p),
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["station", "yield", "required_passes_per_day", "required_dispositions_per_day", "capacity_per_day", "capacity_ok", "extra_capacity_needed"])?;
+            w.write_record([
+                "station",
+                "yield",
+                "required_passes_per_day",
+                "required_dispositions_per_day",
+                "capacity_per_day",
+                "capacity_ok",
+                "extra_capacity_needed",
+            ])?;
             for s in &p.stations {
                 w.write_record([
                     s.id.clone(),
@@ -92,8 +120,20 @@ pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
 }
 
 fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
-    writeln!(out, "plan for {} final passes per working day", num(Some(p.target), 1))?;
-    let mut t = output::table(&["station", "yield", "passes/day", "dispositions/day", "capacity", "ok", "extra needed"]);
+    writeln!(
+        out,
+        "plan for {} final passes per working day",
+        num(Some(p.target), 1)
+    )?;
+    let mut t = output::table(&[
+        "station",
+        "yield",
+        "passes/day",
+        "dispositions/day",
+        "capacity",
+        "ok",
+        "extra needed",
+    ]);
     for s in &p.stations {
         t.add_row(vec![
             s.id.clone(),
@@ -101,8 +141,16 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
             num(Some(s.required_passes_per_day), 1),
             num(Some(s.required_dispositions_per_day), 1),
             num(Some(s.capacity_per_day), 0),
-            if s.capacity_ok { "yes".into() } else { "NO".into() },
-            if s.capacity_ok { "–".into() } else { num(Some(s.extra_capacity_needed), 1) },
+            if s.capacity_ok {
+                "yes".into()
+            } else {
+                "NO".into()
+            },
+            if s.capacity_ok {
+                "–".into()
+            } else {
+                num(Some(s.extra_capacity_needed), 1)
+            },
         ]);
     }
     writeln!(out, "{t}")?;
@@ -125,7 +173,11 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
         pct(Some(mc.chance_to_hit))
     )?;
     if !p.short_stations.is_empty() {
-        writeln!(out, "short        capacity is short at: {}", p.short_stations.join(", "))?;
+        writeln!(
+            out,
+            "short        capacity is short at: {}",
+            p.short_stations.join(", ")
+        )?;
     }
     Ok(())
 }

@@ -36,7 +36,13 @@ pub fn measure(ws: &mut Workspace, period: Period) -> Result<Report> {
 /// Prints the report.
 pub fn run(dir: &Path, args: &ReportArgs) -> Result<()> {
     let mut ws = Workspace::open(dir)?;
-    let r = measure(&mut ws, Period { from: args.from, to: args.to })?;
+    let r = measure(
+        &mut ws,
+        Period {
+            from: args.from,
+            to: args.to,
+        },
+    )?;
     print(&ws, &r, args.format)
 }
 

@@ -84,7 +84,9 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
             fitted.propensity_mean
         );
     }
-    scenario.validate().map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    scenario
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
     let out = simulate_with(
         &scenario,
         SimOptions {
@@ -92,7 +94,8 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
         },
     )?;
     if let Some(path) = &args.plot {
-        std::fs::write(path, render_svg(&out)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, render_svg(&out))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(ws_dir) = &args.emit_workspace {
@@ -105,7 +108,12 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
         SimFormat::Csv => yieldline_sim::output::write_days_csv(&out, &mut o)?,
         SimFormat::Table => {
             let s = &out.summary;
-            writeln!(o, "{} days, seed {}", out.days.len(), scenario.scenario.seed)?;
+            writeln!(
+                o,
+                "{} days, seed {}",
+                out.days.len(),
+                scenario.scenario.seed
+            )?;
             let mut t = output::table(&["", "start", "peak", "end"]);
             t.add_row(vec![
                 "qualified per day (smoothed)".to_string(),
@@ -119,9 +127,18 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
                 "".into(),
                 pct(Some(s.end_yield_per_touch)),
             ]);
-            t.add_row(vec!["burned share".to_string(), "".into(), "".into(), pct(Some(s.final_burned_share))]);
+            t.add_row(vec![
+                "burned share".to_string(),
+                "".into(),
+                "".into(),
+                pct(Some(s.final_burned_share)),
+            ]);
             writeln!(o, "{t}")?;
-            writeln!(o, "{} touches, {} qualified meetings, {} fresh accounts left", s.touches, s.qualified, s.final_fresh_remaining)?;
+            writeln!(
+                o,
+                "{} touches, {} qualified meetings, {} fresh accounts left",
+                s.touches, s.qualified, s.final_fresh_remaining
+            )?;
         }
     }
     Ok(())
@@ -131,15 +148,30 @@ fn emit(dir: &Path, out: &yieldline_sim::SimOutput) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let line_path = dir.join(LINE_FILE);
     if line_path.exists() {
-        bail!("{} already exists: --emit-workspace needs a new directory", line_path.display());
+        bail!(
+            "{} already exists: --emit-workspace needs a new directory",
+            line_path.display()
+        );
     }
     let create = |name: &str| -> Result<BufWriter<File>> {
         let p = dir.join(name);
-        Ok(BufWriter::new(File::create(&p).with_context(|| format!("cannot write {}", p.display()))?))
+        Ok(BufWriter::new(File::create(&p).with_context(|| {
+            format!("cannot write {}", p.display())
+        })?))
     };
-    write_workspace_files(out, create(LINE_FILE)?, create("territory.csv")?, create("events.csv")?)?;
+    write_workspace_files(
+        out,
+        create(LINE_FILE)?,
+        create("territory.csv")?,
+        create("events.csv")?,
+    )?;
     let mut ws = Workspace::open(dir)?;
-    yieldline_import::import_territory(&mut ws.store, &dir.join("territory.csv"), Options::default(), &mut |_| {})?;
+    yieldline_import::import_territory(
+        &mut ws.store,
+        &dir.join("territory.csv"),
+        Options::default(),
+        &mut |_| {},
+    )?;
     let e = yieldline_import::import_events(
         &mut ws.store,
         &ws.line,
@@ -148,7 +180,11 @@ fn emit(dir: &Path, out: &yieldline_sim::SimOutput) -> Result<()> {
         Options::default(),
         &mut |_| {},
     )?;
-    eprintln!("simulated workspace {}: {} events imported", dir.display(), e.record.imported);
+    eprintln!(
+        "simulated workspace {}: {} events imported",
+        dir.display(),
+        e.record.imported
+    );
     Ok(())
 }
 
@@ -163,8 +199,13 @@ fn calibration(dir: &Path) -> Result<yieldline_sim::calibrate::Calibration> {
     let outcomes = touch_outcomes(&log, station);
     let mut per_account: HashMap<&str, AccountObservation> = HashMap::new();
     for t in &outcomes {
-        let account = directory.get(t.unit as usize).map_or("", |u| u.account.as_str());
-        let a = per_account.entry(account).or_insert(AccountObservation { touches: 0, replies: 0 });
+        let account = directory
+            .get(t.unit as usize)
+            .map_or("", |u| u.account.as_str());
+        let a = per_account.entry(account).or_insert(AccountObservation {
+            touches: 0,
+            replies: 0,
+        });
         a.touches += 1;
         a.replies += u64::from(t.replied);
     }

@@ -31,7 +31,15 @@ pub struct WatchArgs {
 /// Runs the watch over a loaded log, with the report of the recent window ending on the
 /// watch's day (see [`super::plan::recent_report`]).
 pub fn compute(ws: &Workspace, log: &FactLog, recent: &Report, horizon: f64) -> Watch {
-    watch(&ws.line, log, recent, recent.to, WatchParams { horizon_days: horizon })
+    watch(
+        &ws.line,
+        log,
+        recent,
+        recent.to,
+        WatchParams {
+            horizon_days: horizon,
+        },
+    )
 }
 
 /// Runs `yieldline watch`.
@@ -57,7 +65,11 @@ pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
             writeln!(out, "health {} as of {}", w.health.to_uppercase(), w.as_of)?;
             let mut t = output::table(&["signal", "status", "evidence"]);
             for s in &w.signals {
-                t.add_row(vec![s.name.replace('_', " "), status_name(s.status).to_owned(), s.message.clone()]);
+                t.add_row(vec![
+                    s.name.replace('_', " "),
+                    status_name(s.status).to_owned(),
+                    s.message.clone(),
+                ]);
             }
             writeln!(out, "{t}")?;
             writeln!(out, "action: {}", w.action)?;

@@ -26,14 +26,22 @@ pub fn yieldline(dir: &Path, args: &[&str]) -> Output {
 /// Runs a command that must succeed; returns its standard output.
 pub fn ok(dir: &Path, args: &[&str]) -> String {
     let out = yieldline(dir, args);
-    assert!(out.status.success(), "yieldline {args:?} failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "yieldline {args:?} failed: {}",
+        stderr(&out)
+    );
     String::from_utf8(out.stdout).expect("utf8")
 }
 
 /// Runs a command that must succeed; returns its standard error (summaries, notes).
 pub fn stderr_of(dir: &Path, args: &[&str]) -> String {
     let out = yieldline(dir, args);
-    assert!(out.status.success(), "yieldline {args:?} failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "yieldline {args:?} failed: {}",
+        stderr(&out)
+    );
     stderr(&out)
 }
 
@@ -52,14 +60,20 @@ pub fn fails(dir: &Path, args: &[&str]) -> String {
         "yieldline {args:?} should fail with exit 1 or 2, got {:?}: {err}",
         out.status.code()
     );
-    assert!(!err.contains("panicked"), "yieldline {args:?} panicked: {err}");
+    assert!(
+        !err.contains("panicked"),
+        "yieldline {args:?} panicked: {err}"
+    );
     err
 }
 
 /// Runs a command that must fail with exit code 1 and a message containing `needle`.
 pub fn fails_with(dir: &Path, args: &[&str], needle: &str) {
     let err = fails(dir, args);
-    assert!(err.contains(needle), "yieldline {args:?}: {err:?} should contain {needle:?}");
+    assert!(
+        err.contains(needle),
+        "yieldline {args:?}: {err:?} should contain {needle:?}"
+    );
 }
 
 /// A command's standard error as text.

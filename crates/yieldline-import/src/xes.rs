@@ -1,0 +1,1171 @@
+//! XES event logs (IEEE 1849, `.xes` or gzip-compressed `.xes.gz`) mapped onto
+//! Yieldline events by a user-written mapping file.
+//!
+//! Process-mining logs record *activities* of *cases*; Yieldline records units
+//! entering, being touched at and leaving *stations*. Which activity means what is a
+//! decision only the user can make, so nothing is assumed: a mapping (TOML) names,
+//! per activity, the station and the kind of event it stands for:
+//!
+//! ```toml
+//! [xes]
+//! unit = "trace"            # each trace (case) is one unit; its concept:name is unit_id
+//! account = "trace"         # account_id: the trace id, or the name of a trace attribute
+//! lifecycle = ["complete"]  # lifecycle:transition values imported (others are counted)
+//! ignore = ["O_SELECTED"]   # activities deliberately left out (counted apart)
+//!
+//! [[rule]]
+//! activity = "A_PARTLYSUBMITTED"  # exact, or a prefix ending in '*'
+//! station = "submitted"           # a station id, or "*current"
+//! kind = "passed"
+//! enters = "pre-accepted"         # passed + entered at the next station, same instant
+//! ```
+//!
+//! The reader streams: it holds one trace at a time (never the whole log), tracks per
+//! trace the station the unit is at, and hands each Yieldline event to the importer's
+//! transaction. Event ids are `trace_id:index` (the event's 0-based position among the
+//! trace's `<event>` elements, `:entered` appended for the entry an `enters` rule
+//! adds), so re-importing the same log with the same mapping changes nothing.
+//!
+//! The unit's place in the line: an `entered` event puts the unit at its station; a
+//! disposition (`passed`, `failed`, `recycled`) applies only to a unit that is at that
+//! station and takes it off; `station = "*current"` means the station the unit is at
+//! (its latest entry without a disposition). Events that do not fit (a disposition at a
+//! station the unit is not at, a repeated entry, `*current` when the unit is at no
+//! station) are skipped and counted per activity, never silently. That makes a strictly
+//! nested funnel easy to express: each station's pass `enters` the next, failures use
+//! `*current`, and repeated activities (a second offer sent) fall out as counted skips.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
+use std::path::Path;
+
+use quick_xml::events::{BytesStart, Event as XmlEvent};
+use serde::Deserialize;
+use toml::Spanned;
+use yieldline_core::event::{Channel, EventKind, OperatorKind, RawEvent, parse_ts};
+use yieldline_core::line::{Line, Problem, line_of};
+
+use crate::{ImportError, Parsed};
+
+/// Whether a path names an XES log by its extension (`.xes` or `.xes.gz`).
+pub fn is_xes_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    name.ends_with(".xes") || name.ends_with(".xes.gz")
+}
+
+/// An activity pattern: an exact name, or a prefix (written with a trailing `*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pattern {
+    text: String,
+    prefix: bool,
+}
+
+impl Pattern {
+    fn parse(s: &str) -> Self {
+        match s.strip_suffix('*') {
+            Some(p) => Self {
+                text: p.to_owned(),
+                prefix: true,
+            },
+            None => Self {
+                text: s.to_owned(),
+                prefix: false,
+            },
+        }
+    }
+}
+
+/// The station a rule's event is at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StationRef {
+    /// The station the unit is at when the event happens.
+    Current,
+    /// A station of the line, by index.
+    At(usize),
+}
+
+/// One validated `[[rule]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rule {
+    station: StationRef,
+    kind: EventKind,
+    reason: Option<String>,
+    channel: Option<Channel>,
+    /// For `passed`: the station the unit enters next, at the same instant.
+    enters: Option<usize>,
+    /// For `recycled`: days after the event's (local) date the unit resumes.
+    resume_after_days: Option<i64>,
+    operator_kind: Option<OperatorKind>,
+    /// Validated non-negative number, kept as text for the raw event.
+    cost_minutes: Option<String>,
+}
+
+/// What the mapping says about an activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Rule(usize),
+    Ignored,
+    Unmapped,
+}
+
+/// A validated XES mapping: how traces, events and activities become Yieldline events.
+/// Built by [`XesMapping::from_toml`]; see the module documentation for the format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XesMapping {
+    /// The trace attribute holding the account id (`None`: the trace id itself).
+    account_attribute: Option<String>,
+    /// Lifecycle transitions imported, lowercase.
+    lifecycle: Vec<String>,
+    rules: Vec<Rule>,
+    /// Exact activity → what it maps to.
+    exact: HashMap<String, Target>,
+    /// Prefix patterns, longest first.
+    prefixes: Vec<(String, Target)>,
+    /// Station ids of the line, by index (for event fields).
+    stations: Vec<String>,
+}
+
+/// Every problem found in a mapping file, each with its line and key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct MappingError {
+    /// The file the text came from.
+    pub file: String,
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for MappingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{}: {n} problem{} in the XES mapping",
+            self.file,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {}", self.file)?;
+            if let Some(l) = p.line {
+                write!(f, ":{l}")?;
+            }
+            if p.key.is_empty() {
+                write!(f, ": {}", p.message)?;
+            } else {
+                write!(f, ": {}: {}", p.key, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMapping {
+    xes: Option<RawXes>,
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawXes {
+    unit: Option<Spanned<String>>,
+    account: Option<Spanned<String>>,
+    lifecycle: Option<Spanned<Vec<Spanned<String>>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    activity: Spanned<String>,
+    station: Spanned<String>,
+    kind: Spanned<String>,
+    reason: Option<Spanned<String>>,
+    channel: Option<Spanned<String>>,
+    enters: Option<Spanned<String>>,
+    resume_after_days: Option<Spanned<i64>>,
+    operator_kind: Option<Spanned<String>>,
+    cost_minutes: Option<Spanned<Num>>,
+}
+
+/// An integer or a float in TOML.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+impl Num {
+    fn get(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
+/// The station that `*current` names.
+pub const CURRENT_STATION: &str = "*current";
+
+struct Validator<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line: Some(line_of(self.text, span.start)),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+}
+
+impl XesMapping {
+    /// Parses and validates mapping text against the line (every station a rule names
+    /// must be one of the line's). `file` is used in error messages only. Unknown keys,
+    /// unknown stations, kinds and channels, missing `reason` on `failed`, and
+    /// duplicate activities are errors naming the key and the line.
+    pub fn from_toml(file: &str, text: &str, line: &Line) -> Result<Self, MappingError> {
+        let raw: RawMapping = toml::from_str(text).map_err(|e| MappingError {
+            file: file.to_owned(),
+            problems: vec![Problem {
+                line: e.span().map(|s| line_of(text, s.start)),
+                key: String::new(),
+                message: e.message().trim().to_owned(),
+            }],
+        })?;
+        let mut v = Validator {
+            text,
+            problems: Vec::new(),
+        };
+        let mapping = validate(&mut v, raw, line);
+        if v.problems.is_empty() {
+            Ok(mapping)
+        } else {
+            Err(MappingError {
+                file: file.to_owned(),
+                problems: v.problems,
+            })
+        }
+    }
+
+    /// What the mapping says about an activity: an exact rule first, else the longest
+    /// matching prefix.
+    fn target(&self, activity: &str) -> Target {
+        if let Some(t) = self.exact.get(activity) {
+            return *t;
+        }
+        self.prefixes
+            .iter()
+            .find(|(p, _)| activity.starts_with(p.as_str()))
+            .map_or(Target::Unmapped, |(_, t)| *t)
+    }
+
+    fn imports_lifecycle(&self, transition: &str) -> bool {
+        self.lifecycle
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(transition))
+    }
+}
+
+fn validate(v: &mut Validator<'_>, raw: RawMapping, line: &Line) -> XesMapping {
+    let station_ids: Vec<String> = line.stations.iter().map(|s| s.id.clone()).collect();
+    let known = station_ids.join(", ");
+    let mut account_attribute = None;
+    let mut lifecycle = vec!["complete".to_owned()];
+    let mut exact: HashMap<String, Target> = HashMap::new();
+    let mut prefixes: Vec<(String, Target)> = Vec::new();
+    // Pattern (as written) → line where it was first given, for duplicate errors.
+    let mut seen: HashMap<(String, bool), usize> = HashMap::new();
+    let mut add_pattern =
+        |v: &mut Validator<'_>, s: &Spanned<String>, key: String, target: Target| {
+            let text = s.get_ref().trim();
+            if text.is_empty() {
+                v.problem(s.span(), key, "must not be empty");
+                return;
+            }
+            if text.trim_end_matches('*').contains('*') || text.ends_with("**") {
+                v.problem(
+                    s.span(),
+                    key,
+                    format!("{text:?}: '*' may only end a pattern (a prefix), once"),
+                );
+                return;
+            }
+            let p = Pattern::parse(text);
+            let here = line_of(v.text, s.span().start);
+            if let Some(first) = seen.get(&(p.text.clone(), p.prefix)) {
+                v.problem(
+                    s.span(),
+                    key,
+                    format!("activity {text:?} is already mapped at line {first}"),
+                );
+                return;
+            }
+            seen.insert((p.text.clone(), p.prefix), here);
+            if p.prefix {
+                prefixes.push((p.text, target));
+            } else {
+                exact.insert(p.text, target);
+            }
+        };
+
+    if let Some(x) = &raw.xes {
+        if let Some(u) = &x.unit
+            && u.get_ref() != "trace"
+        {
+            v.problem(
+                u.span(),
+                "xes.unit",
+                format!(
+                    "unknown unit {:?}: only \"trace\" is supported (each trace is one unit)",
+                    u.get_ref()
+                ),
+            );
+        }
+        if let Some(a) = &x.account {
+            let name = a.get_ref().trim();
+            if name.is_empty() {
+                v.problem(
+                    a.span(),
+                    "xes.account",
+                    "must be \"trace\" or the name of a trace attribute",
+                );
+            } else if name != "trace" {
+                account_attribute = Some(name.to_owned());
+            }
+        }
+        if let Some(l) = &x.lifecycle {
+            if l.get_ref().is_empty() {
+                v.problem(
+                    l.span(),
+                    "xes.lifecycle",
+                    "must list at least one lifecycle:transition value, e.g. [\"complete\"]",
+                );
+            }
+            lifecycle = Vec::new();
+            for t in l.get_ref() {
+                let name = t.get_ref().trim().to_ascii_lowercase();
+                if name.is_empty() {
+                    v.problem(t.span(), "xes.lifecycle", "must not be empty");
+                } else if lifecycle.contains(&name) {
+                    v.problem(
+                        t.span(),
+                        "xes.lifecycle",
+                        format!("{:?} listed twice", t.get_ref()),
+                    );
+                } else {
+                    lifecycle.push(name);
+                }
+            }
+        }
+        for s in x.ignore.iter().flatten() {
+            add_pattern(v, s, "xes.ignore".into(), Target::Ignored);
+        }
+    }
+
+    if raw.rule.is_empty() {
+        v.problems.push(Problem {
+            line: None,
+            key: "rule".into(),
+            message: "the mapping needs at least one [[rule]]".into(),
+        });
+    }
+    let station = |v: &mut Validator<'_>, s: &Spanned<String>, key: &str| -> Option<usize> {
+        match line.station_index(s.get_ref()) {
+            Some(i) => Some(i),
+            None => {
+                v.problem(
+                    s.span(),
+                    key,
+                    format!(
+                        "unknown station {:?} (the line has: {known}; or \"{CURRENT_STATION}\")",
+                        s.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let mut rules = Vec::new();
+    for (i, r) in raw.rule.iter().enumerate() {
+        let r = r.get_ref();
+        let key = |k: &str| format!("rule[{}].{k}", i + 1);
+        add_pattern(v, &r.activity, key("activity"), Target::Rule(i));
+        let kind = match EventKind::parse(r.kind.get_ref()) {
+            Some(k) => k,
+            None => {
+                v.problem(
+                    r.kind.span(),
+                    key("kind"),
+                    format!(
+                        "unknown kind {:?}: expected entered, touch, passed, failed, recycled or optout",
+                        r.kind.get_ref()
+                    ),
+                );
+                EventKind::Touch
+            }
+        };
+        let at = if r.station.get_ref() == CURRENT_STATION {
+            if kind == EventKind::Entered {
+                v.problem(
+                    r.station.span(),
+                    key("station"),
+                    "an `entered` rule needs a station id: the unit enters a named station",
+                );
+            }
+            StationRef::Current
+        } else {
+            StationRef::At(station(v, &r.station, &key("station")).unwrap_or(0))
+        };
+        let reason = match (&r.reason, kind) {
+            (Some(s), EventKind::Failed) if s.get_ref().trim().is_empty() => {
+                v.problem(s.span(), key("reason"), "must not be empty");
+                None
+            }
+            (Some(s), EventKind::Failed) => Some(s.get_ref().trim().to_owned()),
+            (None, EventKind::Failed) => {
+                v.problem(
+                    r.kind.span(),
+                    key("reason"),
+                    "is required for a `failed` rule, e.g. reason = \"disqualified\"",
+                );
+                None
+            }
+            (Some(s), _) => {
+                v.problem(s.span(), key("reason"), "applies to `failed` rules only");
+                None
+            }
+            (None, _) => None,
+        };
+        let channel = match (&r.channel, kind) {
+            (Some(s), EventKind::Touch) => match Channel::parse(s.get_ref()) {
+                Some(c) => Some(c),
+                None => {
+                    v.problem(
+                        s.span(),
+                        key("channel"),
+                        format!(
+                            "unknown channel {:?}: expected email, phone, social or other",
+                            s.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+            (None, EventKind::Touch) => {
+                v.problem(
+                    r.kind.span(),
+                    key("channel"),
+                    "is required for a `touch` rule: email, phone, social or other",
+                );
+                None
+            }
+            (Some(s), _) => {
+                v.problem(s.span(), key("channel"), "applies to `touch` rules only");
+                None
+            }
+            (None, _) => None,
+        };
+        let enters = match (&r.enters, kind) {
+            (Some(s), EventKind::Passed) => station(v, s, &key("enters")),
+            (Some(s), _) => {
+                v.problem(
+                    s.span(),
+                    key("enters"),
+                    "applies to `passed` rules only (the unit passes here and enters there)",
+                );
+                None
+            }
+            (None, _) => None,
+        };
+        let resume_after_days = match (&r.resume_after_days, kind) {
+            (Some(d), EventKind::Recycled) if (0..=3660).contains(d.get_ref()) => {
+                Some(*d.get_ref())
+            }
+            (Some(d), EventKind::Recycled) => {
+                v.problem(
+                    d.span(),
+                    key("resume_after_days"),
+                    format!(
+                        "must be a whole number of days from 0 to 3660, got {}",
+                        d.get_ref()
+                    ),
+                );
+                None
+            }
+            (None, EventKind::Recycled) => {
+                v.problem(
+                    r.kind.span(),
+                    key("resume_after_days"),
+                    "is required for a `recycled` rule (days until the unit resumes)",
+                );
+                None
+            }
+            (Some(d), _) => {
+                v.problem(
+                    d.span(),
+                    key("resume_after_days"),
+                    "applies to `recycled` rules only",
+                );
+                None
+            }
+            (None, _) => None,
+        };
+        let operator_kind = r.operator_kind.as_ref().and_then(|o| {
+            let k = OperatorKind::parse(o.get_ref());
+            if k.is_none() {
+                v.problem(
+                    o.span(),
+                    key("operator_kind"),
+                    format!(
+                        "unknown operator kind {:?}: expected human or automation",
+                        o.get_ref()
+                    ),
+                );
+            }
+            k
+        });
+        let cost_minutes = r.cost_minutes.as_ref().and_then(|c| {
+            let x = c.get_ref().get();
+            if x.is_finite() && x >= 0.0 {
+                Some(x.to_string())
+            } else {
+                v.problem(
+                    c.span(),
+                    key("cost_minutes"),
+                    format!("must be a non-negative number, got {x}"),
+                );
+                None
+            }
+        });
+        rules.push(Rule {
+            station: at,
+            kind,
+            reason,
+            channel,
+            enters,
+            resume_after_days,
+            operator_kind,
+            cost_minutes,
+        });
+    }
+    prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+    XesMapping {
+        account_attribute,
+        lifecycle,
+        rules,
+        exact,
+        prefixes,
+        stations: station_ids,
+    }
+}
+
+/// What an XES import read, and what it left out and why (per activity or transition).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XesSummary {
+    /// Traces read.
+    pub traces: u64,
+    /// `<event>` elements read inside traces.
+    pub events: u64,
+    /// Yieldline events produced (handed to the store or rejected).
+    pub emitted: u64,
+    /// Events skipped for their lifecycle:transition, per transition (lowercase).
+    pub lifecycle_skipped: BTreeMap<String, u64>,
+    /// Events whose activity no rule maps, per activity.
+    pub unmapped: BTreeMap<String, u64>,
+    /// Events of activities the mapping's `ignore` list names, per activity.
+    pub ignored: BTreeMap<String, u64>,
+    /// Events that did not fit the unit's place in the line, per activity: a
+    /// disposition at a station the unit is not at, an entry at the station it is
+    /// already at, or `*current` while the unit is at no station.
+    pub out_of_place: BTreeMap<String, u64>,
+    /// `<event>` elements outside any trace (not imported).
+    pub outside_traces: u64,
+}
+
+fn listing(counts: &BTreeMap<String, u64>) -> (u64, String) {
+    let mut v: Vec<(&String, &u64)> = counts.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let total = v.iter().map(|(_, n)| **n).sum();
+    let text = v
+        .iter()
+        .map(|(k, n)| format!("{k} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (total, text)
+}
+
+impl XesSummary {
+    /// Human-readable lines for the import's report: what was read and every group of
+    /// skipped events, with counts per activity (largest first).
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} traces, {} XES events → {} Yieldline events",
+            self.traces, self.events, self.emitted
+        )];
+        let (n, text) = listing(&self.lifecycle_skipped);
+        if n > 0 {
+            out.push(format!(
+                "skipped {n} events of lifecycle transitions not in the mapping's lifecycle list: {text}"
+            ));
+        }
+        let (n, text) = listing(&self.unmapped);
+        if n > 0 {
+            out.push(format!(
+                "skipped {n} events of activities not in the mapping: {text}"
+            ));
+        }
+        let (n, text) = listing(&self.ignored);
+        if n > 0 {
+            out.push(format!(
+                "ignored {n} events of activities the mapping ignores: {text}"
+            ));
+        }
+        let (n, text) = listing(&self.out_of_place);
+        if n > 0 {
+            out.push(format!(
+                "skipped {n} events that do not fit the unit's place in the line (disposition at a station it is not at, repeated entry, or *current at no station): {text}"
+            ));
+        }
+        if self.outside_traces > 0 {
+            out.push(format!(
+                "skipped {} events outside any trace",
+                self.outside_traces
+            ));
+        }
+        out
+    }
+}
+
+/// A reader that notes where each newline is, so byte positions reported by the XML
+/// parser can be turned into line numbers while streaming. Only the newlines of the
+/// read-ahead window are kept: positions are asked for in increasing order.
+struct LineTracker<R> {
+    inner: R,
+    offset: u64,
+    newlines: VecDeque<u64>,
+    lines_before: u64,
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' {
+                self.newlines.push_back(self.offset + i as u64);
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R> LineTracker<R> {
+    /// 1-based line of a byte position (positions must not decrease between calls).
+    fn line_at(&mut self, pos: u64) -> u64 {
+        while self.newlines.front().is_some_and(|&nl| nl < pos) {
+            self.newlines.pop_front();
+            self.lines_before += 1;
+        }
+        self.lines_before + 1
+    }
+}
+
+/// One `<event>` of the current trace, as read.
+#[derive(Debug, Default)]
+struct XesEvent {
+    index: usize,
+    line: u64,
+    activity: Option<String>,
+    lifecycle: Option<String>,
+    ts: Option<String>,
+    ts_line: u64,
+    resource: Option<String>,
+}
+
+/// The current trace, as read.
+#[derive(Debug, Default)]
+struct Trace {
+    line: u64,
+    id: Option<String>,
+    account: Option<String>,
+    events: Vec<XesEvent>,
+}
+
+/// Where an element sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    Log,
+    Trace,
+    Event,
+    Other,
+}
+
+/// The callback that stores (or rejects) one Yieldline event: parsed event or the
+/// field and problem, the line, and the record's text for a rejects file.
+pub(crate) type Emit<'h> =
+    dyn FnMut(Parsed, u64, &dyn Fn() -> String) -> Result<(), ImportError> + 'h;
+
+/// Reads an XES log (plain or gzip, told by its first bytes) and hands every mapped
+/// event to `emit`, in document order, one trace at a time.
+pub(crate) fn read_events<R: Read>(
+    input: R,
+    path: &Path,
+    mapping: &XesMapping,
+    line: &Line,
+    emit: &mut Emit<'_>,
+) -> Result<XesSummary, ImportError> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    let head = input.fill_buf().map_err(|source| ImportError::Io {
+        file: path.to_owned(),
+        source,
+    })?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    if gzip {
+        parse(
+            flate2::read::MultiGzDecoder::new(input),
+            path,
+            mapping,
+            line,
+            emit,
+        )
+    } else {
+        parse(input, path, mapping, line, emit)
+    }
+}
+
+fn malformed(path: &Path, line: u64, message: String) -> ImportError {
+    ImportError::Malformed {
+        file: path.to_owned(),
+        line,
+        message,
+    }
+}
+
+fn parse<R: Read>(
+    input: R,
+    path: &Path,
+    mapping: &XesMapping,
+    line: &Line,
+    emit: &mut Emit<'_>,
+) -> Result<XesSummary, ImportError> {
+    let tracker = LineTracker {
+        inner: input,
+        offset: 0,
+        newlines: VecDeque::new(),
+        lines_before: 0,
+    };
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, tracker));
+    reader.config_mut().trim_text(false);
+    let decoder = reader.decoder();
+    let mut buf = Vec::new();
+    let mut stack: Vec<(Ctx, u64)> = Vec::new();
+    let mut trace = Trace::default();
+    let mut event = XesEvent::default();
+    let mut summary = XesSummary::default();
+    let mut saw_root = false;
+    loop {
+        buf.clear();
+        let start = reader.buffer_position();
+        let ev = match reader.read_event_into(&mut buf) {
+            Ok(ev) => ev,
+            Err(quick_xml::Error::Io(e)) => {
+                return Err(ImportError::Io {
+                    file: path.to_owned(),
+                    source: std::io::Error::new(e.kind(), e.to_string()),
+                });
+            }
+            Err(e) => {
+                let pos = reader.error_position();
+                let at = reader.get_mut().get_mut().line_at(pos);
+                return Err(malformed(path, at, format!("malformed XML: {e}")));
+            }
+        };
+        match ev {
+            XmlEvent::Start(_) | XmlEvent::Empty(_) => {
+                let (e, empty) = match ev {
+                    XmlEvent::Start(e) => (e, false),
+                    XmlEvent::Empty(e) => (e, true),
+                    _ => continue,
+                };
+                let name = e.local_name();
+                let name = name.as_ref();
+                let parent = stack.last().map(|(c, _)| *c);
+                let at = reader.get_mut().get_mut().line_at(start);
+                let ctx = match parent {
+                    None => {
+                        if name != b"log" {
+                            return Err(malformed(
+                                path,
+                                at,
+                                format!(
+                                    "not an XES log: the root element is <{}>, expected <log>",
+                                    String::from_utf8_lossy(name)
+                                ),
+                            ));
+                        }
+                        saw_root = true;
+                        Ctx::Log
+                    }
+                    Some(Ctx::Log) if name == b"trace" => {
+                        trace = Trace {
+                            line: at,
+                            ..Trace::default()
+                        };
+                        summary.traces += 1;
+                        Ctx::Trace
+                    }
+                    Some(Ctx::Log) if name == b"event" => {
+                        summary.outside_traces += 1;
+                        Ctx::Other
+                    }
+                    Some(Ctx::Trace) if name == b"event" => {
+                        event = XesEvent {
+                            index: trace.events.len(),
+                            line: at,
+                            ..XesEvent::default()
+                        };
+                        summary.events += 1;
+                        Ctx::Event
+                    }
+                    Some(Ctx::Trace) => {
+                        if let Some((key, value)) = key_value(&e, decoder, path, at)? {
+                            if key == "concept:name" {
+                                trace.id = Some(value);
+                            } else if mapping.account_attribute.as_deref() == Some(key.as_str()) {
+                                trace.account = Some(value);
+                            }
+                        }
+                        Ctx::Other
+                    }
+                    Some(Ctx::Event) => {
+                        if let Some((key, value)) = key_value(&e, decoder, path, at)? {
+                            match key.as_str() {
+                                "concept:name" => event.activity = Some(value),
+                                "lifecycle:transition" => event.lifecycle = Some(value),
+                                "time:timestamp" => {
+                                    event.ts = Some(value);
+                                    event.ts_line = at;
+                                }
+                                "org:resource" => event.resource = Some(value),
+                                _ => {}
+                            }
+                        }
+                        Ctx::Other
+                    }
+                    Some(_) => Ctx::Other,
+                };
+                if empty {
+                    close(
+                        ctx,
+                        &mut trace,
+                        &mut event,
+                        &mut summary,
+                        mapping,
+                        line,
+                        emit,
+                    )?;
+                } else {
+                    stack.push((ctx, at));
+                }
+            }
+            XmlEvent::End(_) => {
+                if let Some((ctx, _)) = stack.pop() {
+                    close(
+                        ctx,
+                        &mut trace,
+                        &mut event,
+                        &mut summary,
+                        mapping,
+                        line,
+                        emit,
+                    )?;
+                }
+            }
+            XmlEvent::Eof => break,
+            _ => {}
+        }
+    }
+    let end = reader.buffer_position();
+    let at = reader.get_mut().get_mut().line_at(end);
+    if let Some((ctx, opened)) = stack.last() {
+        let what = match ctx {
+            Ctx::Log => "<log>",
+            Ctx::Trace => "<trace>",
+            Ctx::Event => "<event>",
+            Ctx::Other => "an element",
+        };
+        return Err(malformed(
+            path,
+            at,
+            format!("unexpected end of file: {what} opened at line {opened} is not closed"),
+        ));
+    }
+    if !saw_root {
+        return Err(malformed(
+            path,
+            at,
+            "not an XES log: no <log> element".into(),
+        ));
+    }
+    Ok(summary)
+}
+
+/// The `key` and `value` attributes of an XES attribute element, if it has both.
+fn key_value(
+    e: &BytesStart<'_>,
+    decoder: quick_xml::encoding::Decoder,
+    path: &Path,
+    at: u64,
+) -> Result<Option<(String, String)>, ImportError> {
+    let mut key = None;
+    let mut value = None;
+    for a in e.attributes() {
+        let a = a.map_err(|err| malformed(path, at, format!("malformed XML attribute: {err}")))?;
+        let slot = match a.key.local_name().as_ref() {
+            b"key" => &mut key,
+            b"value" => &mut value,
+            _ => continue,
+        };
+        let text = a
+            .decode_and_unescape_value(decoder)
+            .map_err(|err| malformed(path, at, format!("malformed XML attribute value: {err}")))?;
+        *slot = Some(text.into_owned());
+    }
+    Ok(key.zip(value))
+}
+
+/// Ends an element: an event joins its trace; a trace is mapped and emitted.
+fn close(
+    ctx: Ctx,
+    trace: &mut Trace,
+    event: &mut XesEvent,
+    summary: &mut XesSummary,
+    mapping: &XesMapping,
+    line: &Line,
+    emit: &mut Emit<'_>,
+) -> Result<(), ImportError> {
+    match ctx {
+        Ctx::Event => trace.events.push(std::mem::take(event)),
+        Ctx::Trace => {
+            let t = std::mem::take(trace);
+            map_trace(&t, summary, mapping, line, emit)?;
+        }
+        Ctx::Log | Ctx::Other => {}
+    }
+    Ok(())
+}
+
+/// Maps one whole trace, in document order, tracking the station its unit is at.
+fn map_trace(
+    trace: &Trace,
+    summary: &mut XesSummary,
+    mapping: &XesMapping,
+    line: &Line,
+    emit: &mut Emit<'_>,
+) -> Result<(), ImportError> {
+    let mut at: Option<usize> = None;
+    for ev in &trace.events {
+        let transition = ev.lifecycle.as_deref().unwrap_or("complete");
+        if !mapping.imports_lifecycle(transition) {
+            *summary
+                .lifecycle_skipped
+                .entry(transition.to_ascii_lowercase())
+                .or_default() += 1;
+            continue;
+        }
+        let text = || describe(trace, ev);
+        let Some(activity) = ev.activity.as_deref() else {
+            summary.emitted += 1;
+            emit(
+                Err((
+                    Some("concept:name".into()),
+                    "the event has no activity (concept:name)".into(),
+                )),
+                ev.line,
+                &text,
+            )?;
+            continue;
+        };
+        let rule = match mapping.target(activity) {
+            Target::Rule(i) => &mapping.rules[i],
+            Target::Ignored => {
+                *summary.ignored.entry(activity.to_owned()).or_default() += 1;
+                continue;
+            }
+            Target::Unmapped => {
+                *summary.unmapped.entry(activity.to_owned()).or_default() += 1;
+                continue;
+            }
+        };
+        // The event's own data first: a broken event is rejected, not skipped.
+        let trace_id = trace.id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let Some(trace_id) = trace_id else {
+            summary.emitted += 1;
+            emit(
+                Err((
+                    Some("concept:name".into()),
+                    format!(
+                        "the trace opened at line {} has no id (concept:name)",
+                        trace.line
+                    ),
+                )),
+                ev.line,
+                &text,
+            )?;
+            continue;
+        };
+        let account = match &mapping.account_attribute {
+            None => Some(trace_id),
+            Some(_) => trace
+                .account
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
+        };
+        let Some(account) = account else {
+            let name = mapping.account_attribute.clone().unwrap_or_default();
+            summary.emitted += 1;
+            emit(
+                Err((
+                    Some(name.clone()),
+                    format!(
+                        "the trace opened at line {} has no attribute {name:?} for the account",
+                        trace.line
+                    ),
+                )),
+                ev.line,
+                &text,
+            )?;
+            continue;
+        };
+        let ts = match ev.ts.as_deref().map(str::trim) {
+            None | Some("") => {
+                summary.emitted += 1;
+                emit(
+                    Err((Some("time:timestamp".into()), "is required".into())),
+                    ev.line,
+                    &text,
+                )?;
+                continue;
+            }
+            Some(ts) => match parse_ts(ts) {
+                Ok((t, _)) => (ts, t),
+                Err(m) => {
+                    summary.emitted += 1;
+                    emit(Err((Some("time:timestamp".into()), m)), ev.ts_line, &text)?;
+                    continue;
+                }
+            },
+        };
+        // Then the unit's place in the line.
+        let station = match rule.station {
+            StationRef::At(s) => s,
+            StationRef::Current => match at {
+                Some(s) => s,
+                None => {
+                    *summary.out_of_place.entry(activity.to_owned()).or_default() += 1;
+                    continue;
+                }
+            },
+        };
+        let fits = match rule.kind {
+            EventKind::Entered => at != Some(station),
+            k if k.is_disposition() => at == Some(station),
+            _ => true,
+        };
+        if !fits {
+            *summary.out_of_place.entry(activity.to_owned()).or_default() += 1;
+            continue;
+        }
+        let resume_on = match rule.resume_after_days {
+            Some(days) => {
+                let date = ts.1.to_zoned(line.timezone.clone()).date();
+                match date.checked_add(jiff::Span::new().days(days)) {
+                    Ok(d) => Some(d.to_string()),
+                    Err(e) => {
+                        summary.emitted += 1;
+                        emit(
+                            Err((
+                                Some("time:timestamp".into()),
+                                format!("resume date out of range: {e}"),
+                            )),
+                            ev.ts_line,
+                            &text,
+                        )?;
+                        continue;
+                    }
+                }
+            }
+            None => None,
+        };
+        let event_id = format!("{trace_id}:{}", ev.index);
+        let raw = RawEvent {
+            event_id: Some(event_id.as_str().into()),
+            ts: Some(ts.0.into()),
+            unit_id: Some(trace_id.into()),
+            account_id: Some(account.into()),
+            station: Some(mapping.stations[station].as_str().into()),
+            kind: Some(rule.kind.as_str().into()),
+            reason: rule.reason.as_deref().map(Into::into),
+            resume_on: resume_on.map(Into::into),
+            channel: rule.channel.map(|c| c.as_str().into()),
+            operator_id: ev.resource.as_deref().map(Into::into),
+            operator_kind: rule.operator_kind.map(|o| o.as_str().into()),
+            cost_minutes: rule.cost_minutes.as_deref().map(Into::into),
+            ..RawEvent::default()
+        };
+        summary.emitted += 1;
+        emit(crate::validated(Ok(raw.clone()), line), ev.line, &text)?;
+        if rule.kind.is_disposition() {
+            at = None;
+        } else if rule.kind == EventKind::Entered {
+            at = Some(station);
+        }
+        if let Some(next) = rule.enters {
+            let entered_id = format!("{event_id}:entered");
+            let entry = RawEvent {
+                event_id: Some(entered_id.as_str().into()),
+                station: Some(mapping.stations[next].as_str().into()),
+                kind: Some(EventKind::Entered.as_str().into()),
+                reason: None,
+                resume_on: None,
+                channel: None,
+                cost_minutes: None,
+                ..raw
+            };
+            summary.emitted += 1;
+            emit(crate::validated(Ok(entry), line), ev.line, &text)?;
+            at = Some(next);
+        }
+    }
+    Ok(())
+}
+
+/// The text of an XES event for a rejects file.
+fn describe(trace: &Trace, ev: &XesEvent) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    format!(
+        "trace={} event={} concept:name={} lifecycle:transition={} time:timestamp={} org:resource={}",
+        opt(&trace.id),
+        ev.index,
+        opt(&ev.activity),
+        opt(&ev.lifecycle),
+        opt(&ev.ts),
+        opt(&ev.resource)
+    )
+}
+
+#[cfg(test)]
+mod tests;
