@@ -45,11 +45,9 @@ impl SqliteStore {
             }
         }
         {
-            // The account of each unit's latest event.
-            let mut stmt = conn.prepare(
-                "SELECT e.unit, a.key FROM events e JOIN accounts a ON a.id = e.account
-                 WHERE e.seq IN (SELECT max(seq) FROM events GROUP BY unit)",
-            )?;
+            // The account of each unit's latest event, kept on its row by the imports.
+            let mut stmt = conn
+                .prepare("SELECT u.id, a.key FROM units u JOIN accounts a ON a.id = u.account")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let id: i64 = r.get(0)?;
@@ -85,5 +83,45 @@ impl SqliteStore {
             }
         }
         Ok(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use yieldline_core::event::RawEvent;
+    use yieldline_core::line::{Line, TEMPLATE};
+
+    use crate::{SqliteStore, Store, StoreError};
+
+    #[test]
+    fn each_unit_carries_the_account_of_its_latest_event() {
+        let line = Line::from_toml("line.toml", TEMPLATE).expect("line");
+        let ev = |id: &str, unit: &str, account: &str| {
+            RawEvent {
+                event_id: Some(id.into()),
+                ts: Some("2025-03-03T09:00:00Z".into()),
+                unit_id: Some(unit.into()),
+                account_id: Some(account.into()),
+                station: Some("research".into()),
+                kind: Some("entered".into()),
+                ..RawEvent::default()
+            }
+            .validate(&line)
+            .expect("valid")
+        };
+        let mut store = SqliteStore::open_in_memory().expect("store");
+        let first = [ev("e1", "c1", "a1"), ev("e2", "c2", "a1")];
+        store
+            .import_events(|sink| -> Result<_, StoreError> { first.iter().try_for_each(|e| sink.insert(e).map(drop)) })
+            .expect("import");
+        // A later import moves c1 to another account; a duplicate changes nothing.
+        let second = [ev("e3", "c1", "a2"), ev("e2", "c2", "a1")];
+        store
+            .import_events(|sink| -> Result<_, StoreError> { second.iter().try_for_each(|e| sink.insert(e).map(drop)) })
+            .expect("import");
+        let dir = store.unit_directory(&line).expect("directory");
+        let account = |key: &str| dir.iter().find(|u| u.key == key).map(|u| u.account.as_str());
+        assert_eq!(account("c1"), Some("a2"));
+        assert_eq!(account("c2"), Some("a1"));
     }
 }

@@ -118,4 +118,12 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO suppression_log (at, action, kind, target, who, reason)
         SELECT added_at, 'add', kind, target, added_by, reason FROM suppression ORDER BY target;
     ",
+    // 4: each unit's account (that of its latest event), kept by imports, so the unit
+    // directory does not scan the event log.
+    "
+    ALTER TABLE units ADD COLUMN account INTEGER;
+    UPDATE units SET account = last.account
+        FROM (SELECT unit, account, max(seq) FROM events GROUP BY unit) AS last
+        WHERE last.unit = units.id;
+    ",
 ];

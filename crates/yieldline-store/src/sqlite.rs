@@ -216,7 +216,10 @@ struct SqliteEventSink<'t> {
     intern_unit: Statement<'t>,
     intern_account: Statement<'t>,
     intern_station: Statement<'t>,
+    set_unit_account: Statement<'t>,
     units: KeyCache,
+    /// The account last written on each unit's row in this import.
+    unit_accounts: HashMap<i64, i64, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
     accounts: KeyCache,
     stations: KeyCache,
     buf: Vec<u8>,
@@ -243,7 +246,9 @@ impl<'t> SqliteEventSink<'t> {
             intern_station: tx.prepare(
                 "INSERT INTO stations (name) VALUES (?1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
             )?,
+            set_unit_account: tx.prepare("UPDATE units SET account = ?2 WHERE id = ?1")?,
             units: KeyCache::default(),
+            unit_accounts: HashMap::default(),
             accounts: KeyCache::default(),
             stations: KeyCache::default(),
             buf: Vec::with_capacity(256),
@@ -300,6 +305,10 @@ impl EventSink for SqliteEventSink<'_> {
         let changed = st.raw_execute()?;
         if changed == 1 {
             self.privacy.on_new(e, unit)?;
+            // Each unit's row carries the account of its latest event (dispatch reads it).
+            if self.unit_accounts.insert(unit, account) != Some(account) {
+                self.set_unit_account.execute([unit, account])?;
+            }
             return Ok(Inserted::New);
         }
         let stored: i64 = self.stored_digest.query_row([&e.event_id], |r| r.get(0))?;
