@@ -112,15 +112,23 @@ mod tests {
         let mut store = SqliteStore::open_in_memory().expect("store");
         let first = [ev("e1", "c1", "a1"), ev("e2", "c2", "a1")];
         store
-            .import_events(|sink| -> Result<_, StoreError> { first.iter().try_for_each(|e| sink.insert(e).map(drop)) })
+            .import_events(|sink| -> Result<_, StoreError> {
+                first.iter().try_for_each(|e| sink.insert(e).map(drop))
+            })
             .expect("import");
         // A later import moves c1 to another account; a duplicate changes nothing.
         let second = [ev("e3", "c1", "a2"), ev("e2", "c2", "a1")];
         store
-            .import_events(|sink| -> Result<_, StoreError> { second.iter().try_for_each(|e| sink.insert(e).map(drop)) })
+            .import_events(|sink| -> Result<_, StoreError> {
+                second.iter().try_for_each(|e| sink.insert(e).map(drop))
+            })
             .expect("import");
         let dir = store.unit_directory(&line).expect("directory");
-        let account = |key: &str| dir.iter().find(|u| u.key == key).map(|u| u.account.as_str());
+        let account = |key: &str| {
+            dir.iter()
+                .find(|u| u.key == key)
+                .map(|u| u.account.as_str())
+        };
         assert_eq!(account("c1"), Some("a2"));
         assert_eq!(account("c2"), Some("a1"));
     }

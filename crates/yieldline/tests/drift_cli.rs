@@ -161,3 +161,36 @@ fn bad_input_is_a_clear_error() {
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(msg.contains("station research"), "{msg}");
 }
+
+#[test]
+fn the_demo_shows_its_reply_drift() {
+    let dir = tempfile::tempdir().expect("tmp");
+    ok(dir.path(), &["demo", "--format", "json"]);
+    let json: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &[
+            "drift",
+            "--station",
+            "reply",
+            "--chart",
+            "ewma",
+            "--format",
+            "json",
+        ],
+    ))
+    .expect("json");
+    let signals = json["stations"][0]["signals"].as_array().expect("signals");
+    // The template change lands on working day 60 (late August 2025): a lasting drop.
+    let drop = signals
+        .iter()
+        .find(|s| {
+            s["run_start"]
+                .as_str()
+                .is_some_and(|d| ("2025-08-15".."2025-09-15").contains(&d))
+        })
+        .unwrap_or_else(|| panic!("no signal starting near the drift: {signals:#?}"));
+    assert!(
+        drop["before"].as_f64().expect("before") > drop["after"].as_f64().expect("after") + 0.08,
+        "{drop}"
+    );
+}
