@@ -258,8 +258,10 @@ fn marginal(auto: [u64; 2], output: [u64; 2]) -> Signal {
     };
     let message = match (status, ratio) {
         (Status::Ok, _) if !scaled_up => format!(
-            "automated volume is steady ({} → {} touches over 28 days), so there is no increment to judge",
-            auto[0], auto[1]
+            "automated volume {} ({} → {} touches over 28 days), so there is no scale-up to judge",
+            if growth < -0.10 { "fell" } else { "is steady" },
+            auto[0],
+            auto[1]
         ),
         (_, Some(r)) => format!(
             "automated touches rose {:.0} % ({} → {}); each extra touch yielded {:.4} outputs against {:.4} on average ({:.0} % of average)",
@@ -554,8 +556,11 @@ fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64]) -> String
                 .to_string(),
         );
     }
-    if is("saturation", Status::Warn) || is("territory_burn", Status::Warn) {
+    if is("saturation", Status::Warn) {
         acts.push("rest over-touched accounts and enforce the touch cap".into());
+    }
+    if is("territory_burn", Status::Warn) {
+        acts.push("slow the fresh intake or add territory before the fresh targets run out".into());
     }
     if is("low_hanging_fruit_depletion", Status::Warn)
         || is("marginal_yield_of_automation", Status::Warn)
