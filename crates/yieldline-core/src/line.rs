@@ -119,6 +119,7 @@ impl Line {
             let line = e.span().map(|s| line_of(text, s.start));
             LineError {
                 file: file.to_owned(),
+                what: "line definition",
                 problems: vec![Problem {
                     line,
                     key: String::new(),
@@ -135,6 +136,7 @@ impl Line {
             Some(line) if v.problems.is_empty() => Ok(line),
             _ => Err(LineError {
                 file: file.to_owned(),
+                what: "line definition",
                 problems: v.problems,
             }),
         }
@@ -152,23 +154,29 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Every problem found in a line definition.
+/// Every problem found in a configuration file (`line.toml`, an XES mapping, …).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct LineError {
+pub struct ConfigError {
     /// The file the text came from.
     pub file: String,
+    /// What the file is, for the message (e.g. "line definition").
+    pub what: &'static str,
     /// The problems, in file order.
     pub problems: Vec<Problem>,
 }
 
-impl fmt::Display for LineError {
+/// Every problem found in a line definition.
+pub type LineError = ConfigError;
+
+impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
         write!(
             f,
-            "{}: {n} problem{} in the line definition",
+            "{}: {n} problem{} in the {}",
             self.file,
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            self.what
         )?;
         for p in &self.problems {
             write!(f, "\n  {}", self.file)?;

@@ -36,7 +36,6 @@
 //! `*current`, and repeated activities (a second offer sent) fall out as counted skips.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::path::Path;
@@ -45,7 +44,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 use serde::Deserialize;
 use toml::Spanned;
 use yieldline_core::event::{Channel, EventKind, OperatorKind, RawEvent, parse_ts};
-use yieldline_core::line::{Line, Problem, line_of};
+use yieldline_core::line::{ConfigError, Line, Problem, line_of};
 
 use crate::{ImportError, Parsed};
 
@@ -132,37 +131,7 @@ pub struct XesMapping {
 }
 
 /// Every problem found in a mapping file, each with its line and key.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct MappingError {
-    /// The file the text came from.
-    pub file: String,
-    /// The problems, in file order.
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for MappingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        write!(
-            f,
-            "{}: {n} problem{} in the XES mapping",
-            self.file,
-            if n == 1 { "" } else { "s" }
-        )?;
-        for p in &self.problems {
-            write!(f, "\n  {}", self.file)?;
-            if let Some(l) = p.line {
-                write!(f, ":{l}")?;
-            }
-            if p.key.is_empty() {
-                write!(f, ": {}", p.message)?;
-            } else {
-                write!(f, ": {}: {}", p.key, p.message)?;
-            }
-        }
-        Ok(())
-    }
-}
+pub type MappingError = ConfigError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -238,6 +207,7 @@ impl XesMapping {
     pub fn from_toml(file: &str, text: &str, line: &Line) -> Result<Self, MappingError> {
         let raw: RawMapping = toml::from_str(text).map_err(|e| MappingError {
             file: file.to_owned(),
+            what: "XES mapping",
             problems: vec![Problem {
                 line: e.span().map(|s| line_of(text, s.start)),
                 key: String::new(),
@@ -254,6 +224,7 @@ impl XesMapping {
         } else {
             Err(MappingError {
                 file: file.to_owned(),
+                what: "XES mapping",
                 problems: v.problems,
             })
         }

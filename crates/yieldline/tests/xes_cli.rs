@@ -1,34 +1,13 @@
 //! End-to-end: the real `yieldline` binary importing a small XES log (written here)
 //! through a mapping file.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn yieldline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yieldline"))
-        .current_dir(dir)
-        .arg("-w")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run yieldline")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let out = yieldline(dir, args);
-    assert!(
-        out.status.success(),
-        "yieldline {args:?} failed: {}",
-        stderr(&out)
-    );
-    out
-}
 
 const LINE: &str = r#"[line]
 name = "loans"
@@ -145,16 +124,14 @@ fn workspace() -> tempfile::TempDir {
 }
 
 fn report_json(dir: &Path) -> Value {
-    let out = ok(dir, &["report", "--format", "json"]);
-    serde_json::from_slice(&out.stdout).expect("json")
+    json(dir, &["report", "--format", "json"])
 }
 
 #[test]
 fn an_xes_log_imports_through_a_mapping_and_reimporting_changes_nothing() {
     let ws = workspace();
     let d = ws.path();
-    let out = ok(d, &["import", "events", "log.xes", "--mapping", "map.toml"]);
-    let err = stderr(&out);
+    let err = stderr_of(d, &["import", "events", "log.xes", "--mapping", "map.toml"]);
     // 100: entered, passed + entered review, touch, passed; 101: entered, failed;
     // 102: entered, passed + entered review.
     assert!(
@@ -180,7 +157,7 @@ fn an_xes_log_imports_through_a_mapping_and_reimporting_changes_nothing() {
     assert_eq!(st[1]["passed"], 1, "{first}");
     assert_eq!(st[1]["wip"], 1, "{first}");
 
-    let again = ok(
+    let again = stderr_of(
         d,
         &[
             "import",
@@ -193,9 +170,8 @@ fn an_xes_log_imports_through_a_mapping_and_reimporting_changes_nothing() {
         ],
     );
     assert!(
-        stderr(&again).contains("imported 0, skipped as duplicates 10"),
-        "{}",
-        stderr(&again)
+        again.contains("imported 0, skipped as duplicates 10"),
+        "{again}"
     );
     assert_eq!(report_json(d), first, "re-import changed the report");
 }
