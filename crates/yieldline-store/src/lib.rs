@@ -5,6 +5,7 @@
 //! embedded default. A PostgreSQL backend implements the same trait.
 
 mod experiments;
+mod pages;
 mod queries;
 mod schema;
 mod sqlite;

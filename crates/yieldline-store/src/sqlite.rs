@@ -10,6 +10,7 @@ use yieldline_core::facts::flags_of;
 use yieldline_core::line::{Line, UnitKind};
 use yieldline_core::report::{Fact, FactLog, NO_STATION};
 
+use crate::pages::{PageWriter, RawFact};
 use crate::schema::MIGRATIONS;
 use crate::{Contact, ContactSink, EventSink, ImportRecord, Inserted, Store, StoreError};
 
@@ -85,6 +86,9 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
+            if i + 1 == crate::pages::MIGRATION {
+                crate::pages::rebuild(&tx)?;
+            }
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
         }
@@ -110,7 +114,7 @@ impl SqliteStore {
     }
 
     /// Station dictionary ids mapped to the line's station indices.
-    fn station_map(&self, line: &Line) -> Result<HashMap<i64, u16>, StoreError> {
+    pub(crate) fn station_map(&self, line: &Line) -> Result<HashMap<i64, u16>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT id, name FROM stations")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
         let mut map = HashMap::new();
@@ -225,6 +229,9 @@ struct SqliteEventSink<'t> {
     buf: Vec<u8>,
     /// Erased persons and opt-outs (see `crate::suppression`).
     privacy: crate::suppression::EventPrivacy<'t>,
+    /// The new events' facts, for the fact cache.
+    pages: PageWriter<'t>,
+    tx: &'t Transaction<'t>,
 }
 
 impl<'t> SqliteEventSink<'t> {
@@ -253,6 +260,8 @@ impl<'t> SqliteEventSink<'t> {
             stations: KeyCache::default(),
             buf: Vec::with_capacity(256),
             privacy: crate::suppression::EventPrivacy::new(tx)?,
+            pages: PageWriter::new(tx)?,
+            tx,
         })
     }
 }
@@ -304,6 +313,16 @@ impl EventSink for SqliteEventSink<'_> {
         st.raw_bind_parameter(17, e.cost_minutes)?;
         let changed = st.raw_execute()?;
         if changed == 1 {
+            self.pages.push(&RawFact {
+                seq: self.tx.last_insert_rowid(),
+                ts: e.ts.as_microsecond(),
+                unit,
+                station,
+                kind: e.kind as u8,
+                flags: flags_of(e),
+                resume_on: e.resume_on.map(yieldline_core::calendar::epoch_day),
+                cost_minutes: e.cost_minutes,
+            })?;
             self.privacy.on_new(e, unit)?;
             // Each unit's row carries the account of its latest event (dispatch reads it).
             if self.unit_accounts.insert(unit, account) != Some(account) {
@@ -410,9 +429,11 @@ impl Store for SqliteStore {
         self.conn
             .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
             .map_err(StoreError::from)?;
-        let result = in_transaction(&mut self.conn, |tx| {
+        let result = in_transaction(&mut self.conn, |tx| -> Result<T, E> {
             let mut sink = SqliteEventSink::new(tx)?;
-            fill(&mut sink)
+            let v = fill(&mut sink)?;
+            sink.pages.flush()?;
+            Ok(v)
         });
         let restored = self.conn.pragma_update(None, "cache_size", -CACHE_KIB);
         let v = result?;
@@ -475,6 +496,9 @@ impl Store for SqliteStore {
         let (Some(lo), Some(hi)) = (lo, hi) else {
             return FactLog::new(Vec::new(), |seqs| self.event_ids(seqs));
         };
+        if let Some(facts) = crate::pages::load(&self.conn, lo, hi, &stations)? {
+            return FactLog::new(facts, |seqs| self.event_ids(seqs));
+        }
         let span = usize::try_from(hi - lo + 1)
             .map_err(|_| StoreError::Corrupt(format!("sequence range {lo}..{hi}")))?;
         // One slot per possible sequence number (rows may be fewer where some were
@@ -588,13 +612,13 @@ const EMPTY_FACT: Fact = Fact {
 };
 
 /// Station dictionary ids to line indices: a dense table for the usual small ids.
-struct StationLookup {
+pub(crate) struct StationLookup {
     dense: Vec<u16>,
     sparse: HashMap<i64, u16>,
 }
 
 impl StationLookup {
-    fn new(map: HashMap<i64, u16>) -> Self {
+    pub(crate) fn new(map: HashMap<i64, u16>) -> Self {
         let mut dense = Vec::new();
         let mut sparse = HashMap::new();
         for (id, idx) in map {
@@ -613,7 +637,7 @@ impl StationLookup {
         Self { dense, sparse }
     }
 
-    fn get(&self, id: i64) -> u16 {
+    pub(crate) fn get(&self, id: i64) -> u16 {
         match usize::try_from(id).ok().and_then(|i| self.dense.get(i)) {
             Some(&idx) => idx,
             None => self.sparse.get(&id).copied().unwrap_or(NO_STATION),
