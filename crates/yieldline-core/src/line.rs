@@ -203,16 +203,19 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// An integer or a float in TOML.
+/// A number in a TOML configuration file: an integer or a float.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(untagged)]
-enum Num {
+pub enum Num {
+    /// Written as an integer.
     Int(i64),
+    /// Written as a float.
     Float(f64),
 }
 
 impl Num {
-    fn get(self) -> f64 {
+    /// The value as a float.
+    pub fn get(self) -> f64 {
         match self {
             Num::Int(i) => i as f64,
             Num::Float(f) => f,

@@ -165,6 +165,30 @@ impl Rejects {
     }
 }
 
+/// Opens a file for import: its counting reader, the rejects collector and the record.
+fn start<'p>(
+    path: &Path,
+    kind: &str,
+    options: Options,
+    progress: &'p mut dyn FnMut(u64),
+) -> Result<(Counting<'p, BufReader<File>>, Rejects, ImportRecord), ImportError> {
+    let reader = Counting {
+        inner: BufReader::with_capacity(1 << 20, open(path)?),
+        read: 0,
+        progress,
+    };
+    let rejects = Rejects {
+        skip_bad: options.skip_bad,
+        rows: Vec::new(),
+    };
+    let record = ImportRecord {
+        kind: kind.into(),
+        source: path.display().to_string(),
+        ..ImportRecord::default()
+    };
+    Ok((reader, rejects, record))
+}
+
 /// Imports one event file into the store, in one transaction.
 pub fn import_events<S: Store>(
     store: &mut S,
@@ -174,21 +198,7 @@ pub fn import_events<S: Store>(
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, ImportError> {
-    let file = open(path)?;
-    let reader = Counting {
-        inner: BufReader::with_capacity(1 << 20, file),
-        read: 0,
-        progress,
-    };
-    let mut rejects = Rejects {
-        skip_bad: options.skip_bad,
-        rows: Vec::new(),
-    };
-    let mut record = ImportRecord {
-        kind: "events".into(),
-        source: path.display().to_string(),
-        ..ImportRecord::default()
-    };
+    let (reader, mut rejects, mut record) = start(path, "events", options, progress)?;
     let mut xes_summary = None;
     store.import_events(|sink| -> Result<(), ImportError> {
         // `parsed` is the row read and validated (see `validated`), or why it is bad.
@@ -514,21 +524,7 @@ pub fn import_territory<S: Store>(
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, ImportError> {
-    let file = open(path)?;
-    let reader = Counting {
-        inner: BufReader::with_capacity(1 << 20, file),
-        read: 0,
-        progress,
-    };
-    let mut rejects = Rejects {
-        skip_bad: options.skip_bad,
-        rows: Vec::new(),
-    };
-    let mut record = ImportRecord {
-        kind: "territory".into(),
-        source: path.display().to_string(),
-        ..ImportRecord::default()
-    };
+    let (reader, mut rejects, mut record) = start(path, "territory", options, progress)?;
     store.import_territory(|sink| -> Result<(), ImportError> {
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(false)

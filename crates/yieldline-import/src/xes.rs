@@ -44,7 +44,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 use serde::Deserialize;
 use toml::Spanned;
 use yieldline_core::event::{Channel, EventKind, OperatorKind, RawEvent, parse_ts};
-use yieldline_core::line::{ConfigError, Line, Problem, line_of};
+use yieldline_core::line::{ConfigError, Line, Num, Problem, line_of};
 
 use crate::{ImportError, Parsed};
 
@@ -162,23 +162,6 @@ struct RawRule {
     resume_after_days: Option<Spanned<i64>>,
     operator_kind: Option<Spanned<String>>,
     cost_minutes: Option<Spanned<Num>>,
-}
-
-/// An integer or a float in TOML.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(untagged)]
-enum Num {
-    Int(i64),
-    Float(f64),
-}
-
-impl Num {
-    fn get(self) -> f64 {
-        match self {
-            Num::Int(i) => i as f64,
-            Num::Float(f) => f,
-        }
-    }
 }
 
 /// The station that `*current` names.
