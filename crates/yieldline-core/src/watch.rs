@@ -56,6 +56,9 @@ pub struct Watch {
     pub health: &'static str,
     /// What to do.
     pub action: String,
+    /// Why dispatch halves automated intake, when it does (`null` when the brake is
+    /// off): the one decision dispatch applies.
+    pub brake: Option<String>,
     /// The signals.
     pub signals: Vec<Signal>,
 }
@@ -226,12 +229,28 @@ pub fn watch(
         Status::Warn => "amber",
         Status::Alarm => "red",
     };
+    let brake = brake(&signals);
     Watch {
         as_of,
         health,
-        action: action(&signals, line, &touches_by_station),
+        action: action(&signals, line, &touches_by_station, brake.is_some()),
+        brake,
         signals,
     }
+}
+
+/// The signals that put dispatch's brake on (automated intake halved): harm in
+/// progress to buyers or to the territory.
+pub const BRAKE_SIGNALS: [&str; 2] = ["buyer_harm", "territory_burn"];
+
+/// Dispatch's brake, decided here once: on when a [`BRAKE_SIGNALS`] signal is in alarm,
+/// with those signals' sentences as the reason.
+fn brake(signals: &[Signal]) -> Option<String> {
+    signals
+        .iter()
+        .filter(|s| s.status == Status::Alarm && BRAKE_SIGNALS.contains(&s.name))
+        .map(|s| s.message.clone())
+        .reduce(|a, b| format!("{a}; {b}"))
 }
 
 fn marginal(auto: [u64; 2], output: [u64; 2]) -> Signal {
@@ -538,7 +557,7 @@ fn harm(line: &Line, optouts: u64, touches: u64) -> Signal {
     }
 }
 
-fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64]) -> String {
+fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64], braked: bool) -> String {
     let is = |name: &str, s: Status| signals.iter().any(|x| x.name == name && x.status >= s);
     let touch_station = touches_by_station
         .iter()
@@ -547,12 +566,14 @@ fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64]) -> String
         .and_then(|(i, _)| line.stations.get(i))
         .map_or("first-touch", |s| s.id.as_str());
     let mut acts = Vec::new();
-    if is("buyer_harm", Status::Alarm)
-        || is("territory_burn", Status::Alarm)
-        || is("marginal_yield_of_automation", Status::Alarm)
-    {
+    if braked {
         acts.push(
-            "freeze the scale-up of automated volume (dispatch's buyer-harm brake is on)"
+            "freeze the scale-up of automated volume (dispatch's brake is on: automated intake is halved)"
+                .to_string(),
+        );
+    } else if is("marginal_yield_of_automation", Status::Alarm) {
+        acts.push(
+            "freeze the scale-up of automated volume: the latest increment adds no output"
                 .to_string(),
         );
     }

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 
 use yieldline_core::event::{EVENT_FIELDS, RawEvent};
 use yieldline_core::line::Line;
-use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError};
+use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError, StoreExt};
 
 pub mod xes;
 pub use xes::{MappingError, XesMapping, XesSummary, is_xes_path};
@@ -190,8 +190,8 @@ fn start<'p>(
 }
 
 /// Imports one event file into the store, in one transaction.
-pub fn import_events<S: Store>(
-    store: &mut S,
+pub fn import_events<S: Store + ?Sized>(
+    store: &S,
     line: &Line,
     path: &Path,
     format: Format<'_>,
@@ -518,8 +518,8 @@ pub const TERRITORY_FIELDS: [&str; 7] = [
 /// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact
 /// already stored is updated with the file's attributes. A row whose contact id or
 /// e-mail hashes to an erased person is skipped (counted in [`ImportRecord::erased`]).
-pub fn import_territory<S: Store>(
-    store: &mut S,
+pub fn import_territory<S: Store + ?Sized>(
+    store: &S,
     path: &Path,
     options: Options,
     progress: &mut dyn FnMut(u64),

@@ -19,7 +19,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn import(store: &mut SqliteStore, path: &Path, skip_bad: bool) -> Result<Outcome, ImportError> {
+fn import(store: &SqliteStore, path: &Path, skip_bad: bool) -> Result<Outcome, ImportError> {
     let format = Format::from_path(path).expect("format");
     import_events(
         store,
@@ -41,8 +41,8 @@ fn a_good_file_imports_and_reimporting_changes_nothing() {
             "{HEADER}\ne2,2025-03-03T10:00:00Z,c1,a1,research,passed,,\ne1,2025-03-03T09:00:00Z,c1,a1,research,entered,,\n"
         ),
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let first = import(&mut store, &path, false).expect("import");
+    let store = SqliteStore::open_in_memory().expect("store");
+    let first = import(&store, &path, false).expect("import");
     assert_eq!(
         (
             first.record.read,
@@ -51,7 +51,7 @@ fn a_good_file_imports_and_reimporting_changes_nothing() {
         ),
         (2, 2, 0)
     );
-    let again = import(&mut store, &path, false).expect("re-import");
+    let again = import(&store, &path, false).expect("re-import");
     assert_eq!(
         (
             again.record.read,
@@ -73,8 +73,8 @@ fn a_bad_row_refuses_the_file_naming_line_and_field() {
             "{HEADER}\ne1,2025-03-03T09:00:00Z,c1,a1,research,entered,,\ne2,2025-03-03T10:00:00Z,c1,a1,research,failed,,\n"
         ),
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let err = import(&mut store, &path, false).expect_err("bad row");
+    let store = SqliteStore::open_in_memory().expect("store");
+    let err = import(&store, &path, false).expect_err("bad row");
     let msg = err.to_string();
     assert!(msg.contains("events.csv:3: field `reason`"), "{msg}");
     assert_eq!(
@@ -94,8 +94,8 @@ fn skip_bad_imports_good_rows_and_returns_the_bad_ones() {
             "{HEADER}\ne1,2025-03-03T09:00:00Z,c1,a1,research,entered,,\ne2,yesterday,c1,a1,research,passed,,\ne3,2025-03-03T10:00:00Z,c1,a1,nowhere,passed,,\ne4,2025-03-03T11:00:00Z,c2,a1,research,recycled,,\n"
         ),
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let out = import(&mut store, &path, true).expect("import");
+    let store = SqliteStore::open_in_memory().expect("store");
+    let out = import(&store, &path, true).expect("import");
     assert_eq!(
         (out.record.read, out.record.imported, out.record.rejected),
         (4, 1, 3)
@@ -137,9 +137,9 @@ fn a_reused_event_id_with_other_content_is_refused() {
         "b.csv",
         &format!("{HEADER}\ne1,2025-03-04T09:00:00Z,c1,a1,research,entered,,\n"),
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    import(&mut store, &a, false).expect("first");
-    let err = import(&mut store, &b, false).expect_err("conflict");
+    let store = SqliteStore::open_in_memory().expect("store");
+    import(&store, &a, false).expect("first");
+    let err = import(&store, &b, false).expect_err("conflict");
     assert!(
         err.to_string().contains("b.csv:2: field `event_id`"),
         "{err}"
@@ -154,8 +154,8 @@ fn headers_are_checked() {
         "events.csv",
         "event_id,ts,unit,account_id,station,kind\n",
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let msg = import(&mut store, &path, false)
+    let store = SqliteStore::open_in_memory().expect("store");
+    let msg = import(&store, &path, false)
         .expect_err("header")
         .to_string();
     assert!(
@@ -173,11 +173,11 @@ fn json_lines_import_with_line_numbers() {
         "events.jsonl",
         "{\"event_id\":\"e1\",\"ts\":\"2025-03-03T09:00:00-05:00\",\"unit_id\":\"c1\",\"account_id\":\"a1\",\"station\":\"research\",\"kind\":\"entered\",\"cost_minutes\":4}\n\n{\"event_id\":\"e2\",\"ts\":\"2025-03-03T09:00:00Z\",\"unit_id\":\"c1\",\"account_id\":\"a1\",\"station\":\"research\",\"kind\":\"passed\",\"colour\":\"red\"}\n",
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let err = import(&mut store, &path, false).expect_err("unknown field");
+    let store = SqliteStore::open_in_memory().expect("store");
+    let err = import(&store, &path, false).expect_err("unknown field");
     let msg = err.to_string();
     assert!(msg.contains("events.jsonl:3: field `colour`"), "{msg}");
-    let out = import(&mut store, &path, true).expect("skip bad");
+    let out = import(&store, &path, true).expect("skip bad");
     assert_eq!((out.record.imported, out.record.rejected), (1, 1));
 }
 
@@ -189,25 +189,24 @@ fn territory_imports_update_and_validate() {
         "t.csv",
         "contact_id,account_id,fit_tier,email\nc1,a1,1,Ann@Example.com\nc2,a1,,\n",
     );
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let out = import_territory(&mut store, &path, Options::default(), &mut |_| {}).expect("import");
+    let store = SqliteStore::open_in_memory().expect("store");
+    let out = import_territory(&store, &path, Options::default(), &mut |_| {}).expect("import");
     assert_eq!((out.record.imported, out.record.duplicates), (2, 0));
-    let out = import_territory(&mut store, &path, Options::default(), &mut |_| {}).expect("again");
+    let out = import_territory(&store, &path, Options::default(), &mut |_| {}).expect("again");
     assert_eq!((out.record.imported, out.record.duplicates), (0, 2));
     let changed = write(
         dir.path(),
         "t2.csv",
         "contact_id,account_id,fit_tier\nc1,a1,2\n",
     );
-    let out =
-        import_territory(&mut store, &changed, Options::default(), &mut |_| {}).expect("update");
+    let out = import_territory(&store, &changed, Options::default(), &mut |_| {}).expect("update");
     assert_eq!(out.record.updated, 1);
     let bad = write(
         dir.path(),
         "t3.csv",
         "contact_id,account_id,fit_tier\nc3,a1,0\n",
     );
-    let msg = import_territory(&mut store, &bad, Options::default(), &mut |_| {})
+    let msg = import_territory(&store, &bad, Options::default(), &mut |_| {})
         .expect_err("bad tier")
         .to_string();
     assert!(msg.contains("t3.csv:2: field `fit_tier`"), "{msg}");

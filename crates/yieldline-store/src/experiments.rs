@@ -9,18 +9,20 @@ use rusqlite::{OptionalExtension, params};
 use yieldline_core::event::EventKind;
 use yieldline_core::experiment::{ExperimentData, ExperimentDef, ExperimentEvent};
 
-use crate::{SqliteStore, StoreError};
+use rusqlite::Connection;
+
+use crate::StoreError;
 
 fn decode(id: &str, json: &str) -> Result<ExperimentDef, StoreError> {
     ExperimentDef::from_json(json)
         .map_err(|e| StoreError::Corrupt(format!("experiment {id:?}: {e}")))
 }
 
-impl SqliteStore {
-    /// Stores a new experiment. Returns `false` (and changes nothing) when an experiment
-    /// with that id already exists.
-    pub fn insert_experiment(&mut self, def: &ExperimentDef) -> Result<bool, StoreError> {
-        let n = self.connection().execute(
+/// Stores a new experiment. Returns `false` (and changes nothing) when an experiment
+/// with that id already exists.
+pub(crate) fn insert(conn: &Connection, def: &ExperimentDef) -> Result<bool, StoreError> {
+    {
+        let n = conn.execute(
             "INSERT INTO experiments (id, station, start, stop, definition, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
             params![
@@ -34,11 +36,13 @@ impl SqliteStore {
         )?;
         Ok(n == 1)
     }
+}
 
-    /// Replaces the stored definition of an existing experiment (e.g. to stop it).
-    /// Returns `false` when there is no experiment with that id.
-    pub fn update_experiment(&mut self, def: &ExperimentDef) -> Result<bool, StoreError> {
-        let n = self.connection().execute(
+/// Replaces the stored definition of an existing experiment (e.g. to stop it).
+/// Returns `false` when there is no experiment with that id.
+pub(crate) fn update(conn: &Connection, def: &ExperimentDef) -> Result<bool, StoreError> {
+    {
+        let n = conn.execute(
             "UPDATE experiments SET station = ?2, start = ?3, stop = ?4, definition = ?5 WHERE id = ?1",
             params![
                 def.id,
@@ -50,19 +54,12 @@ impl SqliteStore {
         )?;
         Ok(n == 1)
     }
+}
 
-    /// Stores an experiment, replacing any with the same id.
-    pub fn put_experiment(&mut self, def: &ExperimentDef) -> Result<(), StoreError> {
-        if !self.update_experiment(def)? {
-            self.insert_experiment(def)?;
-        }
-        Ok(())
-    }
-
-    /// The experiment with this id, if any.
-    pub fn experiment(&self, id: &str) -> Result<Option<ExperimentDef>, StoreError> {
-        let json: Option<String> = self
-            .connection()
+/// The experiment with this id, if any.
+pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<ExperimentDef>, StoreError> {
+    {
+        let json: Option<String> = conn
             .query_row(
                 "SELECT definition FROM experiments WHERE id = ?1",
                 [id],
@@ -71,12 +68,12 @@ impl SqliteStore {
             .optional()?;
         json.map(|j| decode(id, &j)).transpose()
     }
+}
 
-    /// Every experiment, by start then id.
-    pub fn experiments(&self) -> Result<Vec<ExperimentDef>, StoreError> {
-        let mut stmt = self
-            .connection()
-            .prepare("SELECT id, definition FROM experiments ORDER BY start, id")?;
+/// Every experiment, by start then id.
+pub(crate) fn all(conn: &Connection) -> Result<Vec<ExperimentDef>, StoreError> {
+    {
+        let mut stmt = conn.prepare("SELECT id, definition FROM experiments ORDER BY start, id")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, json) = row?;
@@ -84,15 +81,16 @@ impl SqliteStore {
         })
         .collect()
     }
+}
 
-    /// The accounts of territory contacts, for those of `contact_ids` that are known.
-    pub fn contact_accounts(
-        &self,
-        contact_ids: &[String],
-    ) -> Result<HashMap<String, String>, StoreError> {
-        let mut stmt = self
-            .connection()
-            .prepare_cached("SELECT account_id FROM contacts WHERE contact_id = ?1")?;
+/// The accounts of territory contacts, for those of `contact_ids` that are known.
+pub(crate) fn contact_accounts(
+    conn: &Connection,
+    contact_ids: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    {
+        let mut stmt =
+            conn.prepare_cached("SELECT account_id FROM contacts WHERE contact_id = ?1")?;
         let mut out = HashMap::with_capacity(contact_ids.len());
         for id in contact_ids {
             if out.contains_key(id) {
@@ -105,22 +103,24 @@ impl SqliteStore {
         }
         Ok(out)
     }
+}
 
-    /// What the analysis of `def` as of `as_of` needs: the arm-tagged events at its
-    /// station in `[start, min(stop, as_of))`, and every `passed`, `optout`, and
-    /// `failed` (reason `optout` or `negative`) event before `as_of` of the units among
-    /// them, at any station.
-    pub fn experiment_data(
-        &self,
-        def: &ExperimentDef,
-        as_of: Timestamp,
-    ) -> Result<ExperimentData, StoreError> {
+/// What the analysis of `def` as of `as_of` needs: the arm-tagged events at its station
+/// in `[start, min(stop, as_of))`, and every `passed`, `optout` and `failed` event
+/// before `as_of` of the units among them, at any station (which failures count is the
+/// analysis's rule, not the store's).
+pub(crate) fn data(
+    conn: &Connection,
+    def: &ExperimentDef,
+    as_of: Timestamp,
+) -> Result<ExperimentData, StoreError> {
+    {
         let start = def.start.as_microsecond();
         let as_of_us = as_of.as_microsecond();
         let end = def
             .stop
             .map_or(as_of_us, |s| s.as_microsecond().min(as_of_us));
-        let mut stmt = self.connection().prepare(
+        let mut stmt = conn.prepare(
             // One scan of the log, units filtered through the (indexed) arm events;
             // a join on the exposed units would make SQLite loop over the log per unit.
             "WITH st AS (SELECT id FROM stations WHERE name = ?1)
@@ -134,8 +134,7 @@ impl SqliteStore {
                      WHERE station = (SELECT id FROM st) AND arm IS NOT NULL AND ts >= ?2 AND ts < ?3)
                AND e.ts < ?4
                AND ((e.station = (SELECT id FROM st) AND e.arm IS NOT NULL)
-                    OR e.kind IN (?5, ?6)
-                    OR (e.kind = ?7 AND e.reason IN ('optout', 'negative')))",
+                    OR e.kind IN (?5, ?6, ?7))",
         )?;
         let mut rows = stmt.query(params![
             def.station,
@@ -172,7 +171,7 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Contact, Store};
+    use crate::{Contact, SqliteStore, Store, StoreExt};
     use yieldline_core::event::RawEvent;
     use yieldline_core::experiment::{ArmDef, RandomizationUnit, analyze};
     use yieldline_core::line::{Line, TEMPLATE};
@@ -234,7 +233,7 @@ mod tests {
 
     #[test]
     fn experiments_round_trip_and_ids_are_unique() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         let mut d = def();
         assert!(store.insert_experiment(&d).expect("insert"));
         assert!(
@@ -248,7 +247,7 @@ mod tests {
         let mut other = def();
         other.id = "exp-0".into();
         other.start = "2025-01-01T00:00:00Z".parse().expect("ts");
-        store.put_experiment(&other).expect("put");
+        assert!(store.insert_experiment(&other).expect("put"));
         let all = store.experiments().expect("list");
         assert_eq!(
             all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
@@ -259,7 +258,7 @@ mod tests {
 
     #[test]
     fn the_analysis_data_holds_arm_events_and_later_outcomes() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         let evs = [
             event(
                 "e1",

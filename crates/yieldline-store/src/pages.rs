@@ -266,7 +266,7 @@ mod tests {
 
     use super::*;
     use crate::schema::MIGRATIONS;
-    use crate::{SqliteStore, Store};
+    use crate::{SqliteStore, Store, StoreExt};
 
     fn line() -> Line {
         Line::from_toml("line.toml", yieldline_core::line::TEMPLATE).expect("template")
@@ -323,7 +323,7 @@ mod tests {
             .collect()
     }
 
-    fn import(store: &mut SqliteStore, events: &[Event]) {
+    fn import(store: &SqliteStore, events: &[Event]) {
         store
             .import_events(|sink| -> Result<(), StoreError> {
                 events.iter().try_for_each(|e| sink.insert(e).map(drop))
@@ -349,8 +349,9 @@ mod tests {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .expect("span");
-        let stations = StationLookup::new(store.station_map(line).expect("stations"));
-        load(conn, lo, hi, &stations).expect("load")
+        let stations =
+            StationLookup::new(crate::sqlite::station_map(&conn, line).expect("stations"));
+        load(&conn, lo, hi, &stations).expect("load")
     }
 
     /// The log read row by row (the cache dropped in a transaction that is rolled back).
@@ -359,9 +360,10 @@ mod tests {
     }
 
     fn scanned_for(store: &SqliteStore, line: &Line) -> Vec<Fact> {
-        let tx = store.connection().unchecked_transaction().expect("tx");
+        let conn = store.connection();
+        let tx = conn.unchecked_transaction().expect("tx");
         tx.execute("DELETE FROM fact_pages", []).expect("drop");
-        let facts = store.load_log(line).expect("scan").facts().to_vec();
+        let facts = store.load_facts(&tx, line).expect("scan").facts().to_vec();
         tx.rollback().expect("rollback");
         facts
     }
@@ -369,13 +371,13 @@ mod tests {
     #[test]
     fn the_cache_equals_the_row_scan_on_a_random_log() {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut store = SqliteStore::open(&dir.path().join(crate::DB_FILE)).expect("store");
+        let store = SqliteStore::open(&dir.path().join(crate::DB_FILE)).expect("store");
         let first = random_events(7, 3_000, "a");
-        import(&mut store, &first);
+        import(&store, &first);
         // A second file: some duplicates (not cached twice), then new events.
         let mut second = first[..500].to_vec();
         second.extend(random_events(11, 1_234, "b"));
-        import(&mut store, &second);
+        import(&store, &second);
         assert_eq!(store.event_count().expect("count"), 4_234);
         assert_eq!(pages(&store), 30 + 13);
         let cached = cached(&store).expect("the cache covers the log");
@@ -411,19 +413,19 @@ mod tests {
         let events = random_events(3, 1_500, "a");
         // Imported by the current code, then taken back to schema 4 (no cache).
         let expected = {
-            let mut store = SqliteStore::open(&path).expect("store");
-            import(&mut store, &events);
+            let store = SqliteStore::open(&path).expect("store");
+            import(&store, &events);
             let facts = store.load_log(&line()).expect("log").facts().to_vec();
             store
                 .connection()
                 .execute_batch(
                     "DROP TRIGGER fact_pages_on_delete; DROP TRIGGER fact_pages_on_update;
-                     DROP TABLE fact_pages; PRAGMA user_version = 4;",
+                     DROP TABLE fact_pages; DROP TABLE store_meta; PRAGMA user_version = 4;",
                 )
                 .expect("downgrade");
             facts
         };
-        let mut store = SqliteStore::open(&path).expect("migrated");
+        let store = SqliteStore::open(&path).expect("migrated");
         assert_eq!(store.schema_version().expect("v"), MIGRATIONS.len() as i64);
         assert_eq!(pages(&store), 15);
         assert!(cached(&store).is_some());
@@ -438,7 +440,7 @@ mod tests {
             )
             .expect("raw insert");
         assert!(cached(&store).is_none());
-        import(&mut store, &random_events(5, 300, "b"));
+        import(&store, &random_events(5, 300, "b"));
         assert_eq!(pages(&store), 18);
         assert!(cached(&store).is_none());
         let log = store.load_log(&line()).expect("log");
@@ -448,8 +450,8 @@ mod tests {
 
     #[test]
     fn removing_or_changing_an_event_drops_the_cache() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
-        import(&mut store, &random_events(9, 250, "a"));
+        let store = SqliteStore::open_in_memory().expect("store");
+        import(&store, &random_events(9, 250, "a"));
         assert_eq!(pages(&store), 3);
         store
             .connection()
@@ -464,7 +466,7 @@ mod tests {
             .execute("UPDATE events SET ts = ts + 1 WHERE seq = 7", [])
             .expect("ts");
         assert_eq!(pages(&store), 0);
-        import(&mut store, &random_events(10, 50, "b"));
+        import(&store, &random_events(10, 50, "b"));
         assert_eq!(pages(&store), 1);
         assert!(cached(&store).is_none());
         store
@@ -477,8 +479,8 @@ mod tests {
 
     #[test]
     fn a_failed_import_writes_no_page() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
-        import(&mut store, &random_events(1, 150, "a"));
+        let store = SqliteStore::open_in_memory().expect("store");
+        import(&store, &random_events(1, 150, "a"));
         assert_eq!(pages(&store), 2);
         let more = random_events(2, 250, "b");
         store
@@ -494,7 +496,7 @@ mod tests {
 
     #[test]
     fn erasure_keeps_the_cache_and_the_report() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         store
             .import_territory(|s| -> Result<_, StoreError> {
                 (0..40).try_for_each(|i| {
@@ -508,7 +510,7 @@ mod tests {
                 })
             })
             .expect("territory");
-        import(&mut store, &random_events(4, 600, "a"));
+        import(&store, &random_events(4, 600, "a"));
         let line = line();
         let territory = store.territory_units(&line).expect("units");
         let before = report(

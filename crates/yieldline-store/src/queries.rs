@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use yieldline_core::line::{Line, UnitKind};
 
-use crate::{SqliteStore, Store, StoreError};
+use rusqlite::Connection;
+
+use crate::StoreError;
 
 /// Everything known of one interned unit besides its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,14 +21,19 @@ pub struct UnitRecord {
     pub in_territory: bool,
     /// Its e-mail address, when it is a territory contact with one.
     pub email: Option<String>,
+    /// The territory contacts it stands for: itself on contact lines, every contact of
+    /// the account on account lines (ids and e-mails, so suppression can be checked for
+    /// each person an order would reach).
+    pub contacts: Vec<(String, Option<String>)>,
 }
 
-impl SqliteStore {
-    /// The unit directory, indexed by interned unit id (so `dir[fact.unit]` describes a
-    /// fact's unit). Territory units that never appeared in an event are interned first.
-    pub fn unit_directory(&mut self, line: &Line) -> Result<Vec<UnitRecord>, StoreError> {
-        self.territory_units(line)?;
-        let conn = self.connection();
+/// The unit directory, indexed by unit id (so `dir[fact.unit]` describes a fact's
+/// unit); territory units that no event names get the ids `territory_ids` gives them.
+pub(crate) fn unit_directory(
+    conn: &Connection,
+    line: &Line,
+) -> Result<Vec<UnitRecord>, StoreError> {
+    {
         let mut dir: Vec<UnitRecord> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         {
@@ -44,6 +51,16 @@ impl SqliteStore {
                 dir[id].key = key;
             }
         }
+        for (key, id) in crate::sqlite::territory_ids(conn, line)? {
+            let id = id as usize;
+            if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(key) {
+                if dir.len() <= id {
+                    dir.resize(id + 1, UnitRecord::default());
+                }
+                dir[id].key = slot.key().clone();
+                slot.insert(id);
+            }
+        }
         {
             // The account of each unit's latest event, kept on its row by the imports.
             let mut stmt = conn
@@ -56,8 +73,9 @@ impl SqliteStore {
                 }
             }
         }
-        let mut stmt =
-            conn.prepare("SELECT contact_id, account_id, fit_tier, email FROM contacts")?;
+        let mut stmt = conn.prepare(
+            "SELECT contact_id, account_id, fit_tier, email FROM contacts ORDER BY contact_id",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let contact: String = r.get(0)?;
@@ -78,8 +96,9 @@ impl SqliteStore {
                     (a, b) => a.or(b),
                 };
                 if line.unit == UnitKind::Contact {
-                    u.email = email;
+                    u.email = email.clone();
                 }
+                u.contacts.push((contact, email));
             }
         }
         Ok(dir)
@@ -91,7 +110,7 @@ mod tests {
     use yieldline_core::event::RawEvent;
     use yieldline_core::line::{Line, TEMPLATE};
 
-    use crate::{SqliteStore, Store, StoreError};
+    use crate::{SqliteStore, Store, StoreError, StoreExt};
 
     #[test]
     fn each_unit_carries_the_account_of_its_latest_event() {
@@ -109,7 +128,7 @@ mod tests {
             .validate(&line)
             .expect("valid")
         };
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         let first = [ev("e1", "c1", "a1"), ev("e2", "c2", "a1")];
         store
             .import_events(|sink| -> Result<_, StoreError> {

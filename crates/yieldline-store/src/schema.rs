@@ -149,4 +149,13 @@ pub const MIGRATIONS: &[&str] = &[
         DELETE FROM fact_pages;
     END;
     ",
+    // 6: the store's generation, bumped by every write transaction, so results can be
+    // cached per generation and dropped by any change.
+    "
+    CREATE TABLE store_meta (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO store_meta (id, generation) VALUES (1, 0);
+    ",
 ];

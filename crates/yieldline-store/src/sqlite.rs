@@ -1,10 +1,24 @@
 //! The embedded SQLite store.
+//!
+//! # Concurrency
+//! One writer at a time, many readers at once (WAL mode). Every write runs in a
+//! `BEGIN IMMEDIATE` transaction on the store's one write connection: writers of this
+//! process queue on a mutex, writers of other processes wait for SQLite's write lock
+//! for at most [`lock_timeout`] (default 600 s, `YIELDLINE_LOCK_TIMEOUT` seconds), and a
+//! timeout names the holder (the note `yieldline.db.writer` that each writer leaves
+//! beside the file while it holds the lock). Reads run on read-only connections from a
+//! small pool, inside one read transaction each (a consistent snapshot), and never
+//! write, so they never wait for a writer.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Statement, Transaction, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Statement, Transaction, TransactionBehavior, params,
+};
 use yieldline_core::event::{Event, EventKind};
 use yieldline_core::facts::flags_of;
 use yieldline_core::line::{Line, UnitKind};
@@ -12,7 +26,10 @@ use yieldline_core::report::{Fact, FactLog, NO_STATION};
 
 use crate::pages::{PageWriter, RawFact};
 use crate::schema::MIGRATIONS;
-use crate::{Contact, ContactSink, EventSink, ImportRecord, Inserted, Store, StoreError};
+use crate::{
+    Contact, ContactSink, Decision, EventSink, ImportLogEntry, ImportRecord, Inserted, Snapshot,
+    Store, StoreError, UnitRecord,
+};
 
 /// Page cache of a connection, KiB (negative: SQLite's "KiB" unit).
 const CACHE_KIB: i64 = 131_072;
@@ -24,11 +41,27 @@ const IMPORT_CACHE_KIB: i64 = 524_288;
 const SCAN_CACHE_KIB: i64 = 8_192;
 /// Below this many events, the log is read on one connection.
 const PARALLEL_SCAN_MIN: i64 = if cfg!(test) { 1_000 } else { 200_000 };
+/// Idle read connections kept for reuse.
+const READER_POOL: usize = 8;
+/// Default of [`lock_timeout`], seconds.
+pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 600;
+
+/// How long a writer waits for another process's write lock: `YIELDLINE_LOCK_TIMEOUT`
+/// seconds (1 to 86,400), else [`DEFAULT_LOCK_TIMEOUT_SECS`].
+pub fn lock_timeout() -> Duration {
+    let secs = std::env::var("YIELDLINE_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=86_400).contains(s))
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT_SECS);
+    Duration::from_secs(secs)
+}
 
 /// A workspace store in one SQLite file.
 pub struct SqliteStore {
-    conn: Connection,
     path: Option<PathBuf>,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -52,12 +85,24 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(lock_timeout())?;
+        if path.is_some() {
+            let mode: String =
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Backend(format!(
+                    "cannot switch the store to WAL mode (it is in {mode} mode)"
+                )));
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "cache_size", -CACHE_KIB)?; // 128 MiB
-        let mut store = Self { conn, path };
+        let store = Self {
+            path,
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -69,77 +114,235 @@ impl SqliteStore {
 
     /// The schema version of the open store.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let current = self.schema_version()?;
+    fn migrate(&self) -> Result<(), StoreError> {
         let latest = MIGRATIONS.len() as i64;
-        if current > latest {
-            return Err(StoreError::TooNew {
-                found: current,
-                supported: latest,
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            if i + 1 == crate::pages::MIGRATION {
-                crate::pages::rebuild(&tx)?;
+        loop {
+            let done = self.write(|tx| {
+                let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                if current > latest {
+                    return Err(StoreError::TooNew {
+                        found: current,
+                        supported: latest,
+                    });
+                }
+                if current < 0 {
+                    return Err(StoreError::Corrupt(format!(
+                        "the store's schema version is {current}: the file was changed outside Yieldline; restore it from a backup"
+                    )));
+                }
+                if current == latest {
+                    return Ok(true);
+                }
+                let i = current as usize;
+                tx.execute_batch(MIGRATIONS[i]).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "the store says it is at schema version {current}, but migration {} does not apply to it ({e}): the file was changed outside Yieldline; restore it from a backup",
+                        i + 1
+                    ))
+                })?;
+                if i + 1 == crate::pages::MIGRATION {
+                    crate::pages::rebuild(tx)?;
+                }
+                tx.pragma_update(None, "user_version", i as i64 + 1)?;
+                Ok(false)
+            })?;
+            if done {
+                return Ok(());
             }
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
-            tx.commit()?;
         }
-        Ok(())
     }
 
-    /// The underlying connection, for the crate's query modules.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// Ids of `event_id`s for the given sequence numbers.
-    fn event_ids(&self, seqs: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT event_id FROM events WHERE seq = ?1")?;
-        let mut out = HashMap::with_capacity(seqs.len());
-        for &seq in seqs {
-            let id: String = stmt.query_row([seq], |r| r.get(0))?;
-            out.insert(seq, id);
+    /// Runs `f` on a read-only connection inside one read transaction (a consistent
+    /// snapshot). In memory, on the one connection.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(path) = &self.path else {
+            let conn = self.lock_writer();
+            let tx = conn.unchecked_transaction()?;
+            let v = f(&tx)?;
+            tx.finish()?;
+            return Ok(v);
+        };
+        let pooled = self.lock_readers().pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(Duration::from_secs(30))?;
+                c.pragma_update(None, "cache_size", -CACHE_KIB)?;
+                c
+            }
+        };
+        let result = (|| {
+            let tx = conn.unchecked_transaction()?;
+            let v = f(&tx)?;
+            tx.finish()?;
+            Ok(v)
+        })();
+        let mut pool = self.lock_readers();
+        if pool.len() < READER_POOL {
+            pool.push(conn);
         }
-        Ok(out)
+        result
     }
 
-    /// Station dictionary ids mapped to the line's station indices.
-    pub(crate) fn station_map(&self, line: &Line) -> Result<HashMap<i64, u16>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT id, name FROM stations")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        let mut map = HashMap::new();
-        for row in rows {
-            let (id, name) = row?;
-            let idx = line
-                .station_index(&name)
-                .and_then(|i| u16::try_from(i).ok())
-                .unwrap_or(NO_STATION);
-            map.insert(id, idx);
+    /// Runs `f` in one `BEGIN IMMEDIATE` write transaction: committed if it returns
+    /// `Ok`, rolled back if not. Bumps the store's generation.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write_with(|tx| f(tx).map(|v| (v, Decision::Commit)))
+    }
+
+    /// As [`Self::write`], with the caller deciding to commit or roll back.
+    fn write_with<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<(T, Decision), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock_writer();
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return Err(self.busy_holder(StoreError::from(e))),
+        };
+        let note = self.path.as_deref().map(WriterNote::leave);
+        let result = f(&tx);
+        let out = match result {
+            Ok((v, Decision::Commit)) => {
+                bump_generation(&tx)?;
+                tx.commit()?;
+                Ok(v)
+            }
+            Ok((v, Decision::Rollback)) => {
+                tx.rollback()?;
+                Ok(v)
+            }
+            Err(e) => {
+                tx.rollback()?;
+                Err(e)
+            }
+        };
+        drop(note);
+        out
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no transaction open (the transaction
+        // guard rolls back on drop), so the connection is still usable.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_readers(&self) -> MutexGuard<'_, Vec<Connection>> {
+        self.readers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds what is known of the lock's holder to a busy error.
+    fn busy_holder(&self, e: StoreError) -> StoreError {
+        match (e, &self.path) {
+            (StoreError::Busy { waited_seconds, .. }, Some(path)) => StoreError::Busy {
+                waited_seconds,
+                holder: WriterNote::read(path),
+            },
+            (e, _) => e,
         }
-        Ok(map)
     }
 
-    /// The key of an interned unit.
-    pub fn unit_key(&self, unit: u32) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT key FROM units WHERE id = ?1",
-                [i64::from(unit)],
-                |r| r.get(0),
-            )
-            .optional()?)
+    /// The underlying write connection (tests of this crate only).
+    #[cfg(test)]
+    pub(crate) fn connection(&self) -> MutexGuard<'_, Connection> {
+        self.lock_writer()
     }
+}
+
+/// Increments the store's generation (migration 6) inside a write transaction.
+fn bump_generation(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let has_meta: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_meta')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_meta {
+        tx.prepare_cached("UPDATE store_meta SET generation = generation + 1 WHERE id = 1")?
+            .execute([])?;
+    }
+    Ok(())
+}
+
+/// The note a writer leaves beside the store while it holds the write lock, so that a
+/// writer that times out can say who holds it. Removed when the write ends.
+struct WriterNote {
+    path: PathBuf,
+}
+
+impl WriterNote {
+    fn note_path(db: &Path) -> PathBuf {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".writer");
+        PathBuf::from(p)
+    }
+
+    fn leave(db: &Path) -> Self {
+        let path = Self::note_path(db);
+        let command: Vec<String> = std::env::args().collect();
+        let text = format!(
+            "process {} (`{}`) since {}\n",
+            std::process::id(),
+            command.join(" "),
+            jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or(jiff::Timestamp::now())
+        );
+        // Best effort: the note only improves an error message.
+        let _ = std::fs::write(&path, text);
+        Self { path }
+    }
+
+    fn read(db: &Path) -> Option<String> {
+        let text = std::fs::read_to_string(Self::note_path(db)).ok()?;
+        let line = text.lines().next()?.trim().to_owned();
+        (!line.is_empty()).then(|| format!("held by {line}"))
+    }
+}
+
+impl Drop for WriterNote {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Ids of `event_id`s for the given sequence numbers.
+fn event_ids(conn: &Connection, seqs: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT event_id FROM events WHERE seq = ?1")?;
+    let mut out = HashMap::with_capacity(seqs.len());
+    for &seq in seqs {
+        let id: String = stmt.query_row([seq], |r| r.get(0))?;
+        out.insert(seq, id);
+    }
+    Ok(out)
+}
+
+/// Station dictionary ids mapped to the line's station indices.
+pub(crate) fn station_map(conn: &Connection, line: &Line) -> Result<HashMap<i64, u16>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, name FROM stations")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    let mut map = HashMap::new();
+    for row in rows {
+        let (id, name) = row?;
+        let idx = line
+            .station_index(&name)
+            .and_then(|i| u16::try_from(i).ok())
+            .unwrap_or(NO_STATION);
+        map.insert(id, idx);
+    }
+    Ok(map)
 }
 
 /// The normalised content of an event, hashed to tell duplicates from conflicts.
@@ -216,7 +419,8 @@ type KeyCache = HashMap<Box<str>, i64, xxhash_rust::xxh3::Xxh3DefaultBuilder>;
 
 struct SqliteEventSink<'t> {
     insert: Statement<'t>,
-    stored_digest: Statement<'t>,
+    /// The stored content of an event id, compared field by field on a re-import.
+    stored: Statement<'t>,
     intern_unit: Statement<'t>,
     intern_account: Statement<'t>,
     intern_station: Statement<'t>,
@@ -243,7 +447,11 @@ impl<'t> SqliteEventSink<'t> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (event_id) DO NOTHING",
             )?,
-            stored_digest: tx.prepare("SELECT digest FROM events WHERE event_id = ?1")?,
+            stored: tx.prepare(
+                "SELECT digest, ts, ts_offset, unit, account, station, kind, reason, resume_on,
+                    referral_unit, channel, operator_id, operator_kind, arm, cost_minutes
+                 FROM events WHERE event_id = ?1",
+            )?,
             intern_unit: tx.prepare(
                 "INSERT INTO units (key) VALUES (?1) ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id",
             )?,
@@ -330,8 +538,31 @@ impl EventSink for SqliteEventSink<'_> {
             }
             return Ok(Inserted::New);
         }
-        let stored: i64 = self.stored_digest.query_row([&e.event_id], |r| r.get(0))?;
-        if stored == digest {
+        // The id is taken: a duplicate only if every stored field equals what this
+        // event would have stored (the digest is a quick first filter, never the proof:
+        // two different rows can share a digest).
+        let resume_on = e.resume_on.map(yieldline_core::calendar::epoch_day);
+        let same = self.stored.query_row([&e.event_id], |r| {
+            let same = r.get::<_, i64>(0)? == digest
+                && r.get::<_, i64>(1)? == e.ts.as_microsecond()
+                && r.get::<_, i64>(2)? == i64::from(e.offset_seconds)
+                && r.get::<_, i64>(3)? == unit
+                && r.get::<_, i64>(4)? == account
+                && r.get::<_, i64>(5)? == station
+                && r.get::<_, i64>(6)? == i64::from(e.kind as u8)
+                && r.get::<_, Option<String>>(7)?.as_deref() == reason
+                && r.get::<_, Option<i64>>(8)? == resume_on.map(i64::from)
+                && r.get::<_, Option<String>>(9)?.as_deref() == referral.as_deref()
+                && r.get::<_, Option<String>>(10)?.as_deref() == e.channel.map(|c| c.as_str())
+                && r.get::<_, Option<String>>(11)?.as_deref() == e.operator_id.as_deref()
+                && r.get::<_, Option<String>>(12)?.as_deref()
+                    == e.operator_kind.map(|o| o.as_str())
+                && r.get::<_, Option<String>>(13)?.as_deref() == e.arm.as_deref()
+                && r.get::<_, Option<f64>>(14)?.map(f64::to_bits)
+                    == e.cost_minutes.map(f64::to_bits);
+            Ok(same)
+        })?;
+        if same {
             Ok(Inserted::Duplicate)
         } else {
             Err(StoreError::Conflict {
@@ -403,101 +634,22 @@ impl ContactSink for SqliteContactSink<'_> {
     }
 }
 
-/// Runs `work` in one transaction: committed if it succeeds, rolled back if not.
-fn in_transaction<T, E: From<StoreError>>(
-    conn: &mut Connection,
-    work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
-) -> Result<T, E> {
-    let tx = conn.transaction().map_err(StoreError::from)?;
-    match work(&tx) {
-        Ok(v) => {
-            tx.commit().map_err(StoreError::from)?;
-            Ok(v)
-        }
-        Err(e) => {
-            tx.rollback().map_err(StoreError::from)?;
-            Err(e)
-        }
-    }
-}
-
-impl Store for SqliteStore {
-    fn import_events<T, E: From<StoreError>>(
-        &mut self,
-        fill: impl FnOnce(&mut dyn EventSink) -> Result<T, E>,
-    ) -> Result<T, E> {
-        self.conn
-            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
-            .map_err(StoreError::from)?;
-        let result = in_transaction(&mut self.conn, |tx| -> Result<T, E> {
-            let mut sink = SqliteEventSink::new(tx)?;
-            let v = fill(&mut sink)?;
-            sink.pages.flush()?;
-            Ok(v)
-        });
-        let restored = self.conn.pragma_update(None, "cache_size", -CACHE_KIB);
-        let v = result?;
-        restored.map_err(StoreError::from)?;
-        Ok(v)
-    }
-
-    fn import_territory<T, E: From<StoreError>>(
-        &mut self,
-        fill: impl FnOnce(&mut dyn ContactSink) -> Result<T, E>,
-    ) -> Result<T, E> {
-        in_transaction(&mut self.conn, |tx| {
-            let mut sink = SqliteContactSink {
-                select: tx
-                    .prepare(
-                        "SELECT account_id, fit_tier, first_name, last_name, email, title FROM contacts WHERE contact_id = ?1",
-                    )
-                    .map_err(StoreError::from)?,
-                upsert: tx
-                    .prepare(
-                        "INSERT INTO contacts (contact_id, account_id, fit_tier, first_name, last_name, email, title)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                         ON CONFLICT (contact_id) DO UPDATE SET account_id = excluded.account_id,
-                           fit_tier = excluded.fit_tier, first_name = excluded.first_name,
-                           last_name = excluded.last_name, email = excluded.email, title = excluded.title",
-                    )
-                    .map_err(StoreError::from)?,
-                erased: crate::suppression::erasures(tx)?,
-            };
-            fill(&mut sink)
-        })
-    }
-
-    fn log_import(&mut self, r: &ImportRecord) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO imports (at, kind, source, read, imported, duplicates, updated, rejected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                jiff::Timestamp::now().to_string(),
-                r.kind,
-                r.source,
-                r.read as i64,
-                r.imported as i64,
-                r.duplicates as i64,
-                r.updated as i64,
-                r.rejected as i64
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn load_log(&self, line: &Line) -> Result<FactLog, StoreError> {
-        let stations = StationLookup::new(self.station_map(line)?);
+impl SqliteStore {
+    /// The log's facts with `seq ≤` the snapshot's last one, read on `conn` (inside its
+    /// read transaction) and, for a large file-backed log, on extra read connections.
+    pub(crate) fn load_facts(&self, conn: &Connection, line: &Line) -> Result<FactLog, StoreError> {
+        let stations = StationLookup::new(station_map(conn, line)?);
         // min() and max() of the rowid in separate sub-queries: each is one B-tree probe.
-        let (lo, hi): (Option<i64>, Option<i64>) = self.conn.query_row(
+        let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
             "SELECT (SELECT min(seq) FROM events), (SELECT max(seq) FROM events)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let (Some(lo), Some(hi)) = (lo, hi) else {
-            return FactLog::new(Vec::new(), |seqs| self.event_ids(seqs));
+            return FactLog::new(Vec::new(), |seqs| event_ids(conn, seqs));
         };
-        if let Some(facts) = crate::pages::load(&self.conn, lo, hi, &stations)? {
-            return FactLog::new(facts, |seqs| self.event_ids(seqs));
+        if let Some(facts) = crate::pages::load(conn, lo, hi, &stations)? {
+            return FactLog::new(facts, |seqs| event_ids(conn, seqs));
         }
         let span = usize::try_from(hi - lo + 1)
             .map_err(|_| StoreError::Corrupt(format!("sequence range {lo}..{hi}")))?;
@@ -520,7 +672,9 @@ impl Store for SqliteStore {
                 start += len;
             }
             let mut iter = parts.into_iter();
-            let (first_lo, first) = iter.next().expect("at least one part");
+            let Some((first_lo, first)) = iter.next() else {
+                return Err(StoreError::Corrupt("an empty sequence range".into()));
+            };
             std::thread::scope(|scope| {
                 let stations = &stations;
                 let handles: Vec<_> = iter
@@ -530,13 +684,13 @@ impl Store for SqliteStore {
                                 path,
                                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                             )?;
-                            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+                            conn.busy_timeout(Duration::from_secs(30))?;
                             conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
                             scan_facts(&conn, from, stations, out)
                         })
                     })
                     .collect();
-                let mut filled = vec![scan_facts(&self.conn, first_lo, stations, first)?];
+                let mut filled = vec![scan_facts(conn, first_lo, stations, first)?];
                 for h in handles {
                     filled.push(
                         h.join()
@@ -546,7 +700,7 @@ impl Store for SqliteStore {
                 Ok::<_, StoreError>(filled.into_iter().zip(lens).collect::<Vec<_>>())
             })?
         } else {
-            vec![(scan_facts(&self.conn, lo, &stations, &mut facts)?, span)]
+            vec![(scan_facts(conn, lo, &stations, &mut facts)?, span)]
         };
         // Close the gaps left by missing sequence numbers.
         let mut write = 0;
@@ -557,45 +711,305 @@ impl Store for SqliteStore {
             read += len;
         }
         facts.truncate(write);
-        FactLog::new(facts, |seqs| self.event_ids(seqs))
+        FactLog::new(facts, |seqs| event_ids(conn, seqs))
+    }
+}
+
+/// The territory's unit keys with their ids: interned ids where an event named the
+/// unit, else ids past the largest interned one, in key order (never stored).
+pub(crate) fn territory_ids(
+    conn: &Connection,
+    line: &Line,
+) -> Result<Vec<(String, u32)>, StoreError> {
+    let column = match line.unit {
+        UnitKind::Contact => "contact_id",
+        UnitKind::Account => "account_id",
+    };
+    let max: Option<i64> = conn.query_row("SELECT max(id) FROM units", [], |r| r.get(0))?;
+    let mut next = max.unwrap_or(0) + 1;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT t.key, u.id FROM (SELECT DISTINCT {column} AS key FROM contacts) t
+         LEFT JOIN units u ON u.key = t.key ORDER BY t.key"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let key: String = r.get(0)?;
+        let id: Option<i64> = r.get(1)?;
+        let id = id.unwrap_or_else(|| {
+            next += 1;
+            next - 1
+        });
+        let id = u32::try_from(id)
+            .map_err(|_| StoreError::Corrupt(format!("unit id {id} out of range")))?;
+        out.push((key, id));
+    }
+    Ok(out)
+}
+
+impl Store for SqliteStore {
+    fn write_events(
+        &self,
+        fill: &mut dyn FnMut(&mut dyn EventSink) -> Result<Decision, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.lock_writer()
+            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+        let result = self.write_with(|tx| {
+            let mut sink = SqliteEventSink::new(tx)?;
+            let decision = fill(&mut sink)?;
+            if decision == Decision::Commit {
+                sink.pages.flush()?;
+            }
+            Ok(((), decision))
+        });
+        let restored = self
+            .lock_writer()
+            .pragma_update(None, "cache_size", -CACHE_KIB);
+        result?;
+        restored?;
+        Ok(())
     }
 
-    fn territory_units(&mut self, line: &Line) -> Result<Vec<u32>, StoreError> {
-        let column = match line.unit {
-            UnitKind::Contact => "contact_id",
-            UnitKind::Account => "account_id",
-        };
-        self.conn.execute(
-            &format!("INSERT INTO units (key) SELECT DISTINCT {column} FROM contacts WHERE true ON CONFLICT (key) DO NOTHING"),
-            [],
-        )?;
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT DISTINCT u.id FROM units u JOIN contacts c ON c.{column} = u.key"
-        ))?;
-        let ids = stmt
-            .query_map([], |r| r.get::<_, i64>(0))?
-            .map(|r| {
-                r.map_err(StoreError::from).and_then(|id| {
-                    u32::try_from(id)
-                        .map_err(|_| StoreError::Corrupt(format!("unit id {id} out of range")))
+    fn write_territory(
+        &self,
+        fill: &mut dyn FnMut(&mut dyn ContactSink) -> Result<Decision, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.write_with(|tx| {
+            let mut sink = SqliteContactSink {
+                select: tx.prepare(
+                    "SELECT account_id, fit_tier, first_name, last_name, email, title FROM contacts WHERE contact_id = ?1",
+                )?,
+                upsert: tx.prepare(
+                    "INSERT INTO contacts (contact_id, account_id, fit_tier, first_name, last_name, email, title)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (contact_id) DO UPDATE SET account_id = excluded.account_id,
+                       fit_tier = excluded.fit_tier, first_name = excluded.first_name,
+                       last_name = excluded.last_name, email = excluded.email, title = excluded.title",
+                )?,
+                erased: crate::suppression::erasures(tx)?,
+            };
+            let decision = fill(&mut sink)?;
+            Ok(((), decision))
+        })
+    }
+
+    fn log_import(&self, r: &ImportRecord) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO imports (at, kind, source, read, imported, duplicates, updated, rejected)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    jiff::Timestamp::now().to_string(),
+                    r.kind,
+                    r.source,
+                    r.read as i64,
+                    r.imported as i64,
+                    r.duplicates as i64,
+                    r.updated as i64,
+                    r.rejected as i64
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn imports(&self) -> Result<Vec<ImportLogEntry>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT at, kind, source, read, imported, duplicates, updated, rejected FROM imports ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                Ok(ImportLogEntry {
+                    at: r.get(0)?,
+                    record: ImportRecord {
+                        kind: r.get(1)?,
+                        source: r.get(2)?,
+                        read: n(3)?,
+                        imported: n(4)?,
+                        duplicates: n(5)?,
+                        updated: n(6)?,
+                        rejected: n(7)?,
+                        erased: 0,
+                    },
                 })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn load_log(&self, line: &Line) -> Result<FactLog, StoreError> {
+        self.read(|c| self.load_facts(c, line))
+    }
+
+    fn snapshot(&self, line: &Line, directory: bool) -> Result<Snapshot, StoreError> {
+        self.read(|c| {
+            let territory = territory_ids(c, line)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect();
+            let directory = if directory {
+                Some(crate::queries::unit_directory(c, line)?)
+            } else {
+                None
+            };
+            let log = self.load_facts(c, line)?;
+            Ok(Snapshot {
+                log,
+                territory,
+                directory,
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ids)
+        })
+    }
+
+    fn territory_units(&self, line: &Line) -> Result<Vec<u32>, StoreError> {
+        self.read(|c| {
+            Ok(territory_ids(c, line)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect())
+        })
+    }
+
+    fn unit_directory(&self, line: &Line) -> Result<Vec<UnitRecord>, StoreError> {
+        self.read(|c| crate::queries::unit_directory(c, line))
     }
 
     fn event_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-        Ok(n as u64)
+        self.read(|c| {
+            let n: i64 = c.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
     }
 
     fn contact_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
-        Ok(n as u64)
+        self.read(|c| {
+            let n: i64 = c.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+    }
+
+    fn territory_contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        self.read(crate::suppression::territory_contacts)
+    }
+
+    fn contact_accounts(
+        &self,
+        contact_ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        self.read(|c| crate::experiments::contact_accounts(c, contact_ids))
+    }
+
+    fn stored_stations(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT s.name, (SELECT count(*) FROM events e WHERE e.station = s.id) FROM stations s ORDER BY s.name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn generation(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let g: i64 =
+                c.query_row("SELECT generation FROM store_meta WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+            Ok(g.max(0) as u64)
+        })
+    }
+
+    fn insert_experiment(
+        &self,
+        def: &yieldline_core::experiment::ExperimentDef,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| crate::experiments::insert(tx, def))
+    }
+
+    fn update_experiment(
+        &self,
+        def: &yieldline_core::experiment::ExperimentDef,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| crate::experiments::update(tx, def))
+    }
+
+    fn experiment(
+        &self,
+        id: &str,
+    ) -> Result<Option<yieldline_core::experiment::ExperimentDef>, StoreError> {
+        self.read(|c| crate::experiments::get(c, id))
+    }
+
+    fn experiments(&self) -> Result<Vec<yieldline_core::experiment::ExperimentDef>, StoreError> {
+        self.read(crate::experiments::all)
+    }
+
+    fn experiment_data(
+        &self,
+        def: &yieldline_core::experiment::ExperimentDef,
+        as_of: jiff::Timestamp,
+    ) -> Result<yieldline_core::experiment::ExperimentData, StoreError> {
+        self.read(|c| crate::experiments::data(c, def, as_of))
+    }
+
+    fn suppression_list(&self) -> Result<yieldline_core::suppression::SuppressionList, StoreError> {
+        self.read(crate::suppression::list)
+    }
+
+    fn suppression_entries(&self) -> Result<Vec<crate::SuppressionEntry>, StoreError> {
+        self.read(crate::suppression::entries)
+    }
+
+    fn suppression_log(&self) -> Result<Vec<crate::SuppressionLogEntry>, StoreError> {
+        self.read(crate::suppression::log_entries)
+    }
+
+    fn suppress(
+        &self,
+        kind: yieldline_core::suppression::SuppressionKind,
+        target: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<crate::Added, StoreError> {
+        self.write(|tx| crate::suppression::suppress(tx, kind, target, by, reason))
+    }
+
+    fn unsuppress(
+        &self,
+        kind: yieldline_core::suppression::SuppressionKind,
+        target: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<Option<crate::SuppressionEntry>, StoreError> {
+        self.write(|tx| crate::suppression::unsuppress(tx, kind, target, by, reason))
+    }
+
+    fn erase(&self, who: &str, by: &str, reason: &str) -> Result<crate::EraseOutcome, StoreError> {
+        self.lock_writer()
+            .pragma_update(None, "secure_delete", true)?;
+        let result = self.write(|tx| crate::suppression::erase_in_tx(tx, who.trim(), by, reason));
+        let restored = self
+            .lock_writer()
+            .pragma_update(None, "secure_delete", false);
+        let outcome = result?;
+        restored?;
+        Ok(outcome)
+    }
+
+    fn compact(&self) -> Result<crate::Compaction, StoreError> {
+        let conn = self.lock_writer();
+        let checkpoint = |c: &Connection| -> Result<bool, StoreError> {
+            let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            Ok(busy == 0)
+        };
+        // Idle pooled readers hold no snapshot, so they do not block the checkpoint.
+        checkpoint(&conn)?;
+        conn.execute_batch("VACUUM")?;
+        let wal_truncated = checkpoint(&conn)?;
+        Ok(crate::Compaction { wal_truncated })
     }
 }
 
@@ -709,6 +1123,7 @@ fn scan_facts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::StoreExt;
     use yieldline_core::event::RawEvent;
 
     fn line() -> Line {
@@ -731,7 +1146,7 @@ mod tests {
 
     #[test]
     fn import_is_idempotent_and_detects_conflicts() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         let e1 = event("e1", "entered", "2025-03-03T09:00:00Z");
         let e2 = event("e2", "passed", "2025-03-03T10:00:00Z");
         let first = store
@@ -783,7 +1198,7 @@ mod tests {
     fn a_large_log_is_read_in_parallel_in_sequence_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join(crate::DB_FILE);
-        let mut store = SqliteStore::open(&path).expect("store");
+        let store = SqliteStore::open(&path).expect("store");
         let n = PARALLEL_SCAN_MIN as usize + 1_000;
         let events: Vec<Event> = (0..n)
             .map(|i| {
@@ -835,7 +1250,7 @@ mod tests {
 
     #[test]
     fn a_failed_import_leaves_the_store_unchanged() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         let e1 = event("e1", "entered", "2025-03-03T09:00:00Z");
         let err = store
             .import_events(|sink| -> Result<(), StoreError> {
@@ -852,14 +1267,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join(crate::DB_FILE);
         {
-            let mut store = SqliteStore::open(&path).expect("store");
+            let store = SqliteStore::open(&path).expect("store");
             assert_eq!(store.schema_version().expect("v"), MIGRATIONS.len() as i64);
             let e1 = event("e1", "entered", "2025-03-03T09:00:00Z");
             store
                 .import_events(|sink| -> Result<_, StoreError> { sink.insert(&e1) })
                 .expect("import");
         }
-        let mut store = SqliteStore::open(&path).expect("reopen");
+        let store = SqliteStore::open(&path).expect("reopen");
         let log = store.load_log(&line()).expect("log");
         assert_eq!(log.len(), 1);
         assert_eq!(log.facts()[0].station, 0);

@@ -36,7 +36,7 @@ use yieldline_core::suppression::{
     ERASED_PREFIX, SuppressionKind, SuppressionList, erased_key, is_optout, normalize, person_hash,
 };
 
-use crate::{Contact, SqliteStore, StoreError};
+use crate::{Contact, StoreError};
 
 /// Who is recorded for suppression entries made by an event import.
 pub const IMPORT_ACTOR: &str = "import";
@@ -280,11 +280,10 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, Str
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-impl SqliteStore {
-    /// Everything suppressed, for dispatch: contact ids, addresses, domains and the
-    /// erased persons' hashes with the workspace's salt.
-    pub fn suppression_list(&self) -> Result<SuppressionList, StoreError> {
-        let conn = self.connection();
+/// Everything suppressed, for dispatch: contact ids, addresses, domains and the erased
+/// persons' hashes with the workspace's salt.
+pub(crate) fn list(conn: &Connection) -> Result<SuppressionList, StoreError> {
+    {
         let mut stmt = conn.prepare("SELECT kind, target FROM suppression")?;
         let mut rows = stmt.query([])?;
         let (mut contacts, mut emails, mut domains, mut erased) =
@@ -307,10 +306,12 @@ impl SqliteStore {
             salt(conn)?,
         ))
     }
+}
 
-    /// Every suppression entry, ordered by kind then target.
-    pub fn suppression_entries(&self) -> Result<Vec<SuppressionEntry>, StoreError> {
-        let mut stmt = self.connection().prepare(
+/// Every suppression entry, ordered by kind then target.
+pub(crate) fn entries(conn: &Connection) -> Result<Vec<SuppressionEntry>, StoreError> {
+    {
+        let mut stmt = conn.prepare(
             "SELECT kind, target, added_at, added_by, reason FROM suppression ORDER BY kind, target",
         )?;
         let rows = stmt.query_map([], entry)?;
@@ -327,10 +328,12 @@ impl SqliteStore {
         }
         Ok(out)
     }
+}
 
-    /// The suppression log, oldest first.
-    pub fn suppression_log(&self) -> Result<Vec<SuppressionLogEntry>, StoreError> {
-        let mut stmt = self.connection().prepare(
+/// The suppression log, oldest first.
+pub(crate) fn log_entries(conn: &Connection) -> Result<Vec<SuppressionLogEntry>, StoreError> {
+    {
+        let mut stmt = conn.prepare(
             "SELECT id, at, action, kind, target, who, reason FROM suppression_log ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
@@ -349,18 +352,19 @@ impl SqliteStore {
         }
         Ok(out)
     }
+}
 
-    /// Suppresses `target` (already validated and normalised by the caller), recording
-    /// who and why. An existing entry is kept unchanged.
-    pub fn suppress(
-        &mut self,
-        kind: SuppressionKind,
-        target: &str,
-        by: &str,
-        reason: &str,
-    ) -> Result<Added, StoreError> {
-        let tx = self.connection().unchecked_transaction()?;
-        let added = if add(&tx, kind, target, by, reason)? {
+/// Suppresses `target` (already validated and normalised by the caller), recording who
+/// and why. An existing entry is kept unchanged.
+pub(crate) fn suppress(
+    tx: &Connection,
+    kind: SuppressionKind,
+    target: &str,
+    by: &str,
+    reason: &str,
+) -> Result<Added, StoreError> {
+    {
+        let added = if add(tx, kind, target, by, reason)? {
             Added::New
         } else {
             let (kind, target, added_at, added_by, reason) = tx.query_row(
@@ -376,19 +380,19 @@ impl SqliteStore {
                 reason,
             })
         };
-        tx.commit()?;
         Ok(added)
     }
+}
 
-    /// Removes an entry and logs the removal; `None` if there was no such entry.
-    pub fn unsuppress(
-        &mut self,
-        kind: SuppressionKind,
-        target: &str,
-        by: &str,
-        reason: &str,
-    ) -> Result<Option<SuppressionEntry>, StoreError> {
-        let tx = self.connection().unchecked_transaction()?;
+/// Removes an entry and logs the removal; `None` if there was no such entry.
+pub(crate) fn unsuppress(
+    tx: &Connection,
+    kind: SuppressionKind,
+    target: &str,
+    by: &str,
+    reason: &str,
+) -> Result<Option<SuppressionEntry>, StoreError> {
+    {
         let removed = tx
             .query_row(
                 "DELETE FROM suppression WHERE kind = ?1 AND target = ?2
@@ -400,8 +404,7 @@ impl SqliteStore {
         let Some((kind_text, target, added_at, added_by, old_reason)) = removed else {
             return Ok(None);
         };
-        log(&tx, "remove", kind, &target, by, reason)?;
-        tx.commit()?;
+        log(tx, "remove", kind, &target, by, reason)?;
         Ok(Some(SuppressionEntry {
             kind: kind_of(&kind_text)?,
             target,
@@ -410,10 +413,12 @@ impl SqliteStore {
             reason: old_reason,
         }))
     }
+}
 
-    /// Every territory contact with its attributes, ordered by contact id (for dispatch).
-    pub fn territory_contacts(&self) -> Result<Vec<Contact>, StoreError> {
-        let mut stmt = self.connection().prepare(
+/// Every territory contact with its attributes, ordered by contact id.
+pub(crate) fn territory_contacts(conn: &Connection) -> Result<Vec<Contact>, StoreError> {
+    {
+        let mut stmt = conn.prepare(
             "SELECT contact_id, account_id, fit_tier, first_name, last_name, email, title
              FROM contacts ORDER BY contact_id",
         )?;
@@ -430,33 +435,6 @@ impl SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    /// Erases the person with contact id or e-mail `who` (see the module docs), in one
-    /// transaction. Call [`SqliteStore::compact`] afterwards to purge the old bytes.
-    pub fn erase(&mut self, who: &str, by: &str, reason: &str) -> Result<EraseOutcome, StoreError> {
-        let input = who.trim();
-        let conn = self.connection();
-        conn.pragma_update(None, "secure_delete", true)?;
-        let result = erase_in_tx(conn, input, by, reason);
-        let restored = conn.pragma_update(None, "secure_delete", false);
-        let outcome = result?;
-        restored?;
-        Ok(outcome)
-    }
-
-    /// Moves every committed page into the database file, rewrites the file without free
-    /// space (`VACUUM`) and truncates the WAL: nothing deleted stays on disk.
-    pub fn compact(&mut self) -> Result<Compaction, StoreError> {
-        let conn = self.connection();
-        let checkpoint = |c: &Connection| -> Result<bool, StoreError> {
-            let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-            Ok(busy == 0)
-        };
-        checkpoint(conn)?;
-        conn.execute_batch("VACUUM")?;
-        let wal_truncated = checkpoint(conn)?;
-        Ok(Compaction { wal_truncated })
     }
 }
 
@@ -492,14 +470,15 @@ impl Person {
     }
 }
 
-fn erase_in_tx(
-    conn: &Connection,
+/// Erases the person with contact id or e-mail `input` inside the write transaction
+/// `tx` (see the module docs).
+pub(crate) fn erase_in_tx(
+    tx: &Connection,
     input: &str,
     by: &str,
     reason: &str,
 ) -> Result<EraseOutcome, StoreError> {
-    let tx = conn.unchecked_transaction()?;
-    let salt = salt(&tx)?;
+    let salt = salt(tx)?;
     let lower = normalize(input);
     if lower.starts_with(ERASED_PREFIX) {
         return Ok(EraseOutcome::AlreadyErased);
@@ -699,9 +678,8 @@ fn erase_in_tx(
              ON CONFLICT (kind, target) DO NOTHING",
             params![hash, now(), by, reason],
         )?;
-        log(&tx, "erase", SuppressionKind::Erased, hash, by, reason)?;
+        log(tx, "erase", SuppressionKind::Erased, hash, by, reason)?;
     }
-    tx.commit()?;
     out.hashes = hashes.into_iter().collect();
     Ok(EraseOutcome::Erased(out))
 }
@@ -709,7 +687,7 @@ fn erase_in_tx(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Inserted, Store};
+    use crate::{Inserted, SqliteStore, Store, StoreExt};
     use yieldline_core::event::RawEvent;
     use yieldline_core::line::{Line, TEMPLATE};
 
@@ -745,7 +723,7 @@ mod tests {
 
     #[test]
     fn optouts_suppress_and_erasure_keeps_facts_and_blocks_reimport() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         store
             .import_territory(|s| -> Result<_, StoreError> {
                 s.upsert(&contact("c1", "zelda@example.com"))?;
@@ -888,13 +866,13 @@ mod tests {
             want.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
         );
         assert_eq!(store.suppression_log().expect("log").len(), 2);
-        let salt = super::salt(store.connection()).expect("salt");
+        let salt = super::salt(&store.connection()).expect("salt");
         assert_eq!(salt.len(), 64);
     }
 
     #[test]
     fn suppress_and_unsuppress_are_logged() {
-        let mut store = SqliteStore::open_in_memory().expect("store");
+        let store = SqliteStore::open_in_memory().expect("store");
         assert_eq!(
             store
                 .suppress(SuppressionKind::Domain, "example.com", "ann", "asked")

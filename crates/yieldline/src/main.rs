@@ -108,8 +108,28 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli_message(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error as the command line says it: a parameter named by the application layer
+/// (`email: …`) is named as its option (`--email: …`).
+fn cli_message(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    let Some(app) = e.downcast_ref::<yieldline_app::AppError>() else {
+        return text;
+    };
+    match &app.param {
+        Some(p) if !p.starts_with('-') && app.message.starts_with(p.as_str()) => {
+            let flag = format!("--{}", p.replace('_', "-"));
+            text.replacen(
+                app.message.as_str(),
+                &format!("{flag}{}", &app.message[p.len()..]),
+                1,
+            )
+        }
+        _ => text,
     }
 }

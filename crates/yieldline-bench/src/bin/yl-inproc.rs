@@ -21,12 +21,12 @@ fn main() -> Result<()> {
     };
     let text = std::fs::read_to_string(ws.join("line.toml")).context("line.toml")?;
     let line = Line::from_toml("line.toml", &text)?;
-    let mut store = SqliteStore::open(&ws.join(DB_FILE))?;
+    let store = SqliteStore::open(&ws.join(DB_FILE))?;
     let t = Instant::now();
     match (cmd, args.get(2)) {
         ("import", Some(csv)) => {
             let out = yieldline_import::import_events(
-                &mut store,
+                &store,
                 &line,
                 Path::new(csv),
                 yieldline_import::Format::Csv,

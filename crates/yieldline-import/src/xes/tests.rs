@@ -471,7 +471,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn import(
-    store: &mut SqliteStore,
+    store: &SqliteStore,
     path: &Path,
     m: &XesMapping,
     skip_bad: bool,
@@ -498,11 +498,11 @@ fn importing_into_a_store_is_idempotent_and_refuses_bad_events_whole() {
     ]);
     let path = write(dir.path(), "log.xes.gz", &gzip(&good));
     let m = mapping(MAPPING);
-    let mut store = SqliteStore::open_in_memory().expect("store");
-    let first = import(&mut store, &path, &m, false).expect("import");
+    let store = SqliteStore::open_in_memory().expect("store");
+    let first = import(&store, &path, &m, false).expect("import");
     assert_eq!((first.record.read, first.record.imported), (4, 4));
     assert_eq!(first.xes.as_ref().map(|x| x.unmapped.len()), Some(1));
-    let again = import(&mut store, &path, &m, false).expect("again");
+    let again = import(&store, &path, &m, false).expect("again");
     assert_eq!((again.record.imported, again.record.duplicates), (0, 4));
     assert_eq!(store.event_count().expect("count"), 4);
 
@@ -511,7 +511,7 @@ fn importing_into_a_store_is_idempotent_and_refuses_bad_events_whole() {
         &[done("Submit", 0), ev("Check", Some("complete"), None)],
     )]);
     let path = write(dir.path(), "bad.xes", bad.as_bytes());
-    let err = import(&mut store, &path, &m, false).expect_err("refused");
+    let err = import(&store, &path, &m, false).expect_err("refused");
     let want = format!(
         "bad.xes:{}: field `time:timestamp`",
         line_of_nth(&bad, "<event>", 1)
@@ -523,7 +523,7 @@ fn importing_into_a_store_is_idempotent_and_refuses_bad_events_whole() {
         "nothing of the file stored"
     );
 
-    let out = import(&mut store, &path, &m, true).expect("skip bad");
+    let out = import(&store, &path, &m, true).expect("skip bad");
     assert_eq!((out.record.imported, out.record.rejected), (1, 1));
     assert!(
         out.rejects[0]

@@ -52,15 +52,15 @@ pub fn run(dir: &Path, seed: u64, format: OutputFormat) -> Result<()> {
     write_events_csv(BufWriter::new(create(&events_path)?), &data.events)
         .with_context(|| format!("cannot write {}", events_path.display()))?;
 
-    let mut ws = Workspace::open(dir)?;
+    let ws = Workspace::open(dir)?;
     let t = yieldline_import::import_territory(
-        &mut ws.store,
+        &*ws.store,
         &territory_path,
         Options::default(),
         &mut |_| {},
     )?;
     let e = yieldline_import::import_events(
-        &mut ws.store,
+        &*ws.store,
         &ws.line,
         &events_path,
         Format::Csv,
@@ -74,9 +74,11 @@ pub fn run(dir: &Path, seed: u64, format: OutputFormat) -> Result<()> {
         e.record.imported,
         e.record.duplicates
     );
-    ws.store
-        .put_experiment(&super::experiment::demo_definition(&data.experiment)?)?;
-    let r = super::report::measure(&mut ws, Period::default())?;
+    let def = super::experiment::demo_definition(&data.experiment)?;
+    if !ws.store.update_experiment(&def)? {
+        ws.store.insert_experiment(&def)?;
+    }
+    let r = yieldline_app::analysis::report(&ws, Period::default())?;
     super::report::print(&ws, &r, format)
 }
 

@@ -6,9 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use jiff::civil::Date;
-use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch};
-use yieldline_core::watch::Status;
-use yieldline_store::Store;
 
 use crate::OutputFormat;
 use crate::output;
@@ -28,54 +25,18 @@ pub struct DispatchArgs {
     out: Option<PathBuf>,
 }
 
-/// Computes the day's orders for a workspace.
-pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
-    let log = ws.store.load_log(&ws.line)?;
-    let day_before = date.yesterday().unwrap_or(date);
-    let recent = super::plan::recent_report(ws, &log, None, Some(day_before))?;
-    let plan = super::plan::make(ws, &log, &recent, None, 2_000, 1)
-        .context("cannot size the fresh intake from the plan")?;
-    let w = super::watch::compute(ws, &log, &recent, 90.0);
-    let brake = w
-        .signals
-        .iter()
-        .filter(|s| {
-            s.status == Status::Alarm && (s.name == "buyer_harm" || s.name == "territory_burn")
-        })
-        .map(|s| s.message.clone())
-        .reduce(|a, b| format!("{a}; {b}"));
-    let suppression = ws.store.suppression_list()?;
-    let units: Vec<UnitInfo> = ws
-        .store
-        .unit_directory(&ws.line)?
-        .into_iter()
-        .map(|u| UnitInfo {
-            suppressed: suppression.blocks(&u.key, u.email.as_deref()),
-            key: u.key,
-            account: u.account,
-            fit_tier: u.fit_tier,
-            in_territory: u.in_territory,
-        })
-        .collect();
-    let input = DispatchInput {
-        date,
-        fresh_per_day: plan.fresh_per_day,
-        yields: plan.stations.iter().map(|s| Some(s.yield_)).collect(),
-        brake,
-        experiments: super::experiment::running(ws, date)?,
-    };
-    Ok(dispatch(&ws.line, &log, &units, &input)?)
-}
-
 /// Runs `yieldline dispatch`.
 pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
-    let mut ws = Workspace::open(dir)?;
+    let ws = Workspace::open(dir)?;
     let date = args.date.unwrap_or_else(|| {
         jiff::Timestamp::now()
             .to_zoned(ws.line.timezone.clone())
             .date()
     });
-    let d = compute(&mut ws, date)?;
+    if let Some(out) = &args.out {
+        yieldline_app::check_output("--out", out, &ws.protected_files(), &[])?;
+    }
+    let d = yieldline_app::analysis::dispatch(&ws, date)?;
     let mut sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)

@@ -6,13 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use jiff::civil::Date;
-use serde::Serialize;
-use yieldline_core::report::Period;
-use yieldline_core::series::{Grain, station_series};
-use yieldline_spc::{
-    Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze, render_svg,
-};
-use yieldline_store::Store;
+use yieldline_app::analysis::{ChartRequest, Drift, DriftRequest, StationChart};
+use yieldline_spc::render_svg;
 
 use crate::output::{self, num, pct};
 use crate::workspace::Workspace;
@@ -90,109 +85,24 @@ pub struct DriftArgs {
     plot: Option<PathBuf>,
 }
 
-/// One station's chart, or why it could not be drawn.
-#[derive(Debug, Serialize)]
-pub struct StationChart {
-    /// Station id.
-    pub id: String,
-    /// The chart (absent when it could not be drawn).
-    #[serde(flatten)]
-    pub chart: Option<ControlChart>,
-    /// Why the chart could not be drawn.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// The drift analysis of a line.
-#[derive(Debug, Serialize)]
-pub struct Drift {
-    /// Stations in line order.
-    pub stations: Vec<StationChart>,
-}
-
-fn parse_baseline(s: &str) -> Result<(Date, Date)> {
-    let (a, b) = s.split_once("..").with_context(|| {
-        format!("--baseline {s:?}: expected FROM..TO, e.g. 2025-06-02..2025-07-11")
-    })?;
-    let a: Date = a
-        .trim()
-        .parse()
-        .with_context(|| format!("--baseline: {a:?} is not a date"))?;
-    let b: Date = b
-        .trim()
-        .parse()
-        .with_context(|| format!("--baseline: {b:?} is not a date"))?;
-    if b < a {
-        bail!("--baseline {s}: the end is before the start");
-    }
-    Ok((a, b))
-}
-
-/// Computes the drift analysis for a workspace.
-pub fn analyze_workspace(ws: &Workspace, args: &DriftArgs) -> Result<Drift> {
-    let line = &ws.line;
-    if let Some(s) = &args.station
-        && line.station_index(s).is_none()
-    {
-        let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
-        bail!("unknown station {s:?} (the line has: {})", known.join(", "));
-    }
-    let log = ws.store.load_log(line)?;
-    let (from, to) = Period {
-        from: args.from,
-        to: args.to,
-    }
-    .resolve(line, &log)?;
-    let grain = match args.period {
-        PeriodArg::Day => Grain::Day,
-        PeriodArg::Week => Grain::Week,
-    };
-    let series = station_series(line, &log, from, to, grain, |_| true);
-    let baseline_dates = args.baseline.as_deref().map(parse_baseline).transpose()?;
-    let choice = match args.chart {
-        ChartArg::Auto => ChartChoice::Auto,
-        ChartArg::P => ChartChoice::Forced(ChartKind::P),
-        ChartArg::Laney => ChartChoice::Forced(ChartKind::Laney),
-        ChartArg::Ewma => ChartChoice::Forced(ChartKind::Ewma),
-    };
-    let params = EwmaParams {
-        lambda: args.lambda,
-        l: args.ewma_l,
-    };
-    let mut stations = Vec::new();
-    for (st, days) in line.stations.iter().zip(series) {
-        if args.station.as_ref().is_some_and(|s| *s != st.id) {
-            continue;
-        }
-        let subgroups: Vec<Subgroup> = days
-            .iter()
-            .map(|d| Subgroup::new(d.date.to_string(), d.passed, d.dispositions))
-            .collect();
-        let baseline = match baseline_dates {
-            None => Baseline::default(),
-            Some((a, b)) => {
-                let start = days.iter().position(|d| d.date >= a).unwrap_or(days.len());
-                let end = days
-                    .iter()
-                    .rposition(|d| d.date <= b)
-                    .map_or(start, |i| i + 1);
-                Baseline::range(start..end.max(start))
-            }
-        };
-        match analyze(&subgroups, baseline, choice, params) {
-            Ok(chart) => stations.push(StationChart {
-                id: st.id.clone(),
-                chart: Some(chart),
-                error: None,
-            }),
-            Err(e) => stations.push(StationChart {
-                id: st.id.clone(),
-                chart: None,
-                error: Some(e.to_string()),
-            }),
+impl DriftArgs {
+    fn request(&self) -> DriftRequest {
+        DriftRequest {
+            station: self.station.clone(),
+            chart: match self.chart {
+                ChartArg::Auto => ChartRequest::Auto,
+                ChartArg::P => ChartRequest::P,
+                ChartArg::Laney => ChartRequest::Laney,
+                ChartArg::Ewma => ChartRequest::Ewma,
+            },
+            baseline: self.baseline.clone(),
+            weekly: self.period == PeriodArg::Week,
+            from: self.from,
+            to: self.to,
+            lambda: Some(self.lambda),
+            ewma_l: Some(self.ewma_l),
         }
     }
-    Ok(Drift { stations })
 }
 
 /// Runs `yieldline drift`.
@@ -201,7 +111,10 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
         bail!("an SVG chart is drawn for one station: add --station ID");
     }
     let ws = Workspace::open(dir)?;
-    let drift = analyze_workspace(&ws, args)?;
+    if let Some(plot) = &args.plot {
+        yieldline_app::check_output("--plot", plot, &ws.protected_files(), &[])?;
+    }
+    let drift = yieldline_app::analysis::drift(&ws, &args.request())?;
     if args.station.is_some()
         && let Some(StationChart {
             id, error: Some(e), ..

@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
-use yieldline_store::EraseOutcome;
+use yieldline_app::privacy::{self, Erased};
 
 use crate::cmd::suppress::actor;
 use crate::workspace::Workspace;
@@ -38,28 +38,16 @@ pub fn run(dir: &Path, args: &EraseArgs) -> Result<()> {
         bail!("name the person to erase: a contact id or an e-mail address");
     }
     let by = actor(args.by.as_deref())?;
-    let mut ws = Workspace::open(dir)?;
-    let outcome = ws
-        .store
-        .erase(who, &by, args.reason.trim())
-        .context("the erasure failed; nothing was changed")?;
-    let erasure = match outcome {
-        EraseOutcome::Unknown => {
-            bail!("no contact, e-mail address or unit {who:?} in this workspace: nothing erased")
-        }
-        EraseOutcome::AlreadyErased => {
-            ws.store.compact().context("compacting the store failed")?;
+    let ws = Workspace::open(dir)?;
+    let (erasure, compaction) = match privacy::erase(&ws, who, &by, &args.reason)? {
+        Erased::Before(_) => {
             println!(
                 "{who:?} was erased before: nothing left to remove; it stays suppressed (store compacted)"
             );
             return Ok(());
         }
-        EraseOutcome::Erased(e) => e,
+        Erased::Now(e, c) => (e, c),
     };
-    let compaction = ws
-        .store
-        .compact()
-        .context("the person was erased, but compacting the store failed: run `yieldline erase` again later to purge the old pages")?;
     println!(
         "erased: {} territory contact(s) anonymised, {} unit(s) re-keyed, {} event(s) kept without personal data",
         erasure.contacts, erasure.units, erasure.events

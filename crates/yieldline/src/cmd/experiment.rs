@@ -1,21 +1,18 @@
 //! `yieldline experiment create|list|show|stop|assign|analyze`: randomized experiments
 //! at one station (DESIGN §6).
 
-use std::io::{BufRead, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use yieldline_core::calendar::{day_start, local_date};
-use yieldline_core::dispatch::RunningExperiment;
-use yieldline_core::event::parse_ts;
+use yieldline_app::experiments::{self, ExperimentRequest};
 use yieldline_core::experiment::{
-    Analysis, ArmDef, ExperimentDef, Guardrail, RandomizationUnit, analyze, fmt_p, iso_week,
-    parse_weights, split_list,
+    Analysis, ArmDef, ExperimentDef, Guardrail, RandomizationUnit, fmt_p, iso_week,
 };
-use yieldline_core::line::{Line, UnitKind};
+use yieldline_core::line::Line;
 
 use crate::output::{self, num, pct};
 use crate::workspace::Workspace;
@@ -172,110 +169,48 @@ pub struct AnalyzeArgs {
 
 /// Runs an experiment subcommand.
 pub fn run(dir: &Path, cmd: ExperimentCmd) -> Result<()> {
-    let mut ws = Workspace::open(dir)?;
+    let ws = Workspace::open(dir)?;
     match cmd {
-        ExperimentCmd::Create(args) => create(&mut ws, &args),
+        ExperimentCmd::Create(args) => create(&ws, &args),
         ExperimentCmd::List { format } => list(&ws, format),
         ExperimentCmd::Show { id, format } => show(&ws, &id, format),
-        ExperimentCmd::Stop { id, at } => stop(&mut ws, &id, &at),
+        ExperimentCmd::Stop { id, at } => stop(&ws, &id, &at),
         ExperimentCmd::Assign(args) => assign(&ws, &args),
         ExperimentCmd::Analyze(args) => analyze_cmd(&ws, &args),
     }
 }
 
-/// Parses an instant: RFC 3339 with offset, a date (local midnight in the line's zone),
-/// or `now`.
+/// Parses an instant: RFC 3339 with offset, a date (local midnight), or `now`.
 pub fn parse_time(line: &Line, text: &str) -> Result<Timestamp> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("now") {
-        return Ok(Timestamp::now());
-    }
-    if let Ok(d) = t.parse::<Date>() {
-        return Ok(day_start(line, d));
-    }
-    parse_ts(t).map(|(ts, _)| ts).map_err(|e| {
-        anyhow::anyhow!(
-            "{e}: use RFC 3339 (2025-06-02T09:00:00-04:00), a date (2025-06-02) or `now`"
-        )
-    })
+    Ok(experiments::parse_time(line, "time", text)?)
 }
 
-/// The experiment `id`, or a clear error listing the known ones.
 fn load(ws: &Workspace, id: &str) -> Result<ExperimentDef> {
-    match ws.store.experiment(id)? {
-        Some(d) => Ok(d),
-        None => {
-            let known: Vec<String> = ws.store.experiments()?.into_iter().map(|e| e.id).collect();
-            bail!(
-                "unknown experiment {id:?} ({})",
-                if known.is_empty() {
-                    "the workspace has none: create one with `yieldline experiment create`"
-                        .to_owned()
-                } else {
-                    format!("the workspace has: {}", known.join(", "))
-                }
-            )
+    Ok(experiments::get(ws, id)?)
+}
+
+impl CreateArgs {
+    /// The application's request for these arguments.
+    pub fn request(&self) -> ExperimentRequest {
+        ExperimentRequest {
+            id: self.id.clone(),
+            station: self.station.clone(),
+            arms: self.arms.clone(),
+            weights: self.weights.clone(),
+            unit: Some(RandomizationUnit::from(self.unit).as_str().to_owned()),
+            salt: self.salt.clone(),
+            start: Some(self.start.clone()),
+            control: self.control.clone(),
+            guardrails: self.guardrails.clone(),
+            holdout: self.holdout.clone(),
+            holdout_metric: self.holdout_metric.clone(),
+            tau2: self.tau2,
         }
     }
 }
 
-/// Builds and validates a definition from the `create` arguments.
-pub fn definition(line: &Line, args: &CreateArgs) -> Result<ExperimentDef> {
-    let names = split_list(&args.arms);
-    let weights = match &args.weights {
-        Some(w) => parse_weights(w)?,
-        None => vec![1.0; names.len()],
-    };
-    if weights.len() != names.len() {
-        bail!(
-            "{} weights for {} arms: give one weight per arm (--arms {} --weights {})",
-            weights.len(),
-            names.len(),
-            args.arms,
-            args.weights.as_deref().unwrap_or("")
-        );
-    }
-    let guardrails = args
-        .guardrails
-        .iter()
-        .map(|g| Guardrail::parse(g))
-        .collect::<Result<Vec<_>, _>>()?;
-    let def = ExperimentDef {
-        id: args.id.clone(),
-        station: args.station.clone(),
-        control: args
-            .control
-            .clone()
-            .or_else(|| names.first().cloned())
-            .unwrap_or_default(),
-        arms: names
-            .into_iter()
-            .zip(weights)
-            .map(|(name, weight)| ArmDef { name, weight })
-            .collect(),
-        unit: args.unit.into(),
-        salt: args.salt.clone().unwrap_or_else(|| args.id.clone()),
-        start: parse_time(line, &args.start).context("--start")?,
-        stop: None,
-        guardrails,
-        holdout: args.holdout.clone(),
-        holdout_metric: args.holdout_metric.clone(),
-        tau2: args
-            .tau2
-            .unwrap_or(yieldline_core::experiment::DEFAULT_TAU2),
-    };
-    def.validate(line)?;
-    Ok(def)
-}
-
-fn create(ws: &mut Workspace, args: &CreateArgs) -> Result<()> {
-    let def = definition(&ws.line, args)?;
-    if !ws.store.insert_experiment(&def)? {
-        bail!(
-            "an experiment {:?} already exists: choose another id (see `yieldline experiment list`)",
-            def.id
-        );
-    }
+fn create(ws: &Workspace, args: &CreateArgs) -> Result<()> {
+    let def = experiments::create(ws, &args.request())?;
     eprintln!(
         "created experiment {} at {}: arms {}, control {}, randomized by {}, salt {:?}, from {}",
         def.id,
@@ -290,13 +225,7 @@ fn create(ws: &mut Workspace, args: &CreateArgs) -> Result<()> {
 }
 
 fn status(def: &ExperimentDef, now: Timestamp) -> &'static str {
-    if def.start > now {
-        "scheduled"
-    } else if def.is_running(now) {
-        "running"
-    } else {
-        "stopped"
-    }
+    experiments::status(def, now)
 }
 
 fn list(ws: &Workspace, format: Format) -> Result<()> {
@@ -393,83 +322,36 @@ fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
     Ok(())
 }
 
-fn stop(ws: &mut Workspace, id: &str, at: &str) -> Result<()> {
-    let mut d = load(ws, id)?;
-    if let Some(s) = d.stop {
-        bail!("experiment {id:?} was already stopped at {s}");
+fn stop(ws: &Workspace, id: &str, at: &str) -> Result<()> {
+    let d = experiments::stop(ws, id, at)?;
+    if let Some(at) = d.stop {
+        eprintln!("stopped experiment {id} at {at}");
     }
-    let at = parse_time(&ws.line, at).context("--at")?;
-    if at < d.start {
-        bail!(
-            "cannot stop experiment {id:?} at {at}: it starts at {}",
-            d.start
-        );
-    }
-    d.stop = Some(at);
-    ws.store.update_experiment(&d)?;
-    eprintln!("stopped experiment {id} at {at}");
     Ok(())
 }
 
-/// The first CSV field of a line (quotes understood), trimmed.
-fn first_field(text: &str) -> Option<String> {
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let rec = r.records().next()?.ok()?;
-    rec.get(0).map(|f| f.trim().to_owned())
-}
-
-/// Whether a CSV row's first field looks like a header.
-fn is_header(field: &str) -> bool {
-    matches!(
-        field.trim().to_ascii_lowercase().as_str(),
-        "id" | "unit_id" | "unit" | "contact_id" | "contact" | "account_id" | "account"
-    )
-}
-
 fn assign(ws: &Workspace, args: &AssignArgs) -> Result<()> {
-    let def = load(ws, &args.id)?;
     let name = args.input.display().to_string();
-    let reader: Box<dyn BufRead> = if name == "-" {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
+    let mut text = String::new();
+    if name == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read standard input")?;
     } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(&args.input).with_context(|| format!("cannot read {name}"))?,
-        ))
-    };
-    let mut ids: Vec<(u64, String)> = Vec::new();
-    for (i, text) in reader.lines().enumerate() {
-        let line_no = i as u64 + 1;
-        let text = text.with_context(|| format!("{name}: cannot read line {line_no}"))?;
-        let Some(first) = first_field(&text) else {
-            continue;
-        };
-        if first.is_empty() || (i == 0 && is_header(&first)) {
-            continue;
-        }
-        ids.push((line_no, first));
+        text =
+            std::fs::read_to_string(&args.input).with_context(|| format!("cannot read {name}"))?;
     }
-    let date = args
-        .date
-        .unwrap_or_else(|| local_date(&ws.line, Timestamp::now()));
-    let keys: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
-    let accounts = match ws.line.unit {
-        UnitKind::Contact => ws.store.contact_accounts(&keys)?,
-        UnitKind::Account => keys.iter().map(|k| (k.clone(), k.clone())).collect(),
-    };
-    let mut rows = Vec::with_capacity(ids.len());
-    for (line_no, id) in &ids {
-        let account = accounts.get(id).map(String::as_str);
-        let arm = match def.arm_of(id, account, date) {
-            Some(a) => a.name.clone(),
-            None => bail!(
-                "{name}:{line_no}: contact {id:?} is not in the territory, so its account (the randomization unit) is unknown: import it with `yieldline import territory` first"
-            ),
-        };
-        rows.push([id.clone(), account.unwrap_or_default().to_owned(), arm]);
+    if let Some(p) = &args.output {
+        yieldline_app::check_output(
+            "--output",
+            p,
+            &ws.protected_files(),
+            std::slice::from_ref(&args.input),
+        )?;
     }
+    let date = args.date.unwrap_or_else(|| experiments::today(&ws.line));
+    let def = load(ws, &args.id)?;
+    let rows = experiments::assign(ws, &args.id, &name, &text, date)?;
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
@@ -479,7 +361,7 @@ fn assign(ws: &Workspace, args: &AssignArgs) -> Result<()> {
     let mut w = csv::Writer::from_writer(sink);
     w.write_record(["unit_id", "account_id", "arm"])?;
     for r in &rows {
-        w.write_record(r)?;
+        w.write_record([&r.unit_id, &r.account_id, &r.arm])?;
     }
     w.flush()?;
     if def.unit == RandomizationUnit::Week {
@@ -490,9 +372,7 @@ fn assign(ws: &Workspace, args: &AssignArgs) -> Result<()> {
 
 /// Analyses an experiment of the workspace as of `as_of`.
 pub fn analysis(ws: &Workspace, id: &str, as_of: Timestamp) -> Result<Analysis> {
-    let def = load(ws, id)?;
-    let data = ws.store.experiment_data(&def, as_of)?;
-    Ok(analyze(&def, &ws.line, &data, as_of)?)
+    Ok(experiments::analysis(ws, id, as_of)?)
 }
 
 fn analyze_cmd(ws: &Workspace, args: &AnalyzeArgs) -> Result<()> {
@@ -661,23 +541,6 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
 
 fn rate_pct(r: Option<f64>) -> String {
     r.map_or_else(|| "–".to_owned(), |x| format!("{:.2}%", x * 100.0))
-}
-
-/// The experiments running on `date` (at the end of that local day's start), in the form
-/// dispatch needs: arms, holdout and assignment. A switchback (`unit = week`) experiment
-/// is given as the single arm of that date's week.
-pub fn running(ws: &Workspace, date: Date) -> Result<Vec<RunningExperiment>> {
-    let at = day_start(&ws.line, date);
-    Ok(ws
-        .store
-        .experiments()?
-        .into_iter()
-        .filter(|d| d.is_running(at))
-        .filter_map(|def| {
-            let station = ws.line.station_index(&def.station)?;
-            Some(RunningExperiment { station, def })
-        })
-        .collect())
 }
 
 /// The demo's finished experiment as a stored definition, with the guardrails that catch

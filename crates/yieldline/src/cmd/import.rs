@@ -3,12 +3,10 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use yieldline_import::{
-    Format, Options, Outcome, RowError, XesMapping, is_xes_path, write_rejects,
-};
+use yieldline_app::import::{EventFormat as AppEventFormat, ImportKind, ImportRequest};
 
 use crate::workspace::Workspace;
 
@@ -82,122 +80,75 @@ fn progress_bar(path: &Path) -> Option<ProgressBar> {
 
 /// Runs the import of each file, one transaction each.
 pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
-    let mut ws = Workspace::open(dir)?;
-    let (files, bad) = match &what {
-        ImportWhat::Territory { files, bad } | ImportWhat::Events { files, bad, .. } => {
-            (files, bad)
-        }
-    };
-    let options = Options {
-        skip_bad: bad.skip_bad,
-    };
-    let mapping = match &what {
+    let ws = Workspace::open(dir)?;
+    let (kind, files, bad, format, mapping) = match what {
+        ImportWhat::Territory { files, bad } => (ImportKind::Territory, files, bad, None, None),
         ImportWhat::Events {
-            mapping: Some(m), ..
-        } => {
-            let text = yieldline_import::read_text(m)?;
-            Some(XesMapping::from_toml(
-                &m.display().to_string(),
-                &text,
-                &ws.line,
-            )?)
-        }
-        _ => None,
+            files,
+            format,
+            mapping,
+            bad,
+        } => (ImportKind::Events, files, bad, format, mapping),
     };
-    let mut all_rejects: Vec<RowError> = Vec::new();
-    let mut failed = None;
-    for path in files {
-        let bar = progress_bar(path);
-        let mut tick = |bytes: u64| {
-            if let Some(b) = &bar {
-                b.set_position(bytes);
+    let req = ImportRequest {
+        files,
+        format: format.map(|f| match f {
+            EventFormat::Csv => AppEventFormat::Csv,
+            EventFormat::Jsonl => AppEventFormat::Jsonl,
+            EventFormat::Xes => AppEventFormat::Xes,
+        }),
+        mapping,
+        skip_bad: bad.skip_bad,
+        rejects: bad.rejects,
+    };
+    let mut bar: Option<(PathBuf, Option<ProgressBar>)> = None;
+    let report = yieldline_app::import::import(&ws, kind, &req, &mut |path, bytes| {
+        if bar.as_ref().is_none_or(|(p, _)| p != path) {
+            if let Some((_, Some(b))) = &bar {
+                b.finish_and_clear();
             }
-        };
-        let result: Result<Outcome> = match &what {
-            ImportWhat::Territory { .. } => {
-                yieldline_import::import_territory(&mut ws.store, path, options, &mut tick)
-                    .map_err(Into::into)
-            }
-            ImportWhat::Events { format, .. } => {
-                let xes = matches!(format, Some(EventFormat::Xes))
-                    || (format.is_none() && is_xes_path(path));
-                let format = match format {
-                    _ if xes => match &mapping {
-                        Some(m) => Format::Xes(m),
-                        None => bail!(
-                            "{}: an XES log needs --mapping FILE: which activity is which station and event is yours \
-                             to say (see the README's \"XES event logs\" and examples/bpic2012-mapping.toml)",
-                            path.display()
-                        ),
-                    },
-                    Some(EventFormat::Csv) => Format::Csv,
-                    Some(EventFormat::Jsonl) => Format::Jsonl,
-                    _ => match Format::from_path(path) {
-                        Some(f) => f,
-                        None => bail!(
-                            "{}: cannot tell the format from the extension: use .csv, .jsonl, .xes or .xes.gz, or --format",
-                            path.display()
-                        ),
-                    },
-                };
-                yieldline_import::import_events(
-                    &mut ws.store,
-                    &ws.line,
-                    path,
-                    format,
-                    options,
-                    &mut tick,
-                )
-                .map_err(Into::into)
-            }
-        };
-        if let Some(b) = bar {
-            b.finish_and_clear();
+            bar = Some((path.to_owned(), progress_bar(path)));
         }
-        match result {
-            Ok(out) => {
-                let r = &out.record;
-                eprintln!(
-                    "{}: read {}, imported {}, skipped as duplicates {}{}, rejected {}",
-                    path.display(),
-                    r.read,
-                    r.imported,
-                    r.duplicates,
-                    if r.kind == "territory" {
-                        format!(", updated {}, skipped: erased {}", r.updated, r.erased)
-                    } else {
-                        String::new()
-                    },
-                    r.rejected
-                );
-                if let Some(x) = &out.xes {
-                    for l in x.lines() {
-                        eprintln!("{}: {l}", path.display());
-                    }
-                }
-                all_rejects.extend(out.rejects);
-            }
-            Err(e) => {
-                failed = Some(e);
-                break;
+        if let Some((_, Some(b))) = &bar {
+            b.set_position(bytes);
+        }
+    });
+    if let Some((_, Some(b))) = &bar {
+        b.finish_and_clear();
+    }
+    let report = report?;
+    for f in &report.files {
+        let r = &f.outcome.record;
+        eprintln!(
+            "{}: read {}, imported {}, skipped as duplicates {}{}, rejected {}",
+            f.file.display(),
+            r.read,
+            r.imported,
+            r.duplicates,
+            if r.kind == "territory" {
+                format!(", updated {}, skipped: erased {}", r.updated, r.erased)
+            } else {
+                String::new()
+            },
+            r.rejected
+        );
+        if let Some(x) = &f.outcome.xes {
+            for l in x.lines() {
+                eprintln!("{}: {l}", f.file.display());
             }
         }
     }
-    if let Some(path) = &bad.rejects {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        write_rejects(std::io::BufWriter::new(file), &all_rejects)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        if !all_rejects.is_empty() {
-            eprintln!(
-                "{} rejected rows written to {}",
-                all_rejects.len(),
-                path.display()
-            );
-        }
+    if let Some(path) = &req.rejects
+        && !report.rejects.is_empty()
+    {
+        eprintln!(
+            "{} rejected rows written to {}",
+            report.rejects.len(),
+            path.display()
+        );
     }
-    match failed {
-        Some(e) => Err(e),
+    match report.failure {
+        Some(e) => Err(e.into()),
         None => Ok(()),
     }
 }

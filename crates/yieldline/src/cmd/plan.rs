@@ -6,9 +6,8 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 use jiff::civil::Date;
-use yieldline_core::plan::{Plan, PlanInput, last_working_days_from, plan, recycled_due_per_day};
-use yieldline_core::report::{FactLog, Period, Report, report};
-use yieldline_store::Store;
+use yieldline_app::analysis::PlanRequest;
+use yieldline_core::plan::Plan;
 
 use crate::OutputFormat;
 use crate::output::{self, num, pct};
@@ -37,55 +36,19 @@ pub struct PlanArgs {
     format: OutputFormat,
 }
 
-/// Window of days ahead in which recycled units coming due are counted.
-const DUE_HORIZON_DAYS: i32 = 28;
-
-/// The measurements plans and watches are made from: the report over `from..=to`,
-/// where `to` defaults to the last event's day and `from` to 60 working days before it.
-pub fn recent_report(
-    ws: &mut Workspace,
-    log: &FactLog,
-    from: Option<Date>,
-    to: Option<Date>,
-) -> Result<Report> {
-    let territory = ws.store.territory_units(&ws.line)?;
-    let (_, to) = Period { from, to }.resolve(&ws.line, log)?;
-    let from = from.unwrap_or_else(|| last_working_days_from(&ws.line, to, 60));
-    Ok(report(
-        &ws.line,
-        log,
-        &territory,
-        Period {
-            from: Some(from),
-            to: Some(to),
-        },
-    )?)
-}
-
-/// Builds the plan from the measured report (see [`recent_report`]).
-pub fn make(
-    ws: &Workspace,
-    log: &FactLog,
-    measured: &Report,
-    target: Option<f64>,
-    runs: u32,
-    seed: u64,
-) -> Result<Plan> {
-    let input = PlanInput {
-        target: target.unwrap_or(ws.line.target_per_day),
-        recycled_due_per_day: recycled_due_per_day(&ws.line, log, measured.to, DUE_HORIZON_DAYS),
-        runs,
-        seed,
-    };
-    Ok(plan(&ws.line, measured, input)?)
-}
-
 /// Runs `yieldline plan`.
 pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
-    let mut ws = Workspace::open(dir)?;
-    let log = ws.store.load_log(&ws.line)?;
-    let measured = recent_report(&mut ws, &log, args.from, args.to)?;
-    let p = make(&ws, &log, &measured, args.target, args.runs, args.seed)?;
+    let ws = Workspace::open(dir)?;
+    let p = yieldline_app::analysis::plan(
+        &ws,
+        PlanRequest {
+            target: args.target,
+            from: args.from,
+            to: args.to,
+            runs: args.runs,
+            seed: args.seed,
+        },
+    )?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {

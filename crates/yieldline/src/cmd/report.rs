@@ -5,8 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 use jiff::civil::Date;
-use yieldline_core::report::{Period, Report, report};
-use yieldline_store::Store;
+use yieldline_core::report::{Period, Report};
 
 use crate::OutputFormat;
 use crate::output;
@@ -26,18 +25,11 @@ pub struct ReportArgs {
     pub format: OutputFormat,
 }
 
-/// Measures the workspace's line over the period.
-pub fn measure(ws: &mut Workspace, period: Period) -> Result<Report> {
-    let log = ws.store.load_log(&ws.line)?;
-    let territory = ws.store.territory_units(&ws.line)?;
-    Ok(report(&ws.line, &log, &territory, period)?)
-}
-
 /// Prints the report.
 pub fn run(dir: &Path, args: &ReportArgs) -> Result<()> {
-    let mut ws = Workspace::open(dir)?;
-    let r = measure(
-        &mut ws,
+    let ws = Workspace::open(dir)?;
+    let r = yieldline_app::analysis::report(
+        &ws,
         Period {
             from: args.from,
             to: args.to,

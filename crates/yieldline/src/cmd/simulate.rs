@@ -1,17 +1,13 @@
 //! `yieldline simulate`: the day-by-day territory simulator.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use yieldline_core::touches::{touch_outcomes, touch_station};
 use yieldline_import::{Format, Options};
-use yieldline_sim::calibrate::{AccountObservation, CalibrationInput, TouchObservation, calibrate};
 use yieldline_sim::{Scenario, SimOptions, render_svg, simulate_with, write_workspace_files};
-use yieldline_store::Store;
 
 use crate::output::{self, pct};
 use crate::workspace::{LINE_FILE, Workspace};
@@ -165,15 +161,15 @@ fn emit(dir: &Path, out: &yieldline_sim::SimOutput) -> Result<()> {
         create("territory.csv")?,
         create("events.csv")?,
     )?;
-    let mut ws = Workspace::open(dir)?;
+    let ws = Workspace::open(dir)?;
     yieldline_import::import_territory(
-        &mut ws.store,
+        &*ws.store,
         &dir.join("territory.csv"),
         Options::default(),
         &mut |_| {},
     )?;
     let e = yieldline_import::import_events(
-        &mut ws.store,
+        &*ws.store,
         &ws.line,
         &dir.join("events.csv"),
         Format::Csv,
@@ -190,35 +186,6 @@ fn emit(dir: &Path, out: &yieldline_sim::SimOutput) -> Result<()> {
 
 /// The calibration input of a workspace: touches and replies at its touch station.
 fn calibration(dir: &Path) -> Result<yieldline_sim::calibrate::Calibration> {
-    let mut ws = Workspace::open(dir)?;
-    let log = ws.store.load_log(&ws.line)?;
-    let Some(station) = touch_station(&log) else {
-        bail!("{} has no touch events to calibrate from", dir.display());
-    };
-    let directory = ws.store.unit_directory(&ws.line)?;
-    let outcomes = touch_outcomes(&log, station);
-    let mut per_account: HashMap<&str, AccountObservation> = HashMap::new();
-    for t in &outcomes {
-        let account = directory
-            .get(t.unit as usize)
-            .map_or("", |u| u.account.as_str());
-        let a = per_account.entry(account).or_insert(AccountObservation {
-            touches: 0,
-            replies: 0,
-        });
-        a.touches += 1;
-        a.replies += u64::from(t.replied);
-    }
-    let input = CalibrationInput {
-        accounts: per_account.into_values().collect(),
-        touches: outcomes
-            .iter()
-            .map(|t| TouchObservation {
-                prior_touches_30d: t.prior_touches_30d,
-                replied: t.replied,
-            })
-            .collect(),
-        min_touches: 5,
-    };
-    Ok(calibrate(&input)?)
+    let ws = Workspace::open(dir)?;
+    Ok(yieldline_app::simulate::calibration(&ws)?)
 }

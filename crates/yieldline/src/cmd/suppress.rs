@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{ArgGroup, Args, Subcommand};
 use serde::Serialize;
-use yieldline_core::suppression::{SuppressionKind, parse_domain, parse_email};
+use yieldline_app::privacy;
 use yieldline_store::{Added, SuppressionEntry, SuppressionLogEntry};
 
 use crate::OutputFormat;
@@ -95,41 +95,21 @@ pub fn actor(by: Option<&str>) -> Result<String> {
     Ok(who)
 }
 
-/// The validated, normalised kind and target.
-fn target(t: &Target) -> Result<(SuppressionKind, String)> {
+/// The target named on the command line.
+fn target(t: &Target) -> Result<privacy::Target> {
     if let Some(id) = &t.contact {
-        let id = id.trim();
-        if id.is_empty() || id.chars().any(char::is_control) {
-            bail!("--contact: {id:?} is not a contact id");
-        }
-        return Ok((SuppressionKind::Contact, id.to_owned()));
+        return Ok(privacy::Target::Contact(id.clone()));
     }
     if let Some(e) = &t.email {
-        return parse_email(e)
-            .map(|e| (SuppressionKind::Email, e))
-            .map_err(|m| anyhow::anyhow!("--email: {m}"));
+        return Ok(privacy::Target::Email(e.clone()));
     }
     if let Some(d) = &t.domain {
-        return parse_domain(d)
-            .map(|d| (SuppressionKind::Domain, d))
-            .map_err(|m| anyhow::anyhow!("--domain: {m}"));
+        return Ok(privacy::Target::Domain(d.clone()));
     }
     if let Some(h) = &t.hash {
-        let h = h.trim().to_ascii_lowercase();
-        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!("--hash: {h:?} is not a hash (64 hexadecimal digits, as `suppress list` shows)");
-        }
-        return Ok((SuppressionKind::Erased, h));
+        return Ok(privacy::Target::Hash(h.clone()));
     }
     bail!("name what to suppress: --contact ID, --email ADDR or --domain DOMAIN")
-}
-
-fn reason(r: &str) -> Result<String> {
-    let r = r.trim();
-    if r.is_empty() {
-        bail!("--reason must say why");
-    }
-    Ok(r.to_owned())
 }
 
 /// Runs a `suppress` subcommand.
@@ -143,18 +123,15 @@ pub fn run(dir: &Path, cmd: SuppressCmd) -> Result<()> {
 }
 
 fn add(dir: &Path, a: &AddArgs) -> Result<()> {
-    let (kind, target) = target(&a.target)?;
-    if kind == SuppressionKind::Erased {
+    let t = target(&a.target)?;
+    if matches!(t, privacy::Target::Hash(_)) {
         bail!("--hash is for `suppress remove`: erased persons are added by `yieldline erase`");
     }
-    let why = reason(&a.reason)?;
     let who = actor(a.by.as_deref())?;
-    let mut ws = Workspace::open(dir)?;
-    match ws
-        .store
-        .suppress(kind, &target, &who, &why)
-        .context("cannot add the suppression")?
-    {
+    let ws = Workspace::open(dir)?;
+    let (kind, target, added) = privacy::suppress(&ws, &t, &who, &a.reason)?;
+    let why = a.reason.trim();
+    match added {
         Added::New => println!("suppressed {} {target} (by {who}: {why})", kind.as_str()),
         Added::Exists(e) => println!(
             "{} {target} is already suppressed since {} by {} ({}); entry unchanged",
@@ -168,36 +145,29 @@ fn add(dir: &Path, a: &AddArgs) -> Result<()> {
 }
 
 fn remove(dir: &Path, a: &RemoveArgs) -> Result<()> {
-    let (kind, target) = target(&a.target)?;
-    let why = reason(&a.reason)?;
+    let t = target(&a.target)?;
+    let (kind, canonical) = t.canonical()?;
+    if a.reason.trim().is_empty() {
+        bail!("--reason must say why");
+    }
     if !a.force {
         bail!(
-            "refusing to remove the suppression of {} {target} without --force: suppression is permanent until removed explicitly (the removal is logged)",
+            "refusing to remove the suppression of {} {canonical} without --force: suppression is permanent until removed explicitly (the removal is logged)",
             kind.as_str()
         );
     }
     let who = actor(a.by.as_deref())?;
-    let mut ws = Workspace::open(dir)?;
-    match ws
-        .store
-        .unsuppress(kind, &target, &who, &why)
-        .context("cannot remove the suppression")?
-    {
-        Some(e) => {
-            println!(
-                "removed the suppression of {} {target} (added {} by {}: {}); logged as removed by {who}: {why}",
-                kind.as_str(),
-                e.added_at,
-                e.added_by,
-                e.reason
-            );
-            Ok(())
-        }
-        None => bail!(
-            "{} {target} is not suppressed (see `yieldline suppress list`)",
-            kind.as_str()
-        ),
-    }
+    let ws = Workspace::open(dir)?;
+    let why = a.reason.trim();
+    let (kind, target, e) = privacy::unsuppress(&ws, &t, &who, why)?;
+    println!(
+        "removed the suppression of {} {target} (added {} by {}: {}); logged as removed by {who}: {why}",
+        kind.as_str(),
+        e.added_at,
+        e.added_by,
+        e.reason
+    );
+    Ok(())
 }
 
 /// One entry as printed (JSON and CSV).

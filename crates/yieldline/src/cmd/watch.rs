@@ -6,9 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 use jiff::civil::Date;
-use yieldline_core::report::{FactLog, Report};
-use yieldline_core::watch::{Status, Watch, WatchParams, watch};
-use yieldline_store::Store;
+use yieldline_core::watch::Status;
 
 use crate::OutputFormat;
 use crate::output;
@@ -21,33 +19,17 @@ pub struct WatchArgs {
     #[arg(long)]
     as_of: Option<Date>,
     /// Working days of fresh territory below which the burn signal warns.
-    #[arg(long, default_value_t = 90.0)]
+    #[arg(long, default_value_t = yieldline_app::analysis::DEFAULT_HORIZON_DAYS)]
     horizon: f64,
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
 }
 
-/// Runs the watch over a loaded log, with the report of the recent window ending on the
-/// watch's day (see [`super::plan::recent_report`]).
-pub fn compute(ws: &Workspace, log: &FactLog, recent: &Report, horizon: f64) -> Watch {
-    watch(
-        &ws.line,
-        log,
-        recent,
-        recent.to,
-        WatchParams {
-            horizon_days: horizon,
-        },
-    )
-}
-
 /// Runs `yieldline watch`.
 pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
-    let mut ws = Workspace::open(dir)?;
-    let log = ws.store.load_log(&ws.line)?;
-    let recent = super::plan::recent_report(&mut ws, &log, None, args.as_of)?;
-    let w = compute(&ws, &log, &recent, args.horizon);
+    let ws = Workspace::open(dir)?;
+    let w = yieldline_app::analysis::watch(&ws, args.as_of, args.horizon)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {

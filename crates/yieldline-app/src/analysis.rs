@@ -1,0 +1,335 @@
+//! The line's measurements: report, drift, plan, watch and dispatch, each one function
+//! of a workspace and plain arguments, returning plain serde types.
+
+use jiff::civil::Date;
+use serde::Serialize;
+use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch as dispatch_orders};
+use yieldline_core::line::{Line, UnitKind};
+use yieldline_core::plan::{
+    Plan, PlanInput, last_working_days_from, plan as plan_line, recycled_due_per_day,
+};
+use yieldline_core::report::{FactLog, Period, Report, report as report_line};
+use yieldline_core::series::{Grain, station_series};
+use yieldline_core::suppression::SuppressionList;
+use yieldline_core::watch::{Watch, WatchParams, watch as watch_line};
+use yieldline_spc::{
+    Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze,
+};
+use yieldline_store::UnitRecord;
+
+use crate::error::{AppError, AppResult};
+use crate::workspace::Workspace;
+
+/// Working days measured by plan, watch and dispatch when no window is given.
+pub const RECENT_WORKING_DAYS: u32 = 60;
+/// Window of days ahead in which recycled units coming due are counted by the plan.
+pub const DUE_HORIZON_DAYS: i32 = 28;
+/// Monte Carlo runs of the plan that sizes dispatch's fresh intake.
+pub const DISPATCH_PLAN_RUNS: u32 = 2_000;
+/// Default working days of fresh territory below which the watch's burn signal warns.
+pub const DEFAULT_HORIZON_DAYS: f64 = 90.0;
+
+/// The line's measurements over `period` (default: first to last event day).
+pub fn report(ws: &Workspace, period: Period) -> AppResult<Report> {
+    let snap = ws.store.snapshot(&ws.line, false)?;
+    Ok(report_line(&ws.line, &snap.log, &snap.territory, period)?)
+}
+
+/// The measurements plans and watches are made from: the report over `from..=to`,
+/// where `to` defaults to the last event's day and `from` to
+/// [`RECENT_WORKING_DAYS`] working days before it.
+pub fn recent_report(
+    line: &Line,
+    log: &FactLog,
+    territory: &[u32],
+    from: Option<Date>,
+    to: Option<Date>,
+) -> AppResult<Report> {
+    let (_, to) = Period { from, to }.resolve(line, log)?;
+    let from = from.unwrap_or_else(|| last_working_days_from(line, to, RECENT_WORKING_DAYS));
+    Ok(report_line(
+        line,
+        log,
+        territory,
+        Period {
+            from: Some(from),
+            to: Some(to),
+        },
+    )?)
+}
+
+/// What `plan` is asked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanRequest {
+    /// Final-station passes wanted per working day (default: the line's target).
+    pub target: Option<f64>,
+    /// First day of the measurement window.
+    pub from: Option<Date>,
+    /// Last day of the measurement window.
+    pub to: Option<Date>,
+    /// Monte Carlo runs.
+    pub runs: u32,
+    /// Monte Carlo seed.
+    pub seed: u64,
+}
+
+impl Default for PlanRequest {
+    fn default() -> Self {
+        Self {
+            target: None,
+            from: None,
+            to: None,
+            runs: 10_000,
+            seed: 1,
+        }
+    }
+}
+
+/// What a daily target takes at each station, and the chance of hitting it.
+pub fn plan(ws: &Workspace, req: PlanRequest) -> AppResult<Plan> {
+    let snap = ws.store.snapshot(&ws.line, false)?;
+    let measured = recent_report(&ws.line, &snap.log, &snap.territory, req.from, req.to)?;
+    plan_from(
+        &ws.line, &snap.log, &measured, req.target, req.runs, req.seed,
+    )
+}
+
+fn plan_from(
+    line: &Line,
+    log: &FactLog,
+    measured: &Report,
+    target: Option<f64>,
+    runs: u32,
+    seed: u64,
+) -> AppResult<Plan> {
+    let input = PlanInput {
+        target: target.unwrap_or(line.target_per_day),
+        recycled_due_per_day: recycled_due_per_day(line, log, measured.to, DUE_HORIZON_DAYS),
+        runs,
+        seed,
+    };
+    Ok(plan_line(line, measured, input)?)
+}
+
+/// The toxic-automation watch as of `as_of` (default: the last event's day).
+pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResult<Watch> {
+    if !(horizon_days.is_finite() && (1.0..=3650.0).contains(&horizon_days)) {
+        return Err(AppError::invalid(
+            "horizon",
+            format!("horizon {horizon_days}: give a number of working days from 1 to 3650"),
+        ));
+    }
+    let snap = ws.store.snapshot(&ws.line, false)?;
+    let recent = recent_report(&ws.line, &snap.log, &snap.territory, None, as_of)?;
+    Ok(watch_from(&ws.line, &snap.log, &recent, horizon_days))
+}
+
+fn watch_from(line: &Line, log: &FactLog, recent: &Report, horizon_days: f64) -> Watch {
+    watch_line(line, log, recent, recent.to, WatchParams { horizon_days })
+}
+
+/// Whether dispatch must leave a unit out: suppressed by id or e-mail, or, on account
+/// lines, an account whose every known contact is suppressed or whose contacts' domain
+/// is suppressed.
+pub fn unit_suppressed(list: &SuppressionList, line: &Line, u: &UnitRecord) -> bool {
+    if list.blocks(&u.key, u.email.as_deref()) {
+        return true;
+    }
+    if line.unit != UnitKind::Account || u.contacts.is_empty() {
+        return false;
+    }
+    let domain_blocked = u.contacts.iter().any(|(_, email)| {
+        email
+            .as_deref()
+            .and_then(|e| e.rsplit_once('@'))
+            .is_some_and(|(_, domain)| list.blocks("", Some(&format!("x@{domain}"))))
+    });
+    domain_blocked
+        || u.contacts
+            .iter()
+            .all(|(id, email)| list.blocks(id, email.as_deref()))
+}
+
+/// The day's work orders for `date`, within capacity and guardrails.
+pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
+    let snap = ws.store.snapshot(&ws.line, true)?;
+    let log = &snap.log;
+    let day_before = date.yesterday().unwrap_or(date);
+    let recent = recent_report(&ws.line, log, &snap.territory, None, Some(day_before))?;
+    let plan = plan_from(&ws.line, log, &recent, None, DISPATCH_PLAN_RUNS, 1)
+        .map_err(|e| e.context("cannot size the fresh intake from the plan"))?;
+    let w = watch_from(&ws.line, log, &recent, DEFAULT_HORIZON_DAYS);
+    let suppression = ws.store.suppression_list()?;
+    let units: Vec<UnitInfo> = snap
+        .directory
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| UnitInfo {
+            suppressed: unit_suppressed(&suppression, &ws.line, &u),
+            key: u.key,
+            account: u.account,
+            fit_tier: u.fit_tier,
+            in_territory: u.in_territory,
+        })
+        .collect();
+    let input = DispatchInput {
+        date,
+        fresh_per_day: plan.fresh_per_day,
+        yields: plan.stations.iter().map(|s| Some(s.yield_)).collect(),
+        brake: w.brake,
+        experiments: crate::experiments::running(ws, date)?,
+    };
+    Ok(dispatch_orders(&ws.line, log, &units, &input)?)
+}
+
+/// Chart selection of `drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartRequest {
+    /// Laney p′ when the baseline is over-dispersed (σ_z > 1.2), else p.
+    #[default]
+    Auto,
+    /// p-chart.
+    P,
+    /// Laney p′-chart.
+    Laney,
+    /// EWMA chart.
+    Ewma,
+}
+
+/// What `drift` is asked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DriftRequest {
+    /// Only this station.
+    pub station: Option<String>,
+    /// Chart type.
+    pub chart: ChartRequest,
+    /// Baseline window `FROM..TO` (dates); default: the first 30 subgroups.
+    pub baseline: Option<String>,
+    /// Weekly subgroups instead of daily.
+    pub weekly: bool,
+    /// First day charted.
+    pub from: Option<Date>,
+    /// Last day charted.
+    pub to: Option<Date>,
+    /// EWMA λ (default 0.2).
+    pub lambda: Option<f64>,
+    /// EWMA limit width L (default 3).
+    pub ewma_l: Option<f64>,
+}
+
+/// One station's chart, or why it could not be drawn.
+#[derive(Debug, Clone, Serialize)]
+pub struct StationChart {
+    /// Station id.
+    pub id: String,
+    /// The chart (absent when it could not be drawn).
+    #[serde(flatten)]
+    pub chart: Option<ControlChart>,
+    /// Why the chart could not be drawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The drift analysis of a line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    /// Stations in line order.
+    pub stations: Vec<StationChart>,
+}
+
+/// Parses a baseline window `FROM..TO`.
+pub fn parse_baseline(s: &str) -> AppResult<(Date, Date)> {
+    let bad = |m: String| AppError::invalid("baseline", m);
+    let (a, b) = s.split_once("..").ok_or_else(|| {
+        bad(format!(
+            "baseline {s:?}: expected FROM..TO, e.g. 2025-06-02..2025-07-11"
+        ))
+    })?;
+    let a: Date = a
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("baseline: {a:?} is not a date (YYYY-MM-DD)")))?;
+    let b: Date = b
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("baseline: {b:?} is not a date (YYYY-MM-DD)")))?;
+    if b < a {
+        return Err(bad(format!("baseline {s}: the end is before the start")));
+    }
+    Ok((a, b))
+}
+
+/// Control charts and run rules for every station's yield (or one station's).
+pub fn drift(ws: &Workspace, req: &DriftRequest) -> AppResult<Drift> {
+    let line = &ws.line;
+    if let Some(s) = &req.station
+        && line.station_index(s).is_none()
+    {
+        let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
+        return Err(AppError::invalid(
+            "station",
+            format!("unknown station {s:?} (the line has: {})", known.join(", ")),
+        ));
+    }
+    let lambda = req.lambda.unwrap_or(0.2);
+    if !(lambda > 0.0 && lambda <= 1.0) {
+        return Err(AppError::invalid(
+            "lambda",
+            format!("lambda {lambda}: give a number in (0, 1]"),
+        ));
+    }
+    let l = req.ewma_l.unwrap_or(3.0);
+    if !(l.is_finite() && l > 0.0 && l <= 10.0) {
+        return Err(AppError::invalid(
+            "ewma_l",
+            format!("ewma-l {l}: give a number in (0, 10]"),
+        ));
+    }
+    let baseline_dates = req.baseline.as_deref().map(parse_baseline).transpose()?;
+    let log = ws.store.load_log(line)?;
+    let (from, to) = Period {
+        from: req.from,
+        to: req.to,
+    }
+    .resolve(line, &log)?;
+    let grain = if req.weekly { Grain::Week } else { Grain::Day };
+    let series = station_series(line, &log, from, to, grain, |_| true);
+    let choice = match req.chart {
+        ChartRequest::Auto => ChartChoice::Auto,
+        ChartRequest::P => ChartChoice::Forced(ChartKind::P),
+        ChartRequest::Laney => ChartChoice::Forced(ChartKind::Laney),
+        ChartRequest::Ewma => ChartChoice::Forced(ChartKind::Ewma),
+    };
+    let params = EwmaParams { lambda, l };
+    let mut stations = Vec::new();
+    for (st, days) in line.stations.iter().zip(series) {
+        if req.station.as_ref().is_some_and(|s| *s != st.id) {
+            continue;
+        }
+        let subgroups: Vec<Subgroup> = days
+            .iter()
+            .map(|d| Subgroup::new(d.date.to_string(), d.passed, d.dispositions))
+            .collect();
+        let baseline = match baseline_dates {
+            None => Baseline::default(),
+            Some((a, b)) => {
+                let start = days.iter().position(|d| d.date >= a).unwrap_or(days.len());
+                let end = days
+                    .iter()
+                    .rposition(|d| d.date <= b)
+                    .map_or(start, |i| i + 1);
+                Baseline::range(start..end.max(start))
+            }
+        };
+        let (chart, error) = match analyze(&subgroups, baseline, choice, params) {
+            Ok(chart) => (Some(chart), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        stations.push(StationChart {
+            id: st.id.clone(),
+            chart,
+            error,
+        });
+    }
+    Ok(Drift { stations })
+}

@@ -1,0 +1,166 @@
+//! Imports: territory and event files into the workspace's store, one transaction per
+//! file (see `yieldline_import`).
+
+use std::path::{Path, PathBuf};
+
+use yieldline_import::{
+    Format, Options, Outcome, RowError, XesMapping, is_xes_path, write_rejects,
+};
+
+use crate::error::{AppError, AppResult};
+use crate::workspace::{Workspace, check_output};
+
+/// What is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    /// Territory contacts (CSV).
+    Territory,
+    /// Activity events.
+    Events,
+}
+
+/// The format of an event file, when not told by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventFormat {
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+    /// XES (needs a mapping).
+    Xes,
+}
+
+/// What an import is asked.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// The files, imported in order, each in its own transaction.
+    pub files: Vec<PathBuf>,
+    /// Event format (default: from each file's extension).
+    pub format: Option<EventFormat>,
+    /// XES mapping file.
+    pub mapping: Option<PathBuf>,
+    /// Import the good rows and return the bad ones instead of refusing the file.
+    pub skip_bad: bool,
+    /// Where the rejected rows are written (CSV).
+    pub rejects: Option<PathBuf>,
+}
+
+/// One file's import.
+#[derive(Debug)]
+pub struct FileImport {
+    /// The file.
+    pub file: PathBuf,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What a whole import did: the files imported before any failure, then the failure.
+#[derive(Debug)]
+pub struct ImportReport {
+    /// Files imported, in order.
+    pub files: Vec<FileImport>,
+    /// Rejected rows of every file (with `skip_bad`).
+    pub rejects: Vec<RowError>,
+    /// The failure that stopped the import (that file left nothing in the store).
+    pub failure: Option<AppError>,
+}
+
+/// Imports the files of `req`, reporting each file's bytes read to `progress`.
+pub fn import(
+    ws: &Workspace,
+    kind: ImportKind,
+    req: &ImportRequest,
+    progress: &mut dyn FnMut(&Path, u64),
+) -> AppResult<ImportReport> {
+    if let Some(r) = &req.rejects {
+        let mut inputs = req.files.clone();
+        inputs.extend(req.mapping.clone());
+        check_output("--rejects", r, &ws.protected_files(), &inputs)?;
+    }
+    let options = Options {
+        skip_bad: req.skip_bad,
+    };
+    let mapping = match (&req.mapping, kind) {
+        (Some(m), ImportKind::Events) => {
+            let text = yieldline_import::read_text(m)?;
+            Some(XesMapping::from_toml(
+                &m.display().to_string(),
+                &text,
+                &ws.line,
+            )?)
+        }
+        _ => None,
+    };
+    let mut report = ImportReport {
+        files: Vec::new(),
+        rejects: Vec::new(),
+        failure: None,
+    };
+    for path in &req.files {
+        let mut tick = |bytes: u64| progress(path, bytes);
+        let result: AppResult<Outcome> = match kind {
+            ImportKind::Territory => {
+                yieldline_import::import_territory(&*ws.store, path, options, &mut tick)
+                    .map_err(Into::into)
+            }
+            ImportKind::Events => event_format(path, req.format, mapping.as_ref()).and_then(|f| {
+                yieldline_import::import_events(&*ws.store, &ws.line, path, f, options, &mut tick)
+                    .map_err(Into::into)
+            }),
+        };
+        match result {
+            Ok(mut outcome) => {
+                report.rejects.append(&mut outcome.rejects);
+                report.files.push(FileImport {
+                    file: path.clone(),
+                    outcome,
+                });
+            }
+            Err(e) => {
+                report.failure = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(path) = &req.rejects {
+        let file = std::fs::File::create(path)
+            .map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display())))?;
+        write_rejects(std::io::BufWriter::new(file), &report.rejects)
+            .map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(report)
+}
+
+fn event_format<'m>(
+    path: &Path,
+    format: Option<EventFormat>,
+    mapping: Option<&'m XesMapping>,
+) -> AppResult<Format<'m>> {
+    let xes = matches!(format, Some(EventFormat::Xes)) || (format.is_none() && is_xes_path(path));
+    if xes {
+        return match mapping {
+            Some(m) => Ok(Format::Xes(m)),
+            None => Err(AppError::invalid(
+                "mapping",
+                format!(
+                    "{}: an XES log needs --mapping FILE: which activity is which station and event is yours \
+                     to say (see the README's \"XES event logs\" and examples/bpic2012-mapping.toml)",
+                    path.display()
+                ),
+            )),
+        };
+    }
+    match format {
+        Some(EventFormat::Csv) => Ok(Format::Csv),
+        Some(EventFormat::Jsonl) => Ok(Format::Jsonl),
+        _ => Format::from_path(path).ok_or_else(|| {
+            AppError::invalid(
+                "format",
+                format!(
+                    "{}: cannot tell the format from the extension: use .csv, .jsonl, .xes or .xes.gz, or --format",
+                    path.display()
+                ),
+            )
+        }),
+    }
+}
