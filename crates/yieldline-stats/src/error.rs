@@ -84,4 +84,30 @@ pub enum StatsError {
         /// Position of the offending look.
         index: usize,
     },
+    /// An observation's time is negative, `NaN` or infinite.
+    #[error("observation {index}: time must be finite and >= 0, got {value}")]
+    InvalidTime {
+        /// Position of the offending observation.
+        index: usize,
+        /// The time received.
+        value: f64,
+    },
+    /// An observation's cause is not below the number of causes.
+    #[error("observation {index}: cause {cause} out of range for {n_causes} causes")]
+    InvalidCause {
+        /// Position of the offending observation.
+        index: usize,
+        /// The cause received.
+        cause: usize,
+        /// Number of causes the estimate was asked for.
+        n_causes: usize,
+    },
+    /// A cause was queried that the estimate does not have.
+    #[error("cause {cause} out of range for {n_causes} causes")]
+    UnknownCause {
+        /// The cause queried.
+        cause: usize,
+        /// Number of causes of the estimate.
+        n_causes: usize,
+    },
 }

@@ -15,6 +15,11 @@
 //! * [`sequential`] — always-valid p-values (normal-mixture SPRT) so an
 //!   experiment can be checked every day without inflating false positives.
 //! * [`quantile`] — numpy-compatible quantile and mean (cycle times).
+//! * [`survival`] — competing-risks conversion with censoring (open visits):
+//!   Aalen–Johansen cumulative incidence per disposition with log(−log)
+//!   intervals on Aalen's variance, Kaplan–Meier survival of any disposition
+//!   and its median; checked against scikit-survival / lifelines
+//!   (`tools/reference/survival_refs.py` → `tests/fixtures/survival_refs.json`).
 //!
 //! Nothing here panics on bad input or returns `NaN`: invalid input yields a
 //! [`StatsError`] (or `None` where documented).
@@ -26,6 +31,7 @@ mod normal;
 pub mod proportion;
 pub mod quantile;
 pub mod sequential;
+pub mod survival;
 pub mod twosample;
 
 pub use error::StatsError;
