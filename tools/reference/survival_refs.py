@@ -311,6 +311,17 @@ def hand_cases():
         [0, 0, 1, 2, 3, 1, 0, 2], 3,
         note="S(4) = 5/6 * 4/5 * 3/4 = 1/2 exactly after two censorings"))
     c.append(build_case(
+        "zero_aalen_variance",
+        [0, 0, 3],
+        [2, 1, 2], 2,
+        note="Aalen's variance of cause 2 is exactly 0 at t = 3 while its CIF is 2/3: the interval collapses"))
+    c.append(build_case(
+        "negative_aalen_variance",
+        [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2],
+        [2, 2, 2, 0, 3, 1, 1, 3, 1, 2, 3], 3,
+        note="Aalen's variance of cause 3 is negative at t = 2: the interval collapses; sksurv's exp(log p) "
+             "is one ulp above p there, the Rust crate returns [p, p]"))
+    c.append(build_case(
         "fractional_times",
         [0.25, 0.5, 0.5, 1.75, 2.0, 2.0, 3.125, 7.5, 7.5, 10.0, 31.5, 61.25, 95.0],
         [1, 2, 0, 3, 1, 1, 0, 2, 3, 0, 1, 2, 0], 3,

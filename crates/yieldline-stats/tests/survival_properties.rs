@@ -55,15 +55,24 @@ proptest! {
     #[test]
     fn intervals_contain_the_estimate((obs, k) in cohort(), alpha in 0.001_f64..0.5) {
         let e = estimate(&obs, k);
+        // Strictly inside whenever the estimate is in (0, 1) with a positive
+        // variance (every such survival value has one: an event with n > d).
         for cause in 0..k {
             let cif = e.cif(cause).expect("cause");
+            let var = e.cif_variance(cause).expect("cause");
             let ci = e.cif_intervals(cause, alpha).expect("valid alpha");
-            for (iv, &p) in ci.iter().zip(cif) {
+            for ((iv, &p), &v) in ci.iter().zip(cif).zip(var) {
                 prop_assert!(0.0 <= iv.lo && iv.lo <= p && p <= iv.hi && iv.hi <= 1.0, "cause {cause}: {iv:?} vs {p}");
+                if p > f64::EPSILON && p < 1.0 && v > f64::EPSILON {
+                    prop_assert!(iv.lo < p && p < iv.hi, "cause {cause}: {iv:?} vs {p}, var {v}");
+                }
             }
         }
         for (iv, &p) in e.survival_intervals(alpha).expect("valid alpha").iter().zip(e.survival()) {
             prop_assert!(0.0 <= iv.lo && iv.lo <= p && p <= iv.hi && iv.hi <= 1.0, "survival: {iv:?} vs {p}");
+            if p > f64::EPSILON && p < 1.0 {
+                prop_assert!(iv.lo < p && p < iv.hi, "survival: {iv:?} vs {p}");
+            }
         }
     }
 
