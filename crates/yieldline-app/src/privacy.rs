@@ -118,8 +118,14 @@ pub fn log(ws: &Workspace) -> AppResult<Vec<SuppressionLogEntry>> {
 /// What an erasure did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Erased {
-    /// The person was erased now.
-    Now(yieldline_store::Erasure, Compaction),
+    /// The person was erased now; the files of the workspace (other than the store)
+    /// that still name them — files the product wrote, such as the demo's inputs, an
+    /// `experiment assign` output or a rejects file, or the user's own — are listed.
+    Now(
+        yieldline_store::Erasure,
+        Compaction,
+        Vec<std::path::PathBuf>,
+    ),
     /// The person was erased before; the store was compacted again.
     Before(Compaction),
 }
@@ -153,7 +159,50 @@ pub fn erase(ws: &Workspace, who: &str, by: &str, reason: &str) -> AppResult<Era
             let c = ws.store.compact().map_err(|e| {
                 AppError::from(e).context("the person was erased, but compacting the store failed: run `yieldline erase` again later to purge the old pages")
             })?;
-            Ok(Erased::Now(e, c))
+            let files = files_naming(ws, &e.personal_values);
+            Ok(Erased::Now(e, c, files))
         }
     }
+}
+
+/// Files under the workspace directory (three levels down at most, the store itself
+/// left out) whose text contains one of `values` in any letter case.
+fn files_naming(ws: &Workspace, values: &[String]) -> Vec<std::path::PathBuf> {
+    let protected = ws.protected_files();
+    let values: Vec<String> = values
+        .iter()
+        .map(|v| v.to_lowercase())
+        .filter(|v| v.chars().count() >= 3)
+        .collect();
+    let mut out = Vec::new();
+    let mut stack = vec![(ws.dir.clone(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                if depth < 3 {
+                    stack.push((path, depth + 1));
+                }
+                continue;
+            }
+            if !meta.is_file() || protected.contains(&path) || meta.len() > (1 << 30) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes).to_lowercase();
+            if values.iter().any(|v| text.contains(v.as_str())) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -6,6 +6,7 @@
 //! [`SqliteStore`] is the embedded default; a PostgreSQL backend implements the same
 //! trait and runs the same conformance suite (`tests/conformance.rs`).
 
+mod chain;
 mod experiments;
 mod pages;
 mod queries;
@@ -304,6 +305,20 @@ pub trait Store: Send + Sync {
 
     /// Purges deleted data from the backend's files (after an erasure).
     fn compact(&self) -> Result<Compaction, StoreError>;
+
+    /// Removes the event `event_id` (a mistaken one), logging who, when and why; `None`
+    /// when no event has that id. Returns the station and instant it had.
+    fn remove_event(
+        &self,
+        event_id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<Option<(String, Timestamp)>, StoreError>;
+
+    /// What is wrong with the store's own records, in words (empty when nothing is):
+    /// a broken suppression-log chain, a suppression without its log entry or one the
+    /// log says is in force but is missing, and the backend's own integrity check.
+    fn integrity(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// Generic conveniences over any [`Store`] (also `dyn Store`).

@@ -420,7 +420,15 @@ mod tests {
                 .connection()
                 .execute_batch(
                     "DROP TRIGGER fact_pages_on_delete; DROP TRIGGER fact_pages_on_update;
-                     DROP TABLE fact_pages; DROP TABLE store_meta; PRAGMA user_version = 4;",
+                     DROP TABLE fact_pages; DROP TABLE store_meta;
+                     ALTER TABLE suppression_log DROP COLUMN kind0;
+                     ALTER TABLE suppression_log DROP COLUMN target_hash;
+                     ALTER TABLE suppression_log DROP COLUMN who_hash;
+                     ALTER TABLE suppression_log DROP COLUMN reason_hash;
+                     ALTER TABLE suppression_log DROP COLUMN prev_hash;
+                     ALTER TABLE suppression_log DROP COLUMN entry_hash;
+                     DROP TABLE event_removals;
+                     PRAGMA user_version = 4;",
                 )
                 .expect("downgrade");
             facts

@@ -158,4 +158,26 @@ pub const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO store_meta (id, generation) VALUES (1, 0);
     ",
+    // 7: the suppression log's hash chain (`crate::chain`): the salted hashes of each
+    // entry's target, actor and reason, its kind as first written, and the chain links.
+    // Entries written before are chained when this migration runs.
+    "
+    ALTER TABLE suppression_log ADD COLUMN kind0 TEXT;
+    ALTER TABLE suppression_log ADD COLUMN target_hash TEXT;
+    ALTER TABLE suppression_log ADD COLUMN who_hash TEXT;
+    ALTER TABLE suppression_log ADD COLUMN reason_hash TEXT;
+    ALTER TABLE suppression_log ADD COLUMN prev_hash TEXT;
+    ALTER TABLE suppression_log ADD COLUMN entry_hash TEXT;
+    -- Events removed by `yieldline events remove`: which, when, by whom and why (the
+    -- event's content is not kept: a removal may be of personal data entered by mistake).
+    CREATE TABLE event_removals (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        station  TEXT NOT NULL,
+        ts       INTEGER NOT NULL,
+        who      TEXT NOT NULL,
+        reason   TEXT NOT NULL
+    );
+    ",
 ];

@@ -146,6 +146,9 @@ impl SqliteStore {
                 if i + 1 == crate::pages::MIGRATION {
                     crate::pages::rebuild(tx)?;
                 }
+                if i + 1 == crate::chain::MIGRATION {
+                    crate::chain::rebuild(tx)?;
+                }
                 tx.pragma_update(None, "user_version", i as i64 + 1)?;
                 Ok(false)
             })?;
@@ -997,6 +1000,49 @@ impl Store for SqliteStore {
         let outcome = result?;
         restored?;
         Ok(outcome)
+    }
+
+    fn remove_event(
+        &self,
+        event_id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<Option<(String, jiff::Timestamp)>, StoreError> {
+        self.write(|tx| {
+            let found: Option<(String, i64)> = tx
+                .query_row(
+                    "SELECT s.name, e.ts FROM events e JOIN stations s ON s.id = e.station WHERE e.event_id = ?1",
+                    [event_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((station, ts)) = found else {
+                return Ok(None);
+            };
+            tx.execute("DELETE FROM events WHERE event_id = ?1", [event_id])?;
+            tx.execute(
+                "INSERT INTO event_removals (at, event_id, station, ts, who, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![jiff::Timestamp::now().to_string(), event_id, station, ts, by, reason],
+            )?;
+            let ts = jiff::Timestamp::from_microsecond(ts)
+                .map_err(|_| StoreError::Corrupt(format!("timestamp {ts} out of range")))?;
+            Ok(Some((station, ts)))
+        })
+    }
+
+    fn integrity(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut problems = crate::suppression::integrity(c)?;
+            let mut stmt = c.prepare("PRAGMA quick_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                let row = row?;
+                if row != "ok" {
+                    problems.push(format!("the database file is damaged: {row}"));
+                }
+            }
+            Ok(problems)
+        })
     }
 
     fn compact(&self) -> Result<crate::Compaction, StoreError> {

@@ -101,6 +101,9 @@ pub struct Erasure {
     pub events: u64,
     /// The hashes now in suppression (of each contact id and e-mail).
     pub hashes: Vec<String>,
+    /// The personal values that were removed (ids, e-mails, names, in lower case), so
+    /// the caller can find them in files outside the store. Never stored.
+    pub personal_values: Vec<String>,
 }
 
 /// Result of [`SqliteStore::erase`].
@@ -135,7 +138,7 @@ fn kind_of(s: &str) -> Result<SuppressionKind, StoreError> {
 }
 
 /// The workspace's salt.
-fn salt(conn: &Connection) -> Result<String, StoreError> {
+pub(crate) fn salt(conn: &Connection) -> Result<String, StoreError> {
     conn.query_row("SELECT salt FROM privacy_salt WHERE id = 1", [], |r| {
         r.get(0)
     })
@@ -175,11 +178,55 @@ fn log(
     who: &str,
     reason: &str,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO suppression_log (at, action, kind, target, who, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![now(), action, kind.as_str(), target, who, reason])?;
-    Ok(())
+    crate::chain::append(
+        tx,
+        &salt(tx)?,
+        &now(),
+        action,
+        kind.as_str(),
+        target,
+        who,
+        reason,
+    )
+}
+
+/// The entries the log says are in force: replayed in order (an add or erase puts a
+/// target in, a removal takes it out).
+fn logged_in_force(conn: &Connection) -> Result<BTreeSet<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT action, kind, target FROM suppression_log ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    let mut live = BTreeSet::new();
+    while let Some(r) = rows.next()? {
+        let action: String = r.get(0)?;
+        let key = (r.get::<_, String>(1)?, r.get::<_, String>(2)?);
+        if action == "remove" {
+            live.remove(&key);
+        } else {
+            live.insert(key);
+        }
+    }
+    Ok(live)
+}
+
+/// The suppression tables' integrity: the log's chain, and the table against the log.
+pub(crate) fn integrity(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut problems = crate::chain::verify(conn)?;
+    let live = logged_in_force(conn)?;
+    let mut stmt = conn.prepare("SELECT kind, target FROM suppression")?;
+    let table: BTreeSet<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (kind, target) in live.difference(&table) {
+        problems.push(format!(
+            "the suppression of {kind} {target} is in force by the log, but its entry was deleted outside Yieldline (dispatch keeps it suppressed)"
+        ));
+    }
+    for (kind, target) in table.difference(&live) {
+        problems.push(format!(
+            "the suppression of {kind} {target} has no entry in the suppression log: it was added outside Yieldline"
+        ));
+    }
+    Ok(problems)
 }
 
 /// Adds an entry unless present; returns whether it was new (and logs it if so).
@@ -288,9 +335,23 @@ pub(crate) fn list(conn: &Connection) -> Result<SuppressionList, StoreError> {
         let mut rows = stmt.query([])?;
         let (mut contacts, mut emails, mut domains, mut erased) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut seen = BTreeSet::new();
         while let Some(r) = rows.next()? {
             let kind: String = r.get(0)?;
             let target: String = r.get(1)?;
+            seen.insert((kind.clone(), target.clone()));
+            match kind_of(&kind)? {
+                SuppressionKind::Contact => contacts.push(target),
+                SuppressionKind::Email => emails.push(target),
+                SuppressionKind::Domain => domains.push(target),
+                SuppressionKind::Erased => erased.push(target),
+            }
+        }
+        // An entry deleted outside Yieldline stays in force while the log says so.
+        for (kind, target) in logged_in_force(conn)? {
+            if seen.contains(&(kind.clone(), target.clone())) {
+                continue;
+            }
             match kind_of(&kind)? {
                 SuppressionKind::Contact => contacts.push(target),
                 SuppressionKind::Email => emails.push(target),
@@ -493,6 +554,25 @@ pub(crate) fn erase_in_tx(
         )?;
         let mut seen = BTreeSet::new();
         let mut queue = vec![(input.to_owned(), lower.clone())];
+        // Every spelling of the id or address that differs only in letter case (or
+        // surrounding space) is the same person.
+        {
+            let mut all = tx.prepare("SELECT contact_id, email FROM contacts")?;
+            let mut rows = all.query([])?;
+            while let Some(r) = rows.next()? {
+                let id: String = r.get(0)?;
+                let email: Option<String> = r.get(1)?;
+                if normalize(&id) == lower && id != input {
+                    queue.push((id, String::new()));
+                }
+                if let Some(e) = email
+                    && normalize(&e) == lower
+                    && e != lower
+                {
+                    queue.push((String::new(), e));
+                }
+            }
+        }
         while let Some((id, email)) = queue.pop() {
             let mut rows = stmt.query(params![id, email])?;
             while let Some(r) = rows.next()? {
@@ -521,17 +601,17 @@ pub(crate) fn erase_in_tx(
     }
     // Units known from events (with or without a territory row): by the id given, or
     // stored under one of their addresses in any letter case.
-    let mut unit_keys: Vec<String> = tx
-        .prepare("SELECT key FROM units WHERE key = ?1")?
-        .query_map([input], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for email in &person.emails {
-        let mut stmt =
-            tx.prepare_cached("SELECT key FROM units WHERE key LIKE '%@%' AND lower(key) = ?1")?;
-        let found: Vec<String> = stmt
-            .query_map([email], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        unit_keys.extend(found);
+    let mut unit_keys: Vec<String> = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT key FROM units")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: String = r.get(0)?;
+            let norm = normalize(&key);
+            if norm == lower || person.emails.contains(&norm) {
+                unit_keys.push(key);
+            }
+        }
     }
     for k in unit_keys {
         person.note(Some(&k));
@@ -670,6 +750,21 @@ pub(crate) fn erase_in_tx(
             }
         }
     }
+    // Free text of any other entry (a domain's reason, say) that names the person.
+    {
+        let mut stmt = tx.prepare("SELECT kind, target, added_by, reason FROM suppression")?;
+        let rows: Vec<(String, String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        for (kind, target, added_by, why) in rows {
+            if person.mentioned_in(&added_by) || person.mentioned_in(&why) {
+                tx.execute(
+                    "UPDATE suppression SET added_by = ?3, reason = ?4 WHERE kind = ?1 AND target = ?2",
+                    params![kind, target, person.redact(&added_by), person.redact(&why)],
+                )?;
+            }
+        }
+    }
     let by = person.redact(by);
     let reason = person.redact(reason);
     for hash in &hashes {
@@ -681,6 +776,7 @@ pub(crate) fn erase_in_tx(
         log(tx, "erase", SuppressionKind::Erased, hash, by, reason)?;
     }
     out.hashes = hashes.into_iter().collect();
+    out.personal_values = person.strings.iter().cloned().collect();
     Ok(EraseOutcome::Erased(out))
 }
 

@@ -368,6 +368,21 @@ fn the_generation_moves_with_every_write(store: &dyn Store) {
     assert!(store.generation().expect("g") > g1);
 }
 
+fn a_mistaken_event_can_be_removed(store: &dyn Store) {
+    import(store, &small_log("u", 2)).expect("import");
+    let removed = store.remove_event("u0-d", "ops", "typo").expect("remove");
+    assert_eq!(removed.map(|(s, _)| s), Some("research".to_owned()));
+    assert_eq!(store.event_count().expect("count"), 3);
+    assert_eq!(store.load_log(&line()).expect("log").len(), 3);
+    assert!(
+        store
+            .remove_event("u0-d", "ops", "again")
+            .expect("remove")
+            .is_none()
+    );
+    assert!(store.integrity().expect("integrity").is_empty());
+}
+
 // -- the backends ----------------------------------------------------------------------
 
 macro_rules! backend {
@@ -400,6 +415,7 @@ macro_rules! backend {
             check!(erasure_keeps_figures_and_removes_the_person);
             check!(the_import_history_is_kept);
             check!(the_generation_moves_with_every_write);
+            check!(a_mistaken_event_can_be_removed);
 
             #[test]
             fn writes_from_many_threads_queue_and_reads_run_alongside() {

@@ -87,6 +87,18 @@ enum Command {
     },
     /// Erase a person's personal data (right to be forgotten), keeping anonymous counts.
     Erase(cmd::erase::EraseArgs),
+    /// Check the workspace: the suppression log's chain, suppressions against their log,
+    /// the store file, stations the events name that the line lacks.
+    Check {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Correct the event log: remove a mistaken event.
+    Events {
+        #[command(subcommand)]
+        cmd: cmd::check::EventsCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +116,8 @@ fn main() -> ExitCode {
         Command::Dispatch(args) => cmd::dispatch::run(&cli.workspace, &args),
         Command::Suppress { cmd } => cmd::suppress::run(&cli.workspace, cmd),
         Command::Erase(args) => cmd::erase::run(&cli.workspace, &args),
+        Command::Check { format } => cmd::check::run(&cli.workspace, format),
+        Command::Events { cmd } => cmd::check::events(&cli.workspace, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

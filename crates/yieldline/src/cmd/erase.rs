@@ -46,7 +46,15 @@ pub fn run(dir: &Path, args: &EraseArgs) -> Result<()> {
             );
             return Ok(());
         }
-        Erased::Now(e, c) => (e, c),
+        Erased::Now(e, c, files) => {
+            for f in &files {
+                eprintln!(
+                    "warning: {} still names the person: the store no longer does, but this file does (delete or edit it)",
+                    f.display()
+                );
+            }
+            (e, c)
+        }
     };
     println!(
         "erased: {} territory contact(s) anonymised, {} unit(s) re-keyed, {} event(s) kept without personal data",
