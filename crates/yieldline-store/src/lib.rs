@@ -321,6 +321,29 @@ pub trait Store: Send + Sync {
     fn integrity(&self) -> Result<Vec<String>, StoreError>;
 }
 
+/// The body of a [`StoreExt`] method: adapts a typed, fallible `fill` to the store's
+/// commit-or-rollback callback (`$write`), committing when `fill` returns `Ok`.
+macro_rules! run_once {
+    ($store:expr, $write:ident, $fill:expr) => {{
+        let mut fill = Some($fill);
+        let mut result = None;
+        $store.$write(&mut |sink| {
+            let Some(f) = fill.take() else {
+                return Ok(Decision::Rollback);
+            };
+            let r = f(sink);
+            let decision = if r.is_ok() {
+                Decision::Commit
+            } else {
+                Decision::Rollback
+            };
+            result = Some(r);
+            Ok(decision)
+        })?;
+        result.unwrap_or_else(|| Err(StoreError::Corrupt("the import did not run".into()).into()))
+    }};
+}
+
 /// Generic conveniences over any [`Store`] (also `dyn Store`).
 pub trait StoreExt: Store {
     /// Runs `fill` in one transaction that receives events: committed if it returns
@@ -329,22 +352,7 @@ pub trait StoreExt: Store {
         &self,
         fill: impl FnOnce(&mut dyn EventSink) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut fill = Some(fill);
-        let mut result = None;
-        self.write_events(&mut |sink| {
-            let Some(f) = fill.take() else {
-                return Ok(Decision::Rollback);
-            };
-            let r = f(sink);
-            let decision = if r.is_ok() {
-                Decision::Commit
-            } else {
-                Decision::Rollback
-            };
-            result = Some(r);
-            Ok(decision)
-        })?;
-        result.unwrap_or_else(|| Err(StoreError::Corrupt("the import did not run".into()).into()))
+        run_once!(self, write_events, fill)
     }
 
     /// Runs `fill` in one transaction that receives territory contacts.
@@ -352,22 +360,7 @@ pub trait StoreExt: Store {
         &self,
         fill: impl FnOnce(&mut dyn ContactSink) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut fill = Some(fill);
-        let mut result = None;
-        self.write_territory(&mut |sink| {
-            let Some(f) = fill.take() else {
-                return Ok(Decision::Rollback);
-            };
-            let r = f(sink);
-            let decision = if r.is_ok() {
-                Decision::Commit
-            } else {
-                Decision::Rollback
-            };
-            result = Some(r);
-            Ok(decision)
-        })?;
-        result.unwrap_or_else(|| Err(StoreError::Corrupt("the import did not run".into()).into()))
+        run_once!(self, write_territory, fill)
     }
 }
 

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use yieldline_core::event::{Event, RawEvent};
-use yieldline_core::experiment::{ArmDef, ExperimentDef, RandomizationUnit};
+use yieldline_core::event::{Event, EventKind, RawEvent};
+use yieldline_core::experiment::{ArmDef, ExperimentDef, RandomizationUnit, analyze};
 use yieldline_core::line::{Line, TEMPLATE};
 use yieldline_core::report::{Period, report};
 use yieldline_core::suppression::SuppressionKind;
@@ -177,8 +177,8 @@ fn territory_units_share_the_log_id_space_and_reads_do_not_write(store: &dyn Sto
     assert_eq!(store.contact_count().expect("contacts"), 2);
 }
 
-fn experiments_round_trip(store: &dyn Store) {
-    let def = ExperimentDef {
+fn two_arm_experiment() -> ExperimentDef {
+    ExperimentDef {
         id: "exp-1".into(),
         station: "first-touch".into(),
         arms: vec![
@@ -200,15 +200,143 @@ fn experiments_round_trip(store: &dyn Store) {
         holdout: None,
         holdout_metric: None,
         tau2: 1e-4,
-    };
+    }
+}
+
+fn experiments_round_trip(store: &dyn Store) {
+    let def = two_arm_experiment();
     assert!(store.insert_experiment(&def).expect("insert"));
     assert!(!store.insert_experiment(&def).expect("taken"));
     assert_eq!(store.experiment("exp-1").expect("get"), Some(def.clone()));
     let mut stopped = def.clone();
     stopped.stop = Some("2025-04-01T00:00:00Z".parse().expect("ts"));
     assert!(store.update_experiment(&stopped).expect("update"));
-    assert_eq!(store.experiments().expect("all"), vec![stopped]);
+    let mut earlier = two_arm_experiment();
+    earlier.id = "exp-0".into();
+    earlier.start = "2025-01-01T00:00:00Z".parse().expect("ts");
+    assert!(store.insert_experiment(&earlier).expect("insert"));
+    assert_eq!(store.experiments().expect("all"), vec![earlier, stopped]);
     assert!(store.experiment("nope").expect("get").is_none());
+}
+
+/// An event with an arm (empty for none) and a reason (empty for none).
+fn tagged(
+    id: &str,
+    unit: &str,
+    ts: &str,
+    station: &str,
+    kind: &str,
+    reason: &str,
+    arm: &str,
+) -> Event {
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned().into());
+    RawEvent {
+        event_id: Some(id.into()),
+        ts: Some(ts.into()),
+        unit_id: Some(unit.into()),
+        account_id: Some("a1".into()),
+        station: Some(station.into()),
+        kind: Some(kind.into()),
+        reason: opt(reason),
+        arm: opt(arm),
+        ..RawEvent::default()
+    }
+    .validate(&line())
+    .expect("valid event")
+}
+
+fn the_analysis_data_holds_arm_events_and_later_outcomes(store: &dyn Store) {
+    let at = |d: &str| format!("2025-{d}:00Z");
+    let evs = [
+        tagged(
+            "e1",
+            "c1",
+            &at("03-04T10:00"),
+            "first-touch",
+            "entered",
+            "",
+            "auto",
+        ),
+        tagged(
+            "e2",
+            "c1",
+            &at("03-04T12:00"),
+            "first-touch",
+            "passed",
+            "",
+            "auto",
+        ),
+        tagged("e3", "c1", &at("03-06T12:00"), "reply", "passed", "", ""),
+        tagged("e4", "c1", &at("03-06T12:00"), "reply", "touch", "", ""),
+        tagged(
+            "e5",
+            "c2",
+            &at("03-04T10:00"),
+            "first-touch",
+            "failed",
+            "negative",
+            "human",
+        ),
+        tagged("e6", "c3", &at("03-04T10:00"), "research", "passed", "", ""),
+        tagged(
+            "e7",
+            "c2",
+            &at("03-01T10:00"),
+            "first-touch",
+            "passed",
+            "",
+            "old-arm",
+        ),
+        tagged(
+            "e8",
+            "c1",
+            &at("05-01T10:00"),
+            "qualified",
+            "passed",
+            "",
+            "",
+        ),
+    ];
+    import(store, &evs).expect("import");
+    let def = two_arm_experiment();
+    let as_of: jiff::Timestamp = "2025-04-01T00:00:00Z".parse().expect("ts");
+    let data = store.experiment_data(&def, as_of).expect("data");
+    let mut got: Vec<(String, String, EventKind)> = data
+        .events
+        .iter()
+        .map(|e| (e.unit.clone(), e.station.clone(), e.kind))
+        .collect();
+    got.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+    let want: Vec<(String, String, EventKind)> = [
+        ("c1", "first-touch", EventKind::Entered),
+        ("c1", "first-touch", EventKind::Passed),
+        ("c1", "reply", EventKind::Passed),
+        ("c2", "first-touch", EventKind::Passed),
+        ("c2", "first-touch", EventKind::Failed),
+    ]
+    .into_iter()
+    .map(|(u, s, k)| (u.to_owned(), s.to_owned(), k))
+    .collect();
+    assert_eq!(got, want);
+    let a = analyze(&def, &line(), &data, as_of).expect("analysis");
+    assert_eq!((a.arms[1].units, a.arms[1].passed), (1, 1));
+    assert_eq!(a.arms[1].downstream["reply"].count, 1);
+    assert_eq!(a.arms[0].guardrails["negative_rate"].count, 1);
+
+    store
+        .import_territory(|sink| {
+            sink.upsert(&Contact {
+                contact_id: "c1".into(),
+                account_id: "a9".into(),
+                ..Contact::default()
+            })
+        })
+        .expect("territory");
+    let accounts = store
+        .contact_accounts(&["c1".into(), "zz".into()])
+        .expect("accounts");
+    assert_eq!(accounts.get("c1").map(String::as_str), Some("a9"));
+    assert!(!accounts.contains_key("zz"));
 }
 
 fn suppression_is_kept_and_removals_logged(store: &dyn Store) {
@@ -410,6 +538,7 @@ macro_rules! backend {
             check!(facts_come_back_in_pairing_order);
             check!(territory_units_share_the_log_id_space_and_reads_do_not_write);
             check!(experiments_round_trip);
+            check!(the_analysis_data_holds_arm_events_and_later_outcomes);
             check!(suppression_is_kept_and_removals_logged);
             check!(optout_events_suppress_their_unit);
             check!(erasure_keeps_figures_and_removes_the_person);
