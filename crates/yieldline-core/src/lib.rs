@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod event;
 pub mod experiment;
 pub mod facts;
+pub mod identity;
 pub mod line;
 pub mod plan;
 pub mod report;
