@@ -406,6 +406,7 @@ fn stop(ws: &mut Workspace, id: &str, at: &str) -> Result<()> {
         );
     }
     d.stop = Some(at);
+    d.validate(&ws.line)?;
     ws.store.update_experiment(&d)?;
     eprintln!("stopped experiment {id} at {at}");
     Ok(())
