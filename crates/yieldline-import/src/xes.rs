@@ -678,6 +678,7 @@ pub(crate) fn read_events<R: Read>(
     path: &Path,
     mapping: &XesMapping,
     line: &Line,
+    now: jiff::Timestamp,
     emit: &mut Emit<'_>,
 ) -> Result<XesSummary, ImportError> {
     let mut input = BufReader::with_capacity(1 << 16, input);
@@ -692,10 +693,11 @@ pub(crate) fn read_events<R: Read>(
             path,
             mapping,
             line,
+            now,
             emit,
         )
     } else {
-        parse(input, path, mapping, line, emit)
+        parse(input, path, mapping, line, now, emit)
     }
 }
 
@@ -712,6 +714,7 @@ fn parse<R: Read>(
     path: &Path,
     mapping: &XesMapping,
     line: &Line,
+    now: jiff::Timestamp,
     emit: &mut Emit<'_>,
 ) -> Result<XesSummary, ImportError> {
     let tracker = LineTracker {
@@ -828,6 +831,7 @@ fn parse<R: Read>(
                         &mut summary,
                         mapping,
                         line,
+                        now,
                         emit,
                     )?;
                 } else {
@@ -843,6 +847,7 @@ fn parse<R: Read>(
                         &mut summary,
                         mapping,
                         line,
+                        now,
                         emit,
                     )?;
                 }
@@ -908,13 +913,14 @@ fn close(
     summary: &mut XesSummary,
     mapping: &XesMapping,
     line: &Line,
+    now: jiff::Timestamp,
     emit: &mut Emit<'_>,
 ) -> Result<(), ImportError> {
     match ctx {
         Ctx::Event => trace.events.push(std::mem::take(event)),
         Ctx::Trace => {
             let t = std::mem::take(trace);
-            map_trace(&t, summary, mapping, line, emit)?;
+            map_trace(&t, summary, mapping, line, now, emit)?;
         }
         Ctx::Log | Ctx::Other => {}
     }
@@ -927,6 +933,7 @@ fn map_trace(
     summary: &mut XesSummary,
     mapping: &XesMapping,
     line: &Line,
+    now: jiff::Timestamp,
     emit: &mut Emit<'_>,
 ) -> Result<(), ImportError> {
     let mut at: Option<usize> = None;
@@ -1081,7 +1088,7 @@ fn map_trace(
             ..RawEvent::default()
         };
         summary.emitted += 1;
-        emit(crate::validated(Ok(raw.clone()), line), ev.line, &text)?;
+        emit(crate::validated(Ok(raw.clone()), line, now), ev.line, &text)?;
         if rule.kind.is_disposition() {
             at = None;
         } else if rule.kind == EventKind::Entered {
@@ -1100,7 +1107,7 @@ fn map_trace(
                 ..raw
             };
             summary.emitted += 1;
-            emit(crate::validated(Ok(entry), line), ev.line, &text)?;
+            emit(crate::validated(Ok(entry), line, now), ev.line, &text)?;
             at = Some(next);
         }
     }

@@ -228,7 +228,7 @@ mod tests {
             arm: Some(arm.into()),
             ..RawEvent::default()
         }
-        .validate(&line())
+        .validate(&line(), jiff::Timestamp::now())
         .expect("valid")
     }
 

@@ -106,7 +106,7 @@ mod tests {
                 kind: Some("entered".into()),
                 ..RawEvent::default()
             }
-            .validate(&line)
+            .validate(&line, jiff::Timestamp::now())
             .expect("valid")
         };
         let mut store = SqliteStore::open_in_memory().expect("store");

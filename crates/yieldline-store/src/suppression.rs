@@ -728,7 +728,7 @@ mod tests {
             reason: reason.map(|r| r.to_owned().into()),
             ..RawEvent::default()
         }
-        .validate(&line())
+        .validate(&line(), jiff::Timestamp::now())
         .expect("valid")
     }
 

@@ -39,7 +39,7 @@ fn ev(id: &str, ts: &str, unit: &str, station: &str, kind: &str, extra: &[(&str,
             _ => unreachable!("test field {k}"),
         }
     }
-    r.validate(&line()).expect("valid")
+    r.validate(&line(), jiff::Timestamp::now()).expect("valid")
 }
 
 /// Builds the directory for the interned units, plus territory-only units.
