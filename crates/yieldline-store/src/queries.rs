@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use yieldline_core::line::{Line, UnitKind};
+use yieldline_core::suppression::KnownContact;
 
 use crate::{SqliteStore, Store, StoreError};
 
@@ -19,6 +20,9 @@ pub struct UnitRecord {
     pub in_territory: bool,
     /// Its e-mail address, when it is a territory contact with one.
     pub email: Option<String>,
+    /// The territory contacts it stands for: itself on a contact line, every contact of
+    /// the account on an account line (what suppression needs to judge it).
+    pub contacts: Vec<KnownContact>,
 }
 
 impl SqliteStore {
@@ -78,8 +82,9 @@ impl SqliteStore {
                     (a, b) => a.or(b),
                 };
                 if line.unit == UnitKind::Contact {
-                    u.email = email;
+                    u.email.clone_from(&email);
                 }
+                u.contacts.push(KnownContact { id: contact, email });
             }
         }
         Ok(dir)

@@ -44,17 +44,22 @@ pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
         })
         .map(|s| s.message.clone())
         .reduce(|a, b| format!("{a}; {b}"));
-    let suppression = ws.store.suppression_list()?;
+    let suppression = ws
+        .store
+        .suppression_list()?
+        .with_plus_tags(ws.line.identity.plus_tags);
     let units: Vec<UnitInfo> = ws
         .store
         .unit_directory(&ws.line)?
         .into_iter()
         .map(|u| UnitInfo {
-            suppressed: suppression.blocks(&u.key, u.email.as_deref()),
+            suppressed: false,
             key: u.key,
             account: u.account,
             fit_tier: u.fit_tier,
             in_territory: u.in_territory,
+            contacts: u.contacts,
+            domains: Vec::new(),
         })
         .collect();
     let input = DispatchInput {
@@ -63,6 +68,7 @@ pub fn compute(ws: &mut Workspace, date: Date) -> Result<Dispatch> {
         yields: plan.stations.iter().map(|s| Some(s.yield_)).collect(),
         brake,
         experiments: super::experiment::running(ws, date)?,
+        suppression,
     };
     Ok(dispatch(&ws.line, &log, &units, &input)?)
 }

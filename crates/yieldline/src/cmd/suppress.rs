@@ -98,7 +98,8 @@ pub fn actor(by: Option<&str>) -> Result<String> {
 /// The validated, normalised kind and target.
 fn target(t: &Target) -> Result<(SuppressionKind, String)> {
     if let Some(id) = &t.contact {
-        let id = id.trim();
+        let id = yieldline_core::identity::canonical_id(id);
+        let id = id.as_ref();
         if id.is_empty() || id.chars().any(char::is_control) {
             bail!("--contact: {id:?} is not a contact id");
         }
