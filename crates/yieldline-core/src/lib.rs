@@ -17,6 +17,7 @@ pub mod plan;
 pub mod report;
 pub mod series;
 pub mod suppression;
+pub mod text;
 pub mod touches;
 pub mod watch;
 
