@@ -458,8 +458,8 @@ pub fn dispatch(
 /// unit whose id matches a blocked unit's or a blocked contact's (`C1` in the events,
 /// `c1` in the territory).
 fn suppressed_units(line: &Line, units: &[UnitInfo], list: &SuppressionList) -> Vec<bool> {
-    if list.is_empty() {
-        return units.iter().map(|u| u.suppressed).collect();
+    if list.is_empty() && !units.iter().any(|u| u.suppressed) {
+        return vec![false; units.len()];
     }
     let mut blocked: Vec<bool> = units
         .iter()
