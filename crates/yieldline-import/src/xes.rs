@@ -673,6 +673,14 @@ pub(crate) type Emit<'h> =
 
 /// Reads an XES log (plain or gzip, told by its first bytes) and hands every mapped
 /// event to `emit`, in document order, one trace at a time.
+/// What mapped events are validated against: the line, and the import's instant (the
+/// plausible window ends a fixed time after it).
+#[derive(Clone, Copy)]
+struct Check<'a> {
+    line: &'a Line,
+    now: jiff::Timestamp,
+}
+
 pub(crate) fn read_events<R: Read>(
     input: R,
     path: &Path,
@@ -692,12 +700,11 @@ pub(crate) fn read_events<R: Read>(
             flate2::read::MultiGzDecoder::new(input),
             path,
             mapping,
-            line,
-            now,
+            Check { line, now },
             emit,
         )
     } else {
-        parse(input, path, mapping, line, now, emit)
+        parse(input, path, mapping, Check { line, now }, emit)
     }
 }
 
@@ -713,8 +720,7 @@ fn parse<R: Read>(
     input: R,
     path: &Path,
     mapping: &XesMapping,
-    line: &Line,
-    now: jiff::Timestamp,
+    check: Check<'_>,
     emit: &mut Emit<'_>,
 ) -> Result<XesSummary, ImportError> {
     let tracker = LineTracker {
@@ -830,8 +836,7 @@ fn parse<R: Read>(
                         &mut event,
                         &mut summary,
                         mapping,
-                        line,
-                        now,
+                        check,
                         emit,
                     )?;
                 } else {
@@ -846,8 +851,7 @@ fn parse<R: Read>(
                         &mut event,
                         &mut summary,
                         mapping,
-                        line,
-                        now,
+                        check,
                         emit,
                     )?;
                 }
@@ -912,15 +916,14 @@ fn close(
     event: &mut XesEvent,
     summary: &mut XesSummary,
     mapping: &XesMapping,
-    line: &Line,
-    now: jiff::Timestamp,
+    check: Check<'_>,
     emit: &mut Emit<'_>,
 ) -> Result<(), ImportError> {
     match ctx {
         Ctx::Event => trace.events.push(std::mem::take(event)),
         Ctx::Trace => {
             let t = std::mem::take(trace);
-            map_trace(&t, summary, mapping, line, now, emit)?;
+            map_trace(&t, summary, mapping, check, emit)?;
         }
         Ctx::Log | Ctx::Other => {}
     }
@@ -932,8 +935,7 @@ fn map_trace(
     trace: &Trace,
     summary: &mut XesSummary,
     mapping: &XesMapping,
-    line: &Line,
-    now: jiff::Timestamp,
+    check: Check<'_>,
     emit: &mut Emit<'_>,
 ) -> Result<(), ImportError> {
     let mut at: Option<usize> = None;
@@ -1052,7 +1054,7 @@ fn map_trace(
         }
         let resume_on = match rule.resume_after_days {
             Some(days) => {
-                let date = ts.1.to_zoned(line.timezone.clone()).date();
+                let date = ts.1.to_zoned(check.line.timezone.clone()).date();
                 match date.checked_add(jiff::Span::new().days(days)) {
                     Ok(d) => Some(d.to_string()),
                     Err(e) => {
@@ -1088,7 +1090,11 @@ fn map_trace(
             ..RawEvent::default()
         };
         summary.emitted += 1;
-        emit(crate::validated(Ok(raw.clone()), line, now), ev.line, &text)?;
+        emit(
+            crate::validated(Ok(raw.clone()), check.line, check.now),
+            ev.line,
+            &text,
+        )?;
         if rule.kind.is_disposition() {
             at = None;
         } else if rule.kind == EventKind::Entered {
@@ -1107,7 +1113,11 @@ fn map_trace(
                 ..raw
             };
             summary.emitted += 1;
-            emit(crate::validated(Ok(entry), line, now), ev.line, &text)?;
+            emit(
+                crate::validated(Ok(entry), check.line, check.now),
+                ev.line,
+                &text,
+            )?;
             at = Some(next);
         }
     }

@@ -365,12 +365,16 @@ enum Entry {
     Domain(usize, u8, Spelling),
 }
 
+/// A contact's shape: index into [`NAMES`], its `+tag` (if any), whether its address
+/// is at a subdomain (`eu.`), and whether at the domain shared by every account.
+type ContactShape = (usize, Option<u8>, bool, bool);
+
 #[derive(Debug, Clone)]
 struct Case {
     account_line: bool,
     plus_tags: PlusTags,
     /// Contacts per account, and per contact: name, tag, sub-domain, shared domain.
-    accounts: Vec<Vec<(usize, Option<u8>, bool, bool)>>,
+    accounts: Vec<Vec<ContactShape>>,
     /// How each person's id and address are spelled in the territory, and in the events
     /// (a second unit with the same id in another spelling), if there.
     spellings: Vec<(Spelling, Spelling, Option<Spelling>)>,
@@ -564,8 +568,8 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             }
         }
     } else {
-        for p in 0..people.len() {
-            let account = format!("acc{}", people[p].account);
+        for (p, person) in people.iter().enumerate() {
+            let account = format!("acc{}", person.account);
             units.push(Unit {
                 key: key(p),
                 account: account.clone(),
@@ -574,7 +578,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             });
             stands_for.push((key(p), p));
             if let Some(s) = case.spellings[p].2 {
-                let variant = canonical_id(&respell(&people[p].id, s)).into_owned();
+                let variant = canonical_id(&respell(&person.id, s)).into_owned();
                 if !variant.is_empty() && !stands_for.iter().any(|(k, _)| *k == variant) {
                     units.push(Unit {
                         key: variant.clone(),
