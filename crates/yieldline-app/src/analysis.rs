@@ -4,18 +4,16 @@
 use jiff::civil::Date;
 use serde::Serialize;
 use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch as dispatch_orders};
-use yieldline_core::line::{Line, UnitKind};
+use yieldline_core::line::Line;
 use yieldline_core::plan::{
     Plan, PlanInput, last_working_days_from, plan as plan_line, recycled_due_per_day,
 };
 use yieldline_core::report::{FactLog, Period, Report, report as report_line};
 use yieldline_core::series::{Grain, station_series};
-use yieldline_core::suppression::SuppressionList;
 use yieldline_core::watch::{Watch, WatchParams, watch as watch_line};
 use yieldline_spc::{
     Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze,
 };
-use yieldline_store::UnitRecord;
 
 use crate::error::{AppError, AppResult};
 use crate::workspace::Workspace;
@@ -128,28 +126,6 @@ fn watch_from(line: &Line, log: &FactLog, recent: &Report, horizon_days: f64) ->
     watch_line(line, log, recent, recent.to, WatchParams { horizon_days })
 }
 
-/// Whether dispatch must leave a unit out: suppressed by id or e-mail, or, on account
-/// lines, an account whose every known contact is suppressed or whose contacts' domain
-/// is suppressed.
-pub fn unit_suppressed(list: &SuppressionList, line: &Line, u: &UnitRecord) -> bool {
-    if list.blocks(&u.key, u.email.as_deref()) {
-        return true;
-    }
-    if line.unit != UnitKind::Account || u.contacts.is_empty() {
-        return false;
-    }
-    let domain_blocked = u.contacts.iter().any(|(_, email)| {
-        email
-            .as_deref()
-            .and_then(|e| e.rsplit_once('@'))
-            .is_some_and(|(_, domain)| list.blocks("", Some(&format!("x@{domain}"))))
-    });
-    domain_blocked
-        || u.contacts
-            .iter()
-            .all(|(id, email)| list.blocks(id, email.as_deref()))
-}
-
 /// The day's work orders for `date`, within capacity and guardrails.
 pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
     let snap = ws.store.snapshot(&ws.line, true)?;
@@ -159,17 +135,22 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
     let plan = plan_from(&ws.line, log, &recent, None, DISPATCH_PLAN_RUNS, 1)
         .map_err(|e| e.context("cannot size the fresh intake from the plan"))?;
     let w = watch_from(&ws.line, log, &recent, DEFAULT_HORIZON_DAYS);
-    let suppression = ws.store.suppression_list()?;
+    let suppression = ws
+        .store
+        .suppression_list()?
+        .with_plus_tags(ws.line.identity.plus_tags);
     let units: Vec<UnitInfo> = snap
         .directory
         .unwrap_or_default()
         .into_iter()
         .map(|u| UnitInfo {
-            suppressed: unit_suppressed(&suppression, &ws.line, &u),
+            suppressed: false,
             key: u.key,
             account: u.account,
             fit_tier: u.fit_tier,
             in_territory: u.in_territory,
+            contacts: u.contacts,
+            domains: Vec::new(),
         })
         .collect();
     let input = DispatchInput {
@@ -178,6 +159,7 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
         yields: plan.stations.iter().map(|s| Some(s.yield_)).collect(),
         brake: w.brake,
         experiments: crate::experiments::running(ws, date)?,
+        suppression,
     };
     Ok(dispatch_orders(&ws.line, log, &units, &input)?)
 }

@@ -193,6 +193,7 @@ pub fn stop(ws: &Workspace, id: &str, at: &str) -> AppResult<ExperimentDef> {
         ));
     }
     d.stop = Some(at);
+    d.validate(&ws.line)?;
     ws.store.update_experiment(&d)?;
     Ok(d)
 }

@@ -18,13 +18,3 @@ pub mod workspace;
 
 pub use error::{AppError, AppResult, ErrorKind};
 pub use workspace::{LINE_FILE, Workspace, check_output, read_line};
-
-/// A CSV cell safe to open in a spreadsheet: a cell that begins with `=`, `+`, `-`,
-/// `@`, a tab or a carriage return is prefixed with `'`, as OWASP recommends against
-/// formula injection. Every CSV the product writes passes its text cells through this.
-pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
-        _ => std::borrow::Cow::Borrowed(text),
-    }
-}

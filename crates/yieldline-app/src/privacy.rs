@@ -24,7 +24,8 @@ impl Target {
     pub fn canonical(&self) -> AppResult<(SuppressionKind, String)> {
         match self {
             Self::Contact(id) => {
-                let id = id.trim();
+                let id = yieldline_core::identity::canonical_id(id);
+                let id = id.as_ref();
                 if id.is_empty() || id.chars().any(char::is_control) {
                     return Err(AppError::invalid(
                         "contact",

@@ -396,7 +396,8 @@ mod tests {
                 arm: get(12),
                 cost_minutes: get(13),
             };
-            raw.validate(&line).expect("valid row");
+            raw.validate(&line, "2027-01-01T00:00:00Z".parse().expect("ts"))
+                .expect("valid row");
         }
     }
 

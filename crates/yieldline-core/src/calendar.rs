@@ -15,11 +15,16 @@ pub fn local_date(line: &Line, ts: Timestamp) -> Date {
 pub fn day_start(line: &Line, date: Date) -> Timestamp {
     match date.to_zoned(line.timezone.clone()) {
         Ok(z) => z.timestamp(),
-        // Only at the edges of jiff's supported range: fall back to UTC midnight.
+        // Only at the edges of jiff's supported range: fall back to UTC midnight, and
+        // past that to the nearer end of the range (never from 9999 to year −9999).
         Err(_) => date
             .to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())
-            .unwrap_or(Timestamp::MIN),
+            .unwrap_or(if date.year() > 0 {
+                Timestamp::MAX
+            } else {
+                Timestamp::MIN
+            }),
     }
 }
 
@@ -139,6 +144,17 @@ mod tests {
             .len(),
             2
         );
+    }
+
+    #[test]
+    fn days_at_the_edges_of_the_range_saturate_towards_their_own_end() {
+        let line = ny();
+        // 9999-12-31 in New York starts after the last instant jiff can represent.
+        assert_eq!(
+            day_start(&line, Date::constant(9999, 12, 31)),
+            Timestamp::MAX
+        );
+        assert_eq!(day_start(&line, Date::MIN), Timestamp::MIN);
     }
 
     #[test]

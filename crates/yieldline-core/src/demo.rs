@@ -1560,7 +1560,11 @@ mod tests {
                 arm: text(e.arm.clone()),
                 cost_minutes: text(e.cost_minutes.map(|c| c.to_string())),
             };
-            assert_eq!(raw.validate(&line).as_ref(), Ok(e), "{raw:?}");
+            assert_eq!(
+                raw.validate(&line, jiff::Timestamp::now()).as_ref(),
+                Ok(e),
+                "{raw:?}"
+            );
             match e.kind {
                 EventKind::Touch => assert!(e.channel.is_some() && e.operator_kind.is_some()),
                 EventKind::Failed => assert!(e.reason.is_some()),

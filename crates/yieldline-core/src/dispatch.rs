@@ -14,7 +14,9 @@
 //! - **buyer-harm brake**: when the watch's buyer-harm or burn signal is in alarm, the
 //!   fresh intake and the orders at automation-operated stations are cut to half of what
 //!   they would be (rounded down), and the affected orders say so;
-//! - **never**: a suppressed unit, a burned unit (opt-out, bounce, hostile reply), a
+//! - **never**: a suppressed unit (by [`DispatchInput::suppression`], in any spelling of
+//!   its id or its contacts' addresses; on an account line, an account whose domain or
+//!   every known contact is suppressed), a burned unit (opt-out, bounce, hostile reply), a
 //!   contact at or over its touch cap in the last 30 days, a unit inside its cooldown
 //!   after a failure, an account that would go over its active-contact cap, or a unit in an
 //!   experiment's holdout arm at that station; and never more orders at a station than
@@ -31,8 +33,10 @@ use serde::Serialize;
 use crate::calendar::{day_start, epoch_day};
 use crate::event::EventKind;
 use crate::experiment::ExperimentDef;
-use crate::line::{Line, Operator};
+use crate::identity::id_match_key;
+use crate::line::{Line, Operator, UnitKind};
 use crate::report::{FLAG_BURN, FactLog, NO_STATION};
+use crate::suppression::{KnownContact, SuppressionList};
 
 /// What dispatch knows of a unit besides its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,8 +49,16 @@ pub struct UnitInfo {
     pub fit_tier: Option<u8>,
     /// Whether the unit is in the territory (only territory units are fresh intake).
     pub in_territory: bool,
-    /// Whether the unit must never be touched (suppression list).
+    /// Whether the caller already knows the unit must never be touched. Dispatch also
+    /// checks [`DispatchInput::suppression`] itself.
     pub suppressed: bool,
+    /// The people the unit stands for, as known from the territory: on a contact line
+    /// the contact itself (its id and e-mail), on an account line every known contact of
+    /// the account. Matched against the suppression list in any spelling.
+    pub contacts: Vec<KnownContact>,
+    /// The account's own domains, when known (e.g. from its website), on account lines;
+    /// its contacts' e-mail domains count without being listed here.
+    pub domains: Vec<String>,
 }
 
 /// An experiment running at a station on the dispatch date.
@@ -71,6 +83,11 @@ pub struct DispatchInput {
     pub brake: Option<String>,
     /// Experiments running on the date.
     pub experiments: Vec<RunningExperiment>,
+    /// The do-not-contact list (with the line's `+tag` rule): a unit it blocks is never
+    /// in an order ([`SuppressionList::blocks`] for contacts,
+    /// [`SuppressionList::blocks_account`] for accounts), and neither is a unit whose
+    /// id matches a blocked unit's case-insensitively.
+    pub suppression: SuppressionList,
 }
 
 /// One work order.
@@ -147,7 +164,8 @@ pub fn dispatch(
     let now = day_start(line, input.date).as_microsecond();
     let day = epoch_day(input.date);
     let window = now - 30 * DAY_US;
-    let cooldown = i64::from(line.guardrails.cooldown_days_after_fail) * DAY_US;
+    let cooldown = i64::from(line.guardrails.cooldown_days_after_fail).saturating_mul(DAY_US);
+    let suppressed = suppressed_units(line, units, &input.suppression);
     let mut state = vec![UnitState::default(); units.len()];
 
     for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
@@ -206,7 +224,7 @@ pub fn dispatch(
     // Why a unit may not be worked today at all (None: it may).
     let blocked = |u: usize| -> Option<&'static str> {
         let st = &state[u];
-        if units[u].suppressed {
+        if suppressed[u] {
             Some("suppressed")
         } else if st.burned {
             Some("burned")
@@ -434,6 +452,47 @@ pub fn dispatch(
     })
 }
 
+/// Which units must never be touched: the caller's verdict, the suppression list's
+/// ([`SuppressionList::blocks`] on a contact line, [`SuppressionList::blocks_account`]
+/// on an account line), and — since suppression matches ids case-insensitively — every
+/// unit whose id matches a blocked unit's or a blocked contact's (`C1` in the events,
+/// `c1` in the territory).
+fn suppressed_units(line: &Line, units: &[UnitInfo], list: &SuppressionList) -> Vec<bool> {
+    if list.is_empty() && !units.iter().any(|u| u.suppressed) {
+        return vec![false; units.len()];
+    }
+    let mut blocked: Vec<bool> = units
+        .iter()
+        .map(|u| {
+            u.suppressed
+                || match line.unit {
+                    UnitKind::Contact => {
+                        list.blocks(&u.key, None)
+                            || u.contacts
+                                .iter()
+                                .any(|c| list.blocks(&c.id, c.email.as_deref()))
+                    }
+                    UnitKind::Account => list.blocks_account(&u.key, &u.contacts, &u.domains),
+                }
+        })
+        .collect();
+    let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (u, _) in units.iter().zip(&blocked).filter(|(_, b)| **b) {
+        keys.insert(id_match_key(&u.key));
+        if line.unit == UnitKind::Contact {
+            keys.extend(u.contacts.iter().map(|c| id_match_key(&c.id)));
+        }
+    }
+    if !keys.is_empty() {
+        for (u, b) in units.iter().zip(blocked.iter_mut()) {
+            if !*b && keys.contains(&id_match_key(&u.key)) {
+                *b = true;
+            }
+        }
+    }
+    blocked
+}
+
 fn operator_name(o: Operator) -> &'static str {
     match o {
         Operator::Human => "human",
@@ -449,5 +508,7 @@ fn date_of(line: &Line, ts: i64) -> Date {
     )
 }
 
+#[cfg(test)]
+mod suppression_tests;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::line::Line;
+use crate::identity::canonical_id;
+use crate::line::{Line, RESUME_DAYS_AFTER_LATEST};
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -321,15 +322,45 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
         .map_err(|e| format!("{s:?} is not a date YYYY-MM-DD ({e})"))
 }
 
+/// A required id field in its canonical form ([`canonical_id`]): invisible characters
+/// removed, trimmed, NFC.
+fn required_id(v: &Option<Cow<'_, str>>, field: &'static str) -> Result<String, FieldError> {
+    let id = canonical_id(required(v, field)?);
+    if id.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    Ok(id.into_owned())
+}
+
 impl RawEvent<'_> {
     /// Validates every field against the line and returns the typed event, or the
     /// first invalid field (fields are checked in header order).
-    pub fn validate(&self, line: &Line) -> Result<Event, FieldError> {
+    ///
+    /// `now` is the instant of the import: `ts` must lie in the line's plausible window
+    /// (`[import]`: from `earliest`, default 2000-01-01, to `latest_days_ahead` days after
+    /// `now`, default 365), and `resume_on` from `earliest` to
+    /// [`RESUME_DAYS_AFTER_LATEST`] days after that window's end. Unit, account and
+    /// referral ids are stored in their canonical form
+    /// ([`crate::identity::canonical_id`]).
+    pub fn validate(&self, line: &Line, now: Timestamp) -> Result<Event, FieldError> {
         let event_id = required(&self.event_id, "event_id")?.to_owned();
         let ts_text = required(&self.ts, "ts")?;
         let (ts, offset_seconds) = parse_ts(ts_text).map_err(|m| FieldError::new("ts", m))?;
-        let unit_id = required(&self.unit_id, "unit_id")?.to_owned();
-        let account_id = required(&self.account_id, "account_id")?.to_owned();
+        let rules = &line.import;
+        let latest = rules.latest(now);
+        if ts < rules.earliest_instant || ts > latest {
+            return Err(FieldError::new(
+                "ts",
+                format!(
+                    "{ts_text:?} is outside the plausible range {} to {} (from [import] earliest to latest_days_ahead = {} days after this import, in line.toml): a typo in the year?",
+                    rules.earliest,
+                    latest.to_zoned(line.timezone.clone()).date(),
+                    rules.latest_days_ahead
+                ),
+            ));
+        }
+        let unit_id = required_id(&self.unit_id, "unit_id")?;
+        let account_id = required_id(&self.account_id, "account_id")?;
         let station = required(&self.station, "station")?;
         if line.station_index(station).is_none() {
             let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
@@ -356,7 +387,20 @@ impl RawEvent<'_> {
             ));
         }
         let resume_on = match present(&self.resume_on) {
-            Some(d) => Some(parse_date(d).map_err(|m| FieldError::new("resume_on", m))?),
+            Some(d) => {
+                let date = parse_date(d).map_err(|m| FieldError::new("resume_on", m))?;
+                let last = rules.latest_resume(now);
+                if date < rules.earliest || date > last {
+                    return Err(FieldError::new(
+                        "resume_on",
+                        format!(
+                            "{d:?} is outside the plausible range {} to {last} (from [import] earliest to {RESUME_DAYS_AFTER_LATEST} days after the latest plausible event)",
+                            rules.earliest
+                        ),
+                    ));
+                }
+                Some(date)
+            }
             None if kind == EventKind::Recycled => {
                 return Err(FieldError::new(
                     "resume_on",
@@ -365,7 +409,9 @@ impl RawEvent<'_> {
             }
             None => None,
         };
-        let referral_unit_id = present(&self.referral_unit_id).map(str::to_owned);
+        let referral_unit_id = present(&self.referral_unit_id)
+            .map(|r| canonical_id(r).into_owned())
+            .filter(|r| !r.is_empty());
         let channel = match present(&self.channel) {
             Some(c) => Some(Channel::parse(c).ok_or_else(|| {
                 FieldError::new(
@@ -429,6 +475,11 @@ mod tests {
         Line::from_toml("line.toml", crate::line::TEMPLATE).expect("template")
     }
 
+    /// The import instant of these tests.
+    fn now() -> Timestamp {
+        "2025-06-01T12:00:00Z".parse().expect("ts")
+    }
+
     fn raw(kind: &str) -> RawEvent<'static> {
         RawEvent {
             event_id: Some("e1".into()),
@@ -443,7 +494,7 @@ mod tests {
 
     #[test]
     fn a_valid_event_keeps_its_offset() {
-        let e = raw("passed").validate(&line()).expect("valid");
+        let e = raw("passed").validate(&line(), now()).expect("valid");
         assert_eq!(e.offset_seconds, -5 * 3600);
         assert_eq!(e.ts.as_second(), 1_741_098_600);
         assert_eq!(e.kind, EventKind::Passed);
@@ -453,7 +504,7 @@ mod tests {
     fn each_rule_names_its_field() {
         let l = line();
         let check = |r: RawEvent, field: &str| {
-            let err = r.validate(&l).expect_err("invalid");
+            let err = r.validate(&l, now()).expect_err("invalid");
             assert_eq!(err.field, field, "{err}");
         };
         check(
@@ -508,6 +559,91 @@ mod tests {
             },
             "event_id",
         );
+    }
+
+    #[test]
+    fn implausible_instants_and_resume_dates_are_bad_rows() {
+        let l = line();
+        let at = |ts: &str| RawEvent {
+            ts: Some(ts.to_owned().into()),
+            ..raw("passed")
+        };
+        for bad in [
+            "2205-03-04T09:30:00-05:00",
+            "9999-03-04T09:30:00Z",
+            "0000-03-04T09:30:00Z",
+            "1999-12-31T23:59:59Z",
+            "2026-06-02T12:00:01Z",
+        ] {
+            let err = at(bad).validate(&l, now()).expect_err(bad);
+            assert_eq!(err.field, "ts");
+            assert!(
+                err.message.contains(bad)
+                    && err.message.contains("2000-01-01 to 2026-06-01")
+                    && err.message.contains("latest_days_ahead = 365"),
+                "{err}"
+            );
+        }
+        // The window's edges are in it (2000-01-01 starts at midnight in the line's zone).
+        at("2000-01-01T00:00:00-05:00")
+            .validate(&l, now())
+            .expect("earliest");
+        at("2026-06-01T12:00:00Z")
+            .validate(&l, now())
+            .expect("latest");
+        // The window follows [import] in line.toml.
+        let narrow = Line::from_toml(
+            "line.toml",
+            &format!(
+                "{}\n[import]\nearliest = '2025-01-01'\nlatest_days_ahead = 0\n",
+                crate::line::TEMPLATE.replace(
+                    "[import]\nearliest = \"2000-01-01\"\nlatest_days_ahead = 365",
+                    ""
+                )
+            ),
+        )
+        .expect("line");
+        assert!(at("2024-12-31T12:00:00Z").validate(&narrow, now()).is_err());
+        assert!(at("2025-06-01T12:00:01Z").validate(&narrow, now()).is_err());
+        at("2025-06-01T12:00:00Z")
+            .validate(&narrow, now())
+            .expect("now is plausible");
+
+        let resume = |d: &str| RawEvent {
+            resume_on: Some(d.to_owned().into()),
+            ..raw("recycled")
+        };
+        for bad in ["9999-12-31", "1970-01-01", "2205-01-01"] {
+            let err = resume(bad).validate(&l, now()).expect_err(bad);
+            assert_eq!(err.field, "resume_on", "{err}");
+            assert!(err.message.contains(bad), "{err}");
+        }
+        resume("2030-01-01").validate(&l, now()).expect("plausible");
+    }
+
+    #[test]
+    fn ids_are_stored_canonical() {
+        let e = RawEvent {
+            unit_id: Some(" C1\u{200B}".into()),
+            account_id: Some("\u{FEFF}A1 ".into()),
+            referral_unit_id: Some("e\u{0301}".into()),
+            ..raw("passed")
+        }
+        .validate(&line(), now())
+        .expect("valid");
+        assert_eq!(
+            (e.unit_id.as_str(), e.account_id.as_str()),
+            ("C1", "A1"),
+            "letter case is kept"
+        );
+        assert_eq!(e.referral_unit_id.as_deref(), Some("\u{00E9}"));
+        let err = RawEvent {
+            unit_id: Some("\u{200B}".into()),
+            ..raw("passed")
+        }
+        .validate(&line(), now())
+        .expect_err("empty");
+        assert_eq!(err.field, "unit_id");
     }
 
     #[test]

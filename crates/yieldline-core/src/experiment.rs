@@ -103,6 +103,12 @@ pub const DEFAULT_TAU2: f64 = MixtureSprt::DEFAULT_TAU2;
 pub const SRM_ALPHA: f64 = 0.001;
 /// Significance level of the verdict (always-valid p) and of the intervals (95 %).
 pub const ALPHA: f64 = 0.05;
+/// The local dates an experiment may start or stop on (checked by
+/// [`ExperimentDef::validate`]): a start in 9999 is a typo, not a plan.
+pub const EXPERIMENT_DATES: std::ops::RangeInclusive<Date> =
+    Date::constant(2000, 1, 1)..=Date::constant(2100, 12, 31);
+/// Most arms an experiment may have.
+pub const MAX_ARMS: usize = 100;
 /// Guardrail metric: share of units that opted out.
 pub const OPTOUT_RATE: &str = "optout_rate";
 /// Guardrail metric: share of units that failed with reason `negative`.
@@ -397,6 +403,17 @@ impl ExperimentDef {
                 "the salt must not be empty".into(),
             ));
         }
+        for (what, at) in [("start", Some(self.start)), ("stop", self.stop)] {
+            let Some(at) = at else { continue };
+            let day = local_date(line, at);
+            if !EXPERIMENT_DATES.contains(&day) {
+                return Err(ExperimentError::Invalid(format!(
+                    "the {what} {at} (local date {day}) is outside {} to {}: a typo in the year?",
+                    EXPERIMENT_DATES.start(),
+                    EXPERIMENT_DATES.end()
+                )));
+            }
+        }
         if let Some(stop) = self.stop
             && stop < self.start
         {
@@ -405,10 +422,16 @@ impl ExperimentDef {
                 self.start
             )));
         }
-        if !(self.tau2.is_finite() && self.tau2 > 0.0) {
+        if !(self.tau2.is_finite() && self.tau2 > 0.0 && self.tau2 <= 1.0) {
             return Err(ExperimentError::Invalid(format!(
-                "tau2 must be a positive number, got {}",
+                "tau2 must be a number in (0, 1] (the variance of an effect on a rate), got {}",
                 self.tau2
+            )));
+        }
+        if self.arms.len() > MAX_ARMS {
+            return Err(ExperimentError::Invalid(format!(
+                "an experiment has at most {MAX_ARMS} arms, got {}",
+                self.arms.len()
             )));
         }
         let downstream: Vec<String> = line.stations[st + 1..]

@@ -11,11 +11,13 @@ pub mod dispatch;
 pub mod event;
 pub mod experiment;
 pub mod facts;
+pub mod identity;
 pub mod line;
 pub mod plan;
 pub mod report;
 pub mod series;
 pub mod suppression;
+pub mod text;
 pub mod touches;
 pub mod watch;
 

@@ -4,10 +4,42 @@
 use std::fmt;
 use std::ops::Range;
 
-use jiff::civil::Weekday;
+use jiff::Timestamp;
+use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+
+use crate::identity::PlusTags;
+use crate::report::NO_STATION;
+
+/// Most stations a line may have. Station indexes are stored in 16 bits
+/// ([`crate::report::Fact::station`]), so the limit keeps every index far from
+/// [`NO_STATION`]; no real line comes close.
+pub const MAX_STATIONS: usize = 1_000;
+const _: () = assert!(MAX_STATIONS < NO_STATION as usize);
+
+/// Largest `target_per_day` and `capacity_per_day` (units per working day).
+pub const MAX_PER_DAY: f64 = 1_000_000.0;
+/// Largest `cost_minutes` of a station: one week of minutes per disposition.
+pub const MAX_COST_MINUTES: f64 = 10_080.0;
+/// Range of `guardrails.max_touches_per_contact_30d`.
+pub const TOUCHES_30D_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000;
+/// Range of `guardrails.max_active_contacts_per_account`.
+pub const ACTIVE_CONTACTS_RANGE: std::ops::RangeInclusive<i64> = 1..=10_000;
+/// Range of `guardrails.cooldown_days_after_fail`: up to ten years.
+pub const COOLDOWN_DAYS_RANGE: std::ops::RangeInclusive<i64> = 0..=3_650;
+/// Range of `import.earliest`.
+pub const EARLIEST_RANGE: std::ops::RangeInclusive<Date> =
+    Date::constant(1900, 1, 1)..=Date::constant(2100, 12, 31);
+/// Range of `import.latest_days_ahead`: up to ten years.
+pub const LATEST_DAYS_AHEAD_RANGE: std::ops::RangeInclusive<i64> = 0..=3_650;
+/// Default `import.earliest`: no prospecting log predates 2000.
+pub const DEFAULT_EARLIEST: Date = Date::constant(2000, 1, 1);
+/// Default `import.latest_days_ahead`: one year after the import.
+pub const DEFAULT_LATEST_DAYS_AHEAD: u32 = 365;
+/// How far a recycled unit's `resume_on` may lie after the latest plausible instant.
+pub const RESUME_DAYS_AFTER_LATEST: i64 = 3_650;
 
 /// What moves through the line: a contact (default) or a whole account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +132,60 @@ pub struct Line {
     pub stations: Vec<Station>,
     /// Guardrails (defaults where absent).
     pub guardrails: Guardrails,
+    /// How identities match (`[identity]`).
+    pub identity: IdentityRules,
+    /// The plausible time window of imported events (`[import]`).
+    pub import: ImportRules,
+}
+
+/// How identities match (`[identity]` in `line.toml`; see [`crate::identity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct IdentityRules {
+    /// How `+tag` sub-addresses match in suppression (default: match the untagged form).
+    pub plus_tags: PlusTags,
+}
+
+/// The window of plausible event instants (`[import]` in `line.toml`): an event outside
+/// it is a bad row, so one typo in a year cannot stretch every default period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportRules {
+    /// The first plausible day (default 2000-01-01), in the line's zone.
+    pub earliest: Date,
+    /// The instant `earliest` starts in the line's zone.
+    pub earliest_instant: Timestamp,
+    /// Days after the import's instant still plausible (default 365): scheduled events
+    /// may be exported ahead, a century ahead is a typo.
+    pub latest_days_ahead: u32,
+}
+
+impl Default for ImportRules {
+    fn default() -> Self {
+        Self {
+            earliest: DEFAULT_EARLIEST,
+            earliest_instant: DEFAULT_EARLIEST
+                .to_zoned(TimeZone::UTC)
+                .map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp()),
+            latest_days_ahead: DEFAULT_LATEST_DAYS_AHEAD,
+        }
+    }
+}
+
+impl ImportRules {
+    /// The latest plausible instant for an import made at `now`.
+    pub fn latest(&self, now: Timestamp) -> Timestamp {
+        now.checked_add(jiff::SignedDuration::from_hours(
+            24 * i64::from(self.latest_days_ahead),
+        ))
+        .unwrap_or(Timestamp::MAX)
+    }
+
+    /// The latest plausible `resume_on` for an import made at `now`: the latest
+    /// plausible instant's (UTC) date plus [`RESUME_DAYS_AFTER_LATEST`].
+    pub fn latest_resume(&self, now: Timestamp) -> Date {
+        let last = self.latest(now).to_zoned(TimeZone::UTC).date();
+        last.checked_add(jiff::Span::new().days(RESUME_DAYS_AFTER_LATEST))
+            .unwrap_or(Date::MAX)
+    }
 }
 
 impl Line {
@@ -230,6 +316,21 @@ struct RawFile {
     #[serde(default)]
     station: Vec<Spanned<RawStation>>,
     guardrails: Option<RawGuardrails>,
+    identity: Option<RawIdentity>,
+    import: Option<RawImport>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    plus_tags: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImport {
+    earliest: Option<Spanned<String>>,
+    latest_days_ahead: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -342,11 +443,11 @@ impl Validator<'_> {
             }
         };
         let target = l.target_per_day.get_ref().get();
-        if !(target.is_finite() && target >= 0.0) {
+        if !(target.is_finite() && (0.0..=MAX_PER_DAY).contains(&target)) {
             self.problem(
                 l.target_per_day.span(),
                 "line.target_per_day",
-                format!("must be a non-negative number, got {target}"),
+                format!("must be a number from 0 to {MAX_PER_DAY}, got {target}"),
             );
         }
 
@@ -357,7 +458,18 @@ impl Validator<'_> {
                 message: "the line needs at least one [[station]]".into(),
             });
         }
+        if raw.station.len() > MAX_STATIONS {
+            self.problem(
+                raw.station[MAX_STATIONS].span(),
+                "station",
+                format!(
+                    "the line has {} stations; at most {MAX_STATIONS} are supported",
+                    raw.station.len()
+                ),
+            );
+        }
         let mut stations: Vec<Station> = Vec::new();
+        let mut ids = std::collections::HashSet::new();
         for (i, s) in raw.station.iter().enumerate() {
             let s = s.get_ref();
             let key = |k: &str| format!("station[{}].{k}", i + 1);
@@ -368,7 +480,7 @@ impl Validator<'_> {
                     key("id"),
                     format!("malformed station id {id:?}: use lowercase letters, digits and '-'"),
                 );
-            } else if stations.iter().any(|st| st.id == id) {
+            } else if !ids.insert(id.clone()) {
                 self.problem(
                     s.id.span(),
                     key("id"),
@@ -390,11 +502,11 @@ impl Validator<'_> {
                 }
             };
             let capacity = s.capacity_per_day.get_ref().get();
-            if !(capacity.is_finite() && capacity > 0.0) {
+            if !(capacity.is_finite() && capacity > 0.0 && capacity <= MAX_PER_DAY) {
                 self.problem(
                     s.capacity_per_day.span(),
                     key("capacity_per_day"),
-                    format!("must be a positive number, got {capacity}"),
+                    format!("must be a positive number up to {MAX_PER_DAY}, got {capacity}"),
                 );
             }
             let target_yield = s.target_yield.as_ref().map(|t| {
@@ -412,11 +524,11 @@ impl Validator<'_> {
                 None => 0.0,
                 Some(c) => {
                     let v = c.get_ref().get();
-                    if !(v.is_finite() && v >= 0.0) {
+                    if !(v.is_finite() && (0.0..=MAX_COST_MINUTES).contains(&v)) {
                         self.problem(
                             c.span(),
                             key("cost_minutes"),
-                            format!("must be a non-negative number, got {v}"),
+                            format!("must be a number from 0 to {MAX_COST_MINUTES}, got {v}"),
                         );
                     }
                     v
@@ -433,36 +545,26 @@ impl Validator<'_> {
 
         let mut guardrails = Guardrails::default();
         if let Some(g) = &raw.guardrails {
-            let mut count = |v: &Option<Spanned<i64>>, name: &str, slot: &mut u32, min: i64| {
-                if let Some(v) = v {
-                    let x = *v.get_ref();
-                    match u32::try_from(x) {
-                        Ok(u) if x >= min => *slot = u,
-                        _ => self.problem(
-                            v.span(),
-                            format!("guardrails.{name}"),
-                            format!("must be a whole number ≥ {min}, got {x}"),
-                        ),
-                    }
-                }
-            };
             count(
+                self,
                 &g.max_touches_per_contact_30d,
-                "max_touches_per_contact_30d",
+                "guardrails.max_touches_per_contact_30d",
                 &mut guardrails.max_touches_per_contact_30d,
-                1,
+                TOUCHES_30D_RANGE,
             );
             count(
+                self,
                 &g.max_active_contacts_per_account,
-                "max_active_contacts_per_account",
+                "guardrails.max_active_contacts_per_account",
                 &mut guardrails.max_active_contacts_per_account,
-                1,
+                ACTIVE_CONTACTS_RANGE,
             );
             count(
+                self,
                 &g.cooldown_days_after_fail,
-                "cooldown_days_after_fail",
+                "guardrails.cooldown_days_after_fail",
                 &mut guardrails.cooldown_days_after_fail,
-                0,
+                COOLDOWN_DAYS_RANGE,
             );
             if let Some(r) = &g.max_optout_rate {
                 let v = r.get_ref().get();
@@ -478,6 +580,57 @@ impl Validator<'_> {
             }
         }
 
+        let mut identity = IdentityRules::default();
+        if let Some(plus) = raw.identity.as_ref().and_then(|i| i.plus_tags.as_ref()) {
+            match PlusTags::parse(plus.get_ref()) {
+                Some(p) => identity.plus_tags = p,
+                None => self.problem(
+                    plus.span(),
+                    "identity.plus_tags",
+                    format!(
+                        "unknown rule {:?}: expected \"match-untagged\" or \"distinct\"",
+                        plus.get_ref()
+                    ),
+                ),
+            }
+        }
+
+        let mut import = ImportRules::default();
+        if let Some(i) = &raw.import {
+            if let Some(e) = &i.earliest {
+                match e.get_ref().trim().parse::<Date>() {
+                    Ok(d) if EARLIEST_RANGE.contains(&d) => import.earliest = d,
+                    Ok(d) => self.problem(
+                        e.span(),
+                        "import.earliest",
+                        format!(
+                            "{d} is outside {} to {}",
+                            EARLIEST_RANGE.start(),
+                            EARLIEST_RANGE.end()
+                        ),
+                    ),
+                    Err(_) => self.problem(
+                        e.span(),
+                        "import.earliest",
+                        format!("{:?} is not a date YYYY-MM-DD", e.get_ref()),
+                    ),
+                }
+            }
+            count(
+                self,
+                &i.latest_days_ahead,
+                "import.latest_days_ahead",
+                &mut import.latest_days_ahead,
+                LATEST_DAYS_AHEAD_RANGE,
+            );
+        }
+        if let Some(tz) = &timezone {
+            import.earliest_instant = import
+                .earliest
+                .to_zoned(tz.clone())
+                .map_or(import.earliest_instant, |z| z.timestamp());
+        }
+
         Some(Line {
             name,
             unit,
@@ -487,7 +640,34 @@ impl Validator<'_> {
             target_per_day: target,
             stations,
             guardrails,
+            identity,
+            import,
         })
+    }
+}
+
+/// Checks an optional whole-number setting against its range, storing it in `slot`.
+fn count(
+    v: &mut Validator<'_>,
+    value: &Option<Spanned<i64>>,
+    key: &str,
+    slot: &mut u32,
+    range: std::ops::RangeInclusive<i64>,
+) {
+    if let Some(value) = value {
+        let x = *value.get_ref();
+        match u32::try_from(x) {
+            Ok(u) if range.contains(&x) => *slot = u,
+            _ => v.problem(
+                value.span(),
+                key,
+                format!(
+                    "must be a whole number from {} to {}, got {x}",
+                    range.start(),
+                    range.end()
+                ),
+            ),
+        }
     }
 }
 
@@ -592,6 +772,132 @@ mod tests {
             .expect_err("unknown key");
         assert_eq!(err.problems[0].line, Some(5));
         assert!(err.problems[0].message.contains("colour"), "{err}");
+    }
+
+    const MINIMAL: &str = "[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\n[[station]]\nid='a'\noperator='human'\ncapacity_per_day=1\n";
+
+    fn problems(text: &str) -> Vec<(Option<usize>, String, String)> {
+        parse(text)
+            .expect_err("invalid")
+            .problems
+            .into_iter()
+            .map(|p| (p.line, p.key, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn absurd_guardrails_are_refused_with_key_line_and_range() {
+        // 106751992 days × 86 400 000 000 µs overflows i64: the cooldown silently wrapped.
+        let got = problems(&format!(
+            "{MINIMAL}[guardrails]\ncooldown_days_after_fail = 106751992\nmax_touches_per_contact_30d = 5000\nmax_active_contacts_per_account = 0\nmax_optout_rate = nan\n"
+        ));
+        let keys: Vec<_> = got.iter().map(|(l, k, _)| (*l, k.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                (Some(11), "guardrails.max_touches_per_contact_30d"),
+                (Some(12), "guardrails.max_active_contacts_per_account"),
+                (Some(10), "guardrails.cooldown_days_after_fail"),
+                (Some(13), "guardrails.max_optout_rate"),
+            ]
+        );
+        assert!(
+            got[2].2.contains("from 0 to 3650, got 106751992"),
+            "{}",
+            got[2].2
+        );
+        // The largest accepted values are accepted.
+        let line = parse(&format!(
+            "{MINIMAL}[guardrails]\ncooldown_days_after_fail = 3650\nmax_touches_per_contact_30d = 1000\n"
+        ))
+        .expect("in range");
+        assert_eq!(line.guardrails.cooldown_days_after_fail, 3650);
+    }
+
+    #[test]
+    fn capacities_targets_and_costs_are_bounded() {
+        let text = "[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=1e9\n[[station]]\nid='a'\noperator='human'\ncapacity_per_day=inf\ncost_minutes=1e6\n[[station]]\nid='b'\noperator='human'\ncapacity_per_day=2000000\n";
+        let keys: Vec<_> = problems(text).into_iter().map(|(l, k, _)| (l, k)).collect();
+        assert_eq!(
+            keys,
+            [
+                (Some(4), "line.target_per_day".to_owned()),
+                (Some(8), "station[1].capacity_per_day".to_owned()),
+                (Some(9), "station[1].cost_minutes".to_owned()),
+                (Some(13), "station[2].capacity_per_day".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_station_count_is_limited_so_no_index_is_truncated() {
+        let mut text = String::from("[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\n");
+        for i in 0..70_000 {
+            text.push_str(&format!(
+                "[[station]]\nid='s{i}'\noperator='human'\ncapacity_per_day=1\n"
+            ));
+        }
+        let got = problems(&text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].1, "station");
+        assert!(
+            got[0].2.contains("70000 stations; at most 1000"),
+            "{}",
+            got[0].2
+        );
+        assert_eq!(got[0].0, Some(5 + 4 * MAX_STATIONS));
+        let mut ok = String::from("[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=3\n");
+        for i in 0..MAX_STATIONS {
+            ok.push_str(&format!(
+                "[[station]]\nid='s{i}'\noperator='human'\ncapacity_per_day=1\n"
+            ));
+        }
+        assert_eq!(
+            parse(&ok).expect("at the limit").stations.len(),
+            MAX_STATIONS
+        );
+    }
+
+    #[test]
+    fn identity_and_import_sections() {
+        let line = parse(MINIMAL).expect("defaults");
+        assert_eq!(line.identity.plus_tags, PlusTags::MatchUntagged);
+        assert_eq!(line.import.earliest, Date::constant(2000, 1, 1));
+        assert_eq!(line.import.latest_days_ahead, 365);
+        let line = parse(&format!(
+            "{MINIMAL}[identity]\nplus_tags = 'distinct'\n[import]\nearliest = '2015-06-01'\nlatest_days_ahead = 30\n"
+        ))
+        .expect("valid");
+        assert_eq!(line.identity.plus_tags, PlusTags::Distinct);
+        assert_eq!(line.import.earliest, Date::constant(2015, 6, 1));
+        assert_eq!(
+            line.import.earliest_instant,
+            "2015-06-01T00:00:00Z".parse::<Timestamp>().expect("ts")
+        );
+        let now: Timestamp = "2025-01-01T00:00:00Z".parse().expect("ts");
+        assert_eq!(
+            line.import.latest(now),
+            "2025-01-31T00:00:00Z".parse::<Timestamp>().expect("ts")
+        );
+        let keys: Vec<_> = problems(&format!(
+            "{MINIMAL}[identity]\nplus_tags = 'strip'\n[import]\nearliest = '1850-01-01'\nlatest_days_ahead = 100000\n"
+        ))
+        .into_iter()
+        .map(|(l, k, _)| (l, k))
+        .collect();
+        assert_eq!(
+            keys,
+            [
+                (Some(10), "identity.plus_tags".to_owned()),
+                (Some(12), "import.earliest".to_owned()),
+                (Some(13), "import.latest_days_ahead".to_owned()),
+            ]
+        );
+        assert!(
+            problems(&format!("{MINIMAL}[import]\nearliest = 'soon'\n"))[0]
+                .2
+                .contains("not a date")
+        );
     }
 
     #[test]

@@ -29,9 +29,14 @@ use crate::report::Report;
 /// Why a plan cannot be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
-    /// The target is not a positive number.
-    #[error("the target must be a positive number of final passes per day, got {0}")]
+    /// The target is not a positive number up to [`crate::line::MAX_PER_DAY`].
+    #[error(
+        "the target must be a positive number of final passes per day, at most 1000000, got {0}"
+    )]
     BadTarget(f64),
+    /// The recycled units due per day are not a non-negative number.
+    #[error("the recycled units due per day must be a non-negative number, got {0}")]
+    BadRecycled(f64),
     /// A station has no dispositions in the period, so its yield is unknown.
     #[error(
         "station {0} has no dispositions in the period: its yield is unknown, so no plan can be made (widen --from/--to or import more events)"
@@ -43,7 +48,16 @@ pub enum PlanError {
     /// The run count is zero.
     #[error("the Monte Carlo needs at least one run")]
     NoRuns,
+    /// The run count is over [`MAX_RUNS`].
+    #[error(
+        "{0} Monte Carlo runs is over the limit of {MAX_RUNS} (100,000 already pin the chance to hit within ±0.3 points)"
+    )]
+    TooManyRuns(u32),
 }
+
+/// Most Monte Carlo runs a plan may ask for (`plan --runs`, 1 to 1,000,000): every
+/// interface gets the bound from [`plan`].
+pub const MAX_RUNS: u32 = 1_000_000;
 
 /// One station's part of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,6 +150,15 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
     }
     if input.runs == 0 {
         return Err(PlanError::NoRuns);
+    }
+    if input.runs > MAX_RUNS {
+        return Err(PlanError::TooManyRuns(input.runs));
+    }
+    if input.target > crate::line::MAX_PER_DAY {
+        return Err(PlanError::BadTarget(input.target));
+    }
+    if !(input.recycled_due_per_day.is_finite() && input.recycled_due_per_day >= 0.0) {
+        return Err(PlanError::BadRecycled(input.recycled_due_per_day));
     }
     let mut yields = Vec::with_capacity(report.stations.len());
     for s in &report.stations {
@@ -524,5 +547,40 @@ mod tests {
             ),
             Err(PlanError::BadTarget(0.0))
         );
+    }
+
+    #[test]
+    fn run_counts_are_bounded_for_every_interface() {
+        // `plan --runs 4294967295` used to run (for hours) instead of being refused.
+        let (line, report) = fixture([10.0; 3], [(8, 2), (5, 5), (5, 5)], 10);
+        let input = PlanInput {
+            target: 1.0,
+            recycled_due_per_day: 0.0,
+            runs: u32::MAX,
+            seed: 1,
+        };
+        assert_eq!(
+            plan(&line, &report, input),
+            Err(PlanError::TooManyRuns(u32::MAX))
+        );
+        let err = PlanError::TooManyRuns(u32::MAX).to_string();
+        assert!(err.contains("limit of 1000000"), "{err}");
+        assert_eq!(
+            plan(&line, &report, PlanInput { runs: 0, ..input }),
+            Err(PlanError::NoRuns)
+        );
+        assert!(plan(&line, &report, PlanInput { runs: 1, ..input }).is_ok());
+        assert!(matches!(
+            plan(
+                &line,
+                &report,
+                PlanInput {
+                    target: 1e12,
+                    runs: 10,
+                    ..input
+                }
+            ),
+            Err(PlanError::BadTarget(_))
+        ));
     }
 }

@@ -130,7 +130,7 @@ mod tests {
                     reason: Some("no_response".into()),
                     ..RawEvent::default()
                 }
-                .validate(&line)
+                .validate(&line, jiff::Timestamp::now())
                 .expect("valid")
             })
             .collect();

@@ -98,7 +98,7 @@ mod tests {
                     channel: Some("email".into()),
                     ..RawEvent::default()
                 }
-                .validate(&line)
+                .validate(&line, jiff::Timestamp::now())
                 .expect("valid")
             })
             .collect();

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use yieldline_core::event::{EVENT_FIELDS, RawEvent};
+use yieldline_core::identity::{canonical_email, canonical_id, clean};
 use yieldline_core::line::Line;
 use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError, StoreExt};
 
@@ -199,6 +200,8 @@ pub fn import_events<S: Store + ?Sized>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, ImportError> {
     let (reader, mut rejects, mut record) = start(path, "events", options, progress)?;
+    // One instant for the whole file: the plausible window ends a fixed time after it.
+    let now = jiff::Timestamp::now();
     let mut xes_summary = None;
     store.import_events(|sink| -> Result<(), ImportError> {
         // `parsed` is the row read and validated (see `validated`), or why it is bad.
@@ -257,7 +260,8 @@ pub fn import_events<S: Store + ?Sized>(
                 std::thread::scope(|scope| -> Result<(), ImportError> {
                     let (tx, rx) = mpsc::sync_channel::<CsvBatch>(8);
                     let (back_tx, back_rx) = mpsc::channel::<Vec<CsvRow>>();
-                    scope.spawn(move || read_csv_rows(&mut rdr, &headers, line, &tx, &back_rx));
+                    scope
+                        .spawn(move || read_csv_rows(&mut rdr, &headers, line, now, &tx, &back_rx));
                     for batch in rx {
                         let rows = match batch {
                             CsvBatch::Rows(rows) => rows,
@@ -312,11 +316,18 @@ pub fn import_events<S: Store + ?Sized>(
                     }
                     let raw: Result<RawEvent<'_>, _> = serde_json::from_str(text)
                         .map_err(|e| (json_field(&e), format!("invalid JSON object: {e}")));
-                    handle(validated(raw, line), line_no, &|| text.to_owned())?;
+                    handle(validated(raw, line, now), line_no, &|| text.to_owned())?;
                 }
             }
             Format::Xes(mapping) => {
-                xes_summary = Some(xes::read_events(reader, path, mapping, line, &mut handle)?)
+                xes_summary = Some(xes::read_events(
+                    reader,
+                    path,
+                    mapping,
+                    line,
+                    now,
+                    &mut handle,
+                )?)
             }
         }
         Ok(())
@@ -333,10 +344,15 @@ pub fn import_events<S: Store + ?Sized>(
 /// A row read and validated, or the field to blame (if any) and what is wrong.
 type Parsed = Result<yieldline_core::event::Event, (Option<String>, String)>;
 
-/// Validates a deserialised row against the line.
-fn validated(raw: Result<RawEvent<'_>, (Option<String>, String)>, line: &Line) -> Parsed {
+/// Validates a deserialised row against the line; `now` is the import's instant (the
+/// end of the plausible window is measured from it, see [`RawEvent::validate`]).
+fn validated(
+    raw: Result<RawEvent<'_>, (Option<String>, String)>,
+    line: &Line,
+    now: jiff::Timestamp,
+) -> Parsed {
     raw.and_then(|raw| {
-        raw.validate(line)
+        raw.validate(line, now)
             .map_err(|e| (Some(e.field.to_owned()), e.message))
     })
 }
@@ -379,6 +395,7 @@ fn read_csv_rows<R: Read>(
     rdr: &mut csv::Reader<R>,
     headers: &csv::StringRecord,
     line: &Line,
+    now: jiff::Timestamp,
     tx: &mpsc::SyncSender<CsvBatch>,
     back: &mpsc::Receiver<Vec<CsvRow>>,
 ) {
@@ -407,7 +424,7 @@ fn read_csv_rows<R: Read>(
                         .rec
                         .deserialize(Some(headers))
                         .map_err(|e| (None, e.to_string()));
-                    row.parsed = Some(validated(raw, line));
+                    row.parsed = Some(validated(raw, line, now));
                 }
                 Ok(false) => {
                     eof = true;
@@ -516,8 +533,10 @@ pub const TERRITORY_FIELDS: [&str; 7] = [
 
 /// Imports one territory CSV (`contact_id,account_id` required; `fit_tier`,
 /// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact
-/// already stored is updated with the file's attributes. A row whose contact id or
-/// e-mail hashes to an erased person is skipped (counted in [`ImportRecord::erased`]).
+/// already stored is updated with the file's attributes. Ids are stored in their
+/// canonical form and e-mail addresses in theirs ([`yieldline_core::identity`]); an
+/// e-mail that is not an address is a bad row. A row whose contact id or e-mail hashes
+/// to an erased person is skipped (counted in [`ImportRecord::erased`]).
 pub fn import_territory<S: Store + ?Sized>(
     store: &S,
     path: &Path,
@@ -577,11 +596,18 @@ pub fn import_territory<S: Store + ?Sized>(
                 message,
                 record: rec.iter().collect::<Vec<_>>().join(","),
             };
-            let Some(contact_id) = get(0) else {
+            // Ids in their canonical form (invisible characters removed, trimmed, NFC;
+            // letter case kept), as event import stores them.
+            let id = |i: usize| {
+                get(i)
+                    .map(|v| canonical_id(&v).into_owned())
+                    .filter(|v| !v.is_empty())
+            };
+            let Some(contact_id) = id(0) else {
                 rejects.reject(bad("contact_id", "is required".into()))?;
                 continue;
             };
-            let Some(account_id) = get(1) else {
+            let Some(account_id) = id(1) else {
                 rejects.reject(bad("account_id", "is required".into()))?;
                 continue;
             };
@@ -598,20 +624,26 @@ pub fn import_territory<S: Store + ?Sized>(
                     }
                 },
             };
-            let email = get(5);
-            if let Some(e) = &email
-                && !e.contains('@')
-            {
-                rejects.reject(bad("email", format!("{e:?} is not an e-mail address")))?;
-                continue;
-            }
+            // The address in its canonical form (display name, mailto:, invisible
+            // characters and a trailing dot dropped; NFKC and case folding), so that
+            // suppression and erasure find it however it was spelled.
+            let email = match get(5).filter(|e| !clean(e).is_empty()) {
+                None => None,
+                Some(e) => match canonical_email(&e) {
+                    Ok(c) => Some(c),
+                    Err(why) => {
+                        rejects.reject(bad("email", why.to_string()))?;
+                        continue;
+                    }
+                },
+            };
             let contact = Contact {
                 contact_id,
                 account_id,
                 fit_tier,
                 first_name: get(3),
                 last_name: get(4),
-                email: email.map(|e| e.to_ascii_lowercase()),
+                email,
                 title: get(6),
             };
             match sink.upsert(&contact)? {

@@ -212,3 +212,83 @@ fn territory_imports_update_and_validate() {
     assert!(msg.contains("t3.csv:2: field `fit_tier`"), "{msg}");
     assert_eq!(store.contact_count().expect("count"), 2);
 }
+
+#[test]
+fn an_implausible_year_is_a_bad_row_naming_field_value_and_range() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write(
+        dir.path(),
+        "events.csv",
+        &format!(
+            "{HEADER}\ne1,2025-03-03T09:00:00Z,c1,a1,research,entered,,\ne2,2205-03-03T10:00:00Z,c1,a1,research,passed,,\n"
+        ),
+    );
+    let store = SqliteStore::open_in_memory().expect("store");
+    let msg = import(&store, &path, false)
+        .expect_err("2205 is a typo")
+        .to_string();
+    assert!(
+        msg.contains("events.csv:3: field `ts`: \"2205-03-03T10:00:00Z\" is outside the plausible range 2000-01-01 to"),
+        "{msg}"
+    );
+    assert_eq!(store.event_count().expect("count"), 0);
+    for (name, ts) in [
+        ("y0.jsonl", "0000-01-01T00:00:00Z"),
+        ("y9999.jsonl", "9999-01-01T00:00:00Z"),
+    ] {
+        let path = write(
+            dir.path(),
+            name,
+            &format!(
+                "{{\"event_id\":\"e1\",\"ts\":\"{ts}\",\"unit_id\":\"c1\",\"account_id\":\"a1\",\"station\":\"research\",\"kind\":\"entered\"}}\n"
+            ),
+        );
+        let msg = import(&store, &path, false).expect_err(ts).to_string();
+        assert!(msg.contains(&format!("{name}:1: field `ts`")), "{msg}");
+    }
+    let out = import(&store, &path, true).expect("skip bad");
+    assert_eq!((out.record.imported, out.record.rejected), (1, 1));
+}
+
+#[test]
+fn territory_ids_and_addresses_are_stored_canonical() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write(
+        dir.path(),
+        "t.csv",
+        "contact_id,account_id,email\n\u{FEFF}C1\u{200B},a1,Ann <ann@example.com.>\nc2,a1,\"\u{00C4}ndrea.Olund@Example.SE\"\nc3,a1,mailto:Bob+News@Example.com\nc4,a1,\u{200B}\n",
+    );
+    let store = SqliteStore::open_in_memory().expect("store");
+    let out = import_territory(&store, &path, Options::default(), &mut |_| {}).expect("import");
+    assert_eq!(out.record.imported, 4);
+    let got: Vec<(String, Option<String>)> = store
+        .territory_contacts()
+        .expect("contacts")
+        .into_iter()
+        .map(|c| (c.contact_id, c.email))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("C1".to_owned(), Some("ann@example.com".to_owned())),
+            (
+                "c2".to_owned(),
+                Some("\u{00E4}ndrea.olund@example.se".to_owned())
+            ),
+            ("c3".to_owned(), Some("bob+news@example.com".to_owned())),
+            ("c4".to_owned(), None),
+        ]
+    );
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "contact_id,account_id,email\nc5,a1,ann@localhost\n",
+    );
+    let msg = import_territory(&store, &bad, Options::default(), &mut |_| {})
+        .expect_err("bad address")
+        .to_string();
+    assert!(
+        msg.contains("bad.csv:2: field `email`: \"ann@localhost\" is not an e-mail address"),
+        "{msg}"
+    );
+}

@@ -673,11 +673,20 @@ pub(crate) type Emit<'h> =
 
 /// Reads an XES log (plain or gzip, told by its first bytes) and hands every mapped
 /// event to `emit`, in document order, one trace at a time.
+/// What mapped events are validated against: the line, and the import's instant (the
+/// plausible window ends a fixed time after it).
+#[derive(Clone, Copy)]
+struct Check<'a> {
+    line: &'a Line,
+    now: jiff::Timestamp,
+}
+
 pub(crate) fn read_events<R: Read>(
     input: R,
     path: &Path,
     mapping: &XesMapping,
     line: &Line,
+    now: jiff::Timestamp,
     emit: &mut Emit<'_>,
 ) -> Result<XesSummary, ImportError> {
     let mut input = BufReader::with_capacity(1 << 16, input);
@@ -691,11 +700,11 @@ pub(crate) fn read_events<R: Read>(
             flate2::read::MultiGzDecoder::new(input),
             path,
             mapping,
-            line,
+            Check { line, now },
             emit,
         )
     } else {
-        parse(input, path, mapping, line, emit)
+        parse(input, path, mapping, Check { line, now }, emit)
     }
 }
 
@@ -711,7 +720,7 @@ fn parse<R: Read>(
     input: R,
     path: &Path,
     mapping: &XesMapping,
-    line: &Line,
+    check: Check<'_>,
     emit: &mut Emit<'_>,
 ) -> Result<XesSummary, ImportError> {
     let tracker = LineTracker {
@@ -827,7 +836,7 @@ fn parse<R: Read>(
                         &mut event,
                         &mut summary,
                         mapping,
-                        line,
+                        check,
                         emit,
                     )?;
                 } else {
@@ -842,7 +851,7 @@ fn parse<R: Read>(
                         &mut event,
                         &mut summary,
                         mapping,
-                        line,
+                        check,
                         emit,
                     )?;
                 }
@@ -907,14 +916,14 @@ fn close(
     event: &mut XesEvent,
     summary: &mut XesSummary,
     mapping: &XesMapping,
-    line: &Line,
+    check: Check<'_>,
     emit: &mut Emit<'_>,
 ) -> Result<(), ImportError> {
     match ctx {
         Ctx::Event => trace.events.push(std::mem::take(event)),
         Ctx::Trace => {
             let t = std::mem::take(trace);
-            map_trace(&t, summary, mapping, line, emit)?;
+            map_trace(&t, summary, mapping, check, emit)?;
         }
         Ctx::Log | Ctx::Other => {}
     }
@@ -926,7 +935,7 @@ fn map_trace(
     trace: &Trace,
     summary: &mut XesSummary,
     mapping: &XesMapping,
-    line: &Line,
+    check: Check<'_>,
     emit: &mut Emit<'_>,
 ) -> Result<(), ImportError> {
     let mut at: Option<usize> = None;
@@ -1045,7 +1054,7 @@ fn map_trace(
         }
         let resume_on = match rule.resume_after_days {
             Some(days) => {
-                let date = ts.1.to_zoned(line.timezone.clone()).date();
+                let date = ts.1.to_zoned(check.line.timezone.clone()).date();
                 match date.checked_add(jiff::Span::new().days(days)) {
                     Ok(d) => Some(d.to_string()),
                     Err(e) => {
@@ -1081,7 +1090,11 @@ fn map_trace(
             ..RawEvent::default()
         };
         summary.emitted += 1;
-        emit(crate::validated(Ok(raw.clone()), line), ev.line, &text)?;
+        emit(
+            crate::validated(Ok(raw.clone()), check.line, check.now),
+            ev.line,
+            &text,
+        )?;
         if rule.kind.is_disposition() {
             at = None;
         } else if rule.kind == EventKind::Entered {
@@ -1100,7 +1113,11 @@ fn map_trace(
                 ..raw
             };
             summary.emitted += 1;
-            emit(crate::validated(Ok(entry), line), ev.line, &text)?;
+            emit(
+                crate::validated(Ok(entry), check.line, check.now),
+                ev.line,
+                &text,
+            )?;
             at = Some(next);
         }
     }

@@ -317,7 +317,7 @@ mod tests {
                     cost_minutes: (next(3) == 0).then(|| format!("{}.25", next(30)).into()),
                     ..RawEvent::default()
                 }
-                .validate(&line)
+                .validate(&line, jiff::Timestamp::now())
                 .expect("valid")
             })
             .collect()

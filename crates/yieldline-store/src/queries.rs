@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use yieldline_core::line::{Line, UnitKind};
+use yieldline_core::suppression::KnownContact;
 
 use rusqlite::Connection;
 
@@ -21,10 +22,9 @@ pub struct UnitRecord {
     pub in_territory: bool,
     /// Its e-mail address, when it is a territory contact with one.
     pub email: Option<String>,
-    /// The territory contacts it stands for: itself on contact lines, every contact of
-    /// the account on account lines (ids and e-mails, so suppression can be checked for
-    /// each person an order would reach).
-    pub contacts: Vec<(String, Option<String>)>,
+    /// The territory contacts it stands for: itself on a contact line, every contact of
+    /// the account on an account line (what suppression needs to judge it).
+    pub contacts: Vec<KnownContact>,
 }
 
 /// The unit directory, indexed by unit id (so `dir[fact.unit]` describes a fact's
@@ -96,9 +96,9 @@ pub(crate) fn unit_directory(
                     (a, b) => a.or(b),
                 };
                 if line.unit == UnitKind::Contact {
-                    u.email = email.clone();
+                    u.email.clone_from(&email);
                 }
-                u.contacts.push((contact, email));
+                u.contacts.push(KnownContact { id: contact, email });
             }
         }
         Ok(dir)
@@ -125,7 +125,7 @@ mod tests {
                 kind: Some("entered".into()),
                 ..RawEvent::default()
             }
-            .validate(&line)
+            .validate(&line, jiff::Timestamp::now())
             .expect("valid")
         };
         let store = SqliteStore::open_in_memory().expect("store");

@@ -8,7 +8,9 @@
 //!
 //! # What `erase` does
 //! In one transaction, for the person found by contact id or e-mail:
-//! - every contact id and e-mail of theirs is hashed into `erased` suppression entries;
+//! - every contact id and e-mail of theirs (found by its canonical form, however the
+//!   store spells it) is hashed into `erased` suppression entries: the hash of its
+//!   canonical key, and for a tagged address that of its untagged form too;
 //! - their territory rows lose first/last name, e-mail and title, and every key that
 //!   named them (`contacts.contact_id`, `units.key`, `events.referral_unit`) is replaced
 //!   by `erased:<hash>` — the interned integer unit id stays, so every fact, and so every
@@ -28,12 +30,14 @@
 //! ([`crate::Inserted::Erased`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use yieldline_core::event::Event;
+use yieldline_core::identity::{clean, fold};
 use yieldline_core::suppression::{
-    ERASED_PREFIX, SuppressionKind, SuppressionList, erased_key, is_optout, normalize, person_hash,
+    ERASED_PREFIX, SuppressionKind, SuppressionList, erased_key, is_optout, normalize,
+    parse_domain, parse_email, person_hash, person_hashes,
 };
 
 use crate::{Contact, StoreError};
@@ -52,7 +56,7 @@ const REDACTED_REASON: &str = "redacted";
 pub struct SuppressionEntry {
     /// What it names.
     pub kind: SuppressionKind,
-    /// The contact id, lower-case address or domain, or (erased) the hash.
+    /// The contact id, canonical address or domain, or (erased) the hash.
     pub target: String,
     /// When it was added (RFC 3339, UTC).
     pub added_at: String,
@@ -454,11 +458,32 @@ pub(crate) fn unsuppress(
     reason: &str,
 ) -> Result<Option<SuppressionEntry>, StoreError> {
     {
+        // An address or domain stored in an older spelling (`bob@example.com.`) is found
+        // by its canonical form; contact ids are removed only as written.
+        let mut stored = target.to_owned();
+        if matches!(kind, SuppressionKind::Email | SuppressionKind::Domain) {
+            let mut stmt = tx.prepare("SELECT target FROM suppression WHERE kind = ?1")?;
+            let key = |t: &str| match kind {
+                SuppressionKind::Email => parse_email(t).ok(),
+                _ => parse_domain(t).ok(),
+            };
+            let wanted = key(target);
+            let targets: Vec<String> = stmt
+                .query_map([kind.as_str()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !targets.iter().any(|t| t == target)
+                && let Some(found) = targets
+                    .into_iter()
+                    .find(|t| wanted.is_some() && key(t) == wanted)
+            {
+                stored = found;
+            }
+        }
         let removed = tx
             .query_row(
                 "DELETE FROM suppression WHERE kind = ?1 AND target = ?2
                  RETURNING kind, target, added_at, added_by, reason",
-                params![kind.as_str(), target],
+                params![kind.as_str(), stored],
                 entry,
             )
             .optional()?;
@@ -512,13 +537,18 @@ struct Person {
 
 impl Person {
     fn note(&mut self, s: Option<&str>) {
-        if let Some(s) = s.map(normalize).filter(|s| s.chars().count() >= 2) {
+        // Folded (NFKC and case folding) on both sides, so `ÄNDREA` in free text is
+        // found for `Ändrea`.
+        let folded = s
+            .map(|s| fold(&clean(s)))
+            .filter(|s| s.chars().count() >= 2);
+        if let Some(s) = folded {
             self.strings.insert(s);
         }
     }
 
     fn mentioned_in(&self, text: &str) -> bool {
-        let t = text.to_lowercase();
+        let t = fold(text);
         self.strings.iter().any(|s| t.contains(s.as_str()))
     }
 
@@ -552,6 +582,21 @@ pub(crate) fn erase_in_tx(
             "SELECT contact_id, email, first_name, last_name, title FROM contacts
              WHERE contact_id = ?1 OR email = ?2",
         )?;
+        // Stored addresses by canonical form: rows written before canonical forms (or by
+        // another tool) may spell an address otherwise (`Ändrea.Olund@…`).
+        let mut spellings: HashMap<String, Vec<String>> = HashMap::new();
+        {
+            let mut all =
+                tx.prepare("SELECT DISTINCT email FROM contacts WHERE email IS NOT NULL")?;
+            let mut rows = all.query([])?;
+            while let Some(r) = rows.next()? {
+                let raw: String = r.get(0)?;
+                let canonical = normalize(&raw);
+                if canonical != raw {
+                    spellings.entry(canonical).or_default().push(raw);
+                }
+            }
+        }
         let mut seen = BTreeSet::new();
         let mut queue = vec![(input.to_owned(), lower.clone())];
         // Every spelling of the id or address that differs only in letter case (or
@@ -573,6 +618,9 @@ pub(crate) fn erase_in_tx(
                 }
             }
         }
+        for raw in spellings.get(&lower).into_iter().flatten() {
+            queue.push((String::new(), raw.clone()));
+        }
         while let Some((id, email)) = queue.pop() {
             let mut rows = stmt.query(params![id, email])?;
             while let Some(r) = rows.next()? {
@@ -585,8 +633,12 @@ pub(crate) fn erase_in_tx(
                 person.note(Some(&id));
                 if let Some(e) = email {
                     person.note(Some(&e));
-                    if person.emails.insert(normalize(&e)) {
-                        queue.push((String::new(), normalize(&e)));
+                    let canonical = normalize(&e);
+                    if person.emails.insert(canonical.clone()) {
+                        for raw in spellings.get(&canonical).into_iter().flatten() {
+                            queue.push((String::new(), raw.clone()));
+                        }
+                        queue.push((String::new(), canonical));
                     }
                     person.keys.insert(e);
                 }
@@ -638,9 +690,12 @@ pub(crate) fn erase_in_tx(
     let mut out = Erasure::default();
     let mut hashes = BTreeSet::new();
     for key in &person.keys {
-        let hash = person_hash(&salt, key);
+        let mut all = person_hashes(&salt, key);
+        let hash = all.remove(0);
         let anon = erased_key(&hash);
         hashes.insert(hash);
+        // A tagged address's untagged form is kept too: it stays blocked.
+        hashes.extend(all);
         let clash = |table: &str, column: &str| -> Result<bool, StoreError> {
             let both: bool = tx.query_row(
                 &format!(
@@ -802,7 +857,7 @@ mod tests {
             reason: reason.map(|r| r.to_owned().into()),
             ..RawEvent::default()
         }
-        .validate(&line())
+        .validate(&line(), jiff::Timestamp::now())
         .expect("valid")
     }
 
@@ -995,6 +1050,91 @@ mod tests {
             .map(|l| (l.action.as_str(), l.who.as_str()))
             .collect();
         assert_eq!(actions, [("add", "ann"), ("remove", "cto")]);
+        assert!(store.suppression_list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn erase_by_email_finds_non_ascii_addresses_in_any_spelling() {
+        let store = SqliteStore::open_in_memory().expect("store");
+        // As territory import stored addresses before canonical forms: ASCII-lower-cased
+        // only, so the Ä stayed upper-case.
+        store
+            .import_territory(|s| -> Result<_, StoreError> {
+                s.upsert(&contact("c1", "\u{00C4}ndrea.olund@example.se"))?;
+                s.upsert(&contact("c2", "bob@example.com"))
+            })
+            .expect("territory");
+        let events = [
+            event("e1", "c1", "entered", None),
+            // The events know her by address, in yet another spelling.
+            event("e2", "\u{00C4}NDREA.Olund@Example.SE", "entered", None),
+        ];
+        store
+            .import_events(|s| -> Result<_, StoreError> {
+                events.iter().try_for_each(|e| s.insert(e).map(drop))
+            })
+            .expect("events");
+        let out = store
+            .erase("\u{00C4}ndrea.Olund@example.se", "dpo", "request 8")
+            .expect("erase");
+        let EraseOutcome::Erased(e) = out else {
+            panic!("erase found no one: {out:?}")
+        };
+        assert_eq!((e.contacts, e.units), (1, 2), "{e:?}");
+        let list = store.suppression_list().expect("list");
+        assert!(list.blocks("new-id", Some("ändrea.olund@example.se")));
+        assert!(list.blocks("c1", None));
+        assert!(!list.blocks("c2", Some("bob@example.com")));
+        let keys: Vec<String> = store
+            .connection()
+            .prepare("SELECT key FROM units")
+            .expect("prep")
+            .query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("keys");
+        assert!(
+            keys.iter().all(|k| k.starts_with(ERASED_PREFIX)),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn erasing_a_tagged_address_keeps_the_untagged_form_blocked() {
+        let store = SqliteStore::open_in_memory().expect("store");
+        store
+            .import_territory(|s| -> Result<_, StoreError> {
+                s.upsert(&contact("c1", "zed+crm@example.com"))
+            })
+            .expect("territory");
+        let out = store.erase("c1", "dpo", "request 9").expect("erase");
+        assert!(matches!(out, EraseOutcome::Erased(_)), "{out:?}");
+        let list = store.suppression_list().expect("list");
+        assert!(list.blocks("c7", Some("Zed@Example.com")));
+        assert!(list.blocks("c8", Some("zed+other@example.com")));
+    }
+
+    #[test]
+    fn an_entry_stored_in_an_older_spelling_can_be_removed_by_its_canonical_form() {
+        let store = SqliteStore::open_in_memory().expect("store");
+        // `suppress add --email bob@example.com.` kept the dot before canonical forms.
+        store
+            .suppress(SuppressionKind::Email, "bob@example.com.", "ann", "asked")
+            .expect("add");
+        assert!(
+            store
+                .suppression_list()
+                .expect("list")
+                .blocks("c1", Some("bob@example.com")),
+            "the old entry blocks the address"
+        );
+        let removed = store
+            .unsuppress(SuppressionKind::Email, "bob@example.com", "cto", "mistake")
+            .expect("rm");
+        assert_eq!(
+            removed.map(|r| r.target).as_deref(),
+            Some("bob@example.com.")
+        );
         assert!(store.suppression_list().expect("list").is_empty());
     }
 }

@@ -30,7 +30,7 @@ fn event(id: &str, unit: &str, station: &str, kind: &str, ts: &str) -> Event {
         reason: (kind == "failed").then(|| "no_response".into()),
         ..RawEvent::default()
     }
-    .validate(&line())
+    .validate(&line(), jiff::Timestamp::now())
     .expect("valid event")
 }
 
@@ -241,7 +241,7 @@ fn tagged(
         arm: opt(arm),
         ..RawEvent::default()
     }
-    .validate(&line())
+    .validate(&line(), jiff::Timestamp::now())
     .expect("valid event")
 }
 

@@ -172,7 +172,7 @@ pub fn report_csv(out: &mut impl Write, r: &Report) -> Result<()> {
     let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for s in &r.stations {
         w.write_record([
-            s.id.clone(),
+            yieldline_core::text::csv_safe(&s.id).into_owned(),
             s.entered.to_string(),
             s.passed.to_string(),
             s.failed.to_string(),

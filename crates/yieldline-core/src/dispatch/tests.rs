@@ -39,7 +39,7 @@ fn ev(id: &str, ts: &str, unit: &str, station: &str, kind: &str, extra: &[(&str,
             _ => unreachable!("test field {k}"),
         }
     }
-    r.validate(&line()).expect("valid")
+    r.validate(&line(), jiff::Timestamp::now()).expect("valid")
 }
 
 /// Builds the directory for the interned units, plus territory-only units.
@@ -53,6 +53,7 @@ fn directory(units: &Interner, territory: &[(&str, u8)], suppressed: &[&str]) ->
                 in_territory: territory.iter().any(|t| t.0 == key),
                 suppressed: suppressed.contains(&key.as_str()),
                 key,
+                ..UnitInfo::default()
             }
         })
         .collect();
@@ -64,6 +65,7 @@ fn directory(units: &Interner, territory: &[(&str, u8)], suppressed: &[&str]) ->
                 fit_tier: Some(*tier),
                 in_territory: true,
                 suppressed: suppressed.contains(k),
+                ..UnitInfo::default()
             });
         }
     }
@@ -212,6 +214,7 @@ fn queues_recycles_fresh_intake_and_exclusions() {
         yields: vec![Some(0.5), Some(0.5), Some(0.5)],
         brake: None,
         experiments: vec![],
+        suppression: SuppressionList::default(),
     };
     let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
     let got: Vec<(&str, &str)> = d
@@ -260,6 +263,7 @@ fn fresh_intake_is_paced_by_downstream_human_capacity_and_braked() {
         yields: vec![Some(0.5), Some(0.25), Some(0.5)],
         brake: None,
         experiments: vec![],
+        suppression: SuppressionList::default(),
     };
     // reply (human, capacity 1) sees fresh × 0.5 × 0.25: room for 8 per day, so the plan's 3 stand.
     let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
@@ -345,6 +349,7 @@ fn holdout_units_are_skipped_and_arms_attached() {
         yields: vec![None; 3],
         brake: None,
         experiments: vec![exp],
+        suppression: SuppressionList::default(),
     };
     let d = dispatch(&l2, &log, &dir, &input).expect("dispatch");
     let held_out = d
@@ -443,7 +448,7 @@ proptest! {
         let suppressed_keys: Vec<&str> = suppressed.iter().map(|&u| territory_keys[usize::from(u)].as_str()).collect();
         let dir = directory(&units, &territory, &suppressed_keys);
         let date = Date::constant(2025, 2, 1).checked_add(jiff::Span::new().days(i64::from(day))).expect("date");
-        let input = DispatchInput { date, fresh_per_day: fresh, yields: vec![Some(0.5); 3], brake: None, experiments: vec![] };
+        let input = DispatchInput { date, fresh_per_day: fresh, yields: vec![Some(0.5); 3], brake: None, experiments: vec![], suppression: SuppressionList::default() };
         let d = dispatch(&l, &log, &dir, &input).expect("dispatch");
         let bad = must_not_dispatch(&l, &events, date, &dir);
         let mut per_station: HashMap<&str, usize> = HashMap::new();

@@ -265,6 +265,39 @@ fn validation_gives_clear_errors() {
         },
         "unknown metric \"research\"",
     );
+    check(
+        ExperimentDef {
+            tau2: 4.0,
+            ..def(RandomizationUnit::Account)
+        },
+        "tau2 must be a number in (0, 1]",
+    );
+    // `experiment create --start 9999-12-31`: the day starts past jiff's last instant;
+    // it used to be stored as -9999-01-02. Now it saturates and is refused.
+    let start = crate::calendar::day_start(&l, Date::constant(9999, 12, 31));
+    check(
+        ExperimentDef {
+            start,
+            ..def(RandomizationUnit::Account)
+        },
+        "is outside 2000-01-01 to 2100-12-31",
+    );
+    for (y, ok) in [(1999, false), (2000, true), (2100, true), (2101, false)] {
+        let at = |m, d| crate::calendar::day_start(&l, Date::constant(y, m, d));
+        let start = if y == 2100 { at(12, 31) } else { at(1, 1) };
+        let d = ExperimentDef {
+            start,
+            ..def(RandomizationUnit::Account)
+        };
+        assert_eq!(d.validate(&l).is_ok(), ok, "start in {y}");
+    }
+    check(
+        ExperimentDef {
+            stop: Some(jiff::Timestamp::MAX),
+            ..def(RandomizationUnit::Account)
+        },
+        "the stop 9999-12-30T22:00:00",
+    );
     let err = def(RandomizationUnit::Contact)
         .validate(&account_line())
         .expect_err("finer");

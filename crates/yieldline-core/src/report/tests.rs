@@ -36,7 +36,7 @@ fn check(line_toml: &str, log: &str, territory: &[&str], period: Period) -> Repo
                 referral_unit_id: opt(7),
                 ..RawEvent::default()
             }
-            .validate(&line)
+            .validate(&line, jiff::Timestamp::now())
             .expect("valid event")
         })
         .collect();

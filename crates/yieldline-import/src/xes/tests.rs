@@ -135,6 +135,7 @@ fn read(xes: &[u8], m: &XesMapping) -> Result<(Got, XesSummary), ImportError> {
         Path::new("log.xes"),
         m,
         &line(),
+        jiff::Timestamp::now(),
         &mut |parsed: Parsed, line_no: u64, _text: &dyn Fn() -> String| {
             match parsed {
                 Ok(e) => got.events.push(e),

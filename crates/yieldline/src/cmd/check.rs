@@ -22,7 +22,7 @@ pub fn run(dir: &Path, format: OutputFormat) -> Result<()> {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["area", "problem"])?;
             for p in &c.problems {
-                w.write_record([p.area, &yieldline_app::csv_cell(&p.message)])?;
+                w.write_record([p.area, &yieldline_core::text::csv_safe(&p.message)])?;
             }
             w.flush()?;
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use jiff::civil::Date;
+use yieldline_core::text::csv_safe;
 
 use crate::OutputFormat;
 use crate::output;
@@ -58,14 +59,16 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
                 "reason",
             ])?;
             for o in &d.orders {
+                // Ids, arms and reasons are text from outside: neutralised as formulas.
+                let arm = o.arm.as_deref().unwrap_or_default();
                 w.write_record([
-                    o.date.to_string(),
-                    o.station.clone(),
-                    o.unit_id.clone(),
-                    o.account_id.clone(),
-                    o.operator_kind.clone(),
-                    o.arm.clone().unwrap_or_default(),
-                    o.reason.clone(),
+                    o.date.to_string().as_str(),
+                    &csv_safe(&o.station),
+                    &csv_safe(&o.unit_id),
+                    &csv_safe(&o.account_id),
+                    &csv_safe(&o.operator_kind),
+                    &csv_safe(arm),
+                    &csv_safe(&o.reason),
                 ])?;
             }
             w.flush()?;

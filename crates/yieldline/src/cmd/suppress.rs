@@ -1,12 +1,14 @@
 //! `yieldline suppress add|remove|list|log`: the permanent list of contacts, e-mail
 //! addresses and domains never to be touched again (DESIGN §2, §12).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use anyhow::{Result, bail};
 use clap::{ArgGroup, Args, Subcommand};
 use serde::Serialize;
 use yieldline_app::privacy;
+use yieldline_core::text::csv_safe;
 use yieldline_store::{Added, SuppressionEntry, SuppressionLogEntry};
 
 use crate::OutputFormat;
@@ -278,18 +280,51 @@ fn text_table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
+/// A row's CSV cells: text from outside neutralised as formulas ([`csv_safe`]).
+trait CsvRow {
+    fn cells(&self) -> Vec<Cow<'_, str>>;
+}
+
+impl CsvRow for EntryOut<'_> {
+    fn cells(&self) -> Vec<Cow<'_, str>> {
+        [
+            self.kind,
+            self.target,
+            self.added_at,
+            self.added_by,
+            self.reason,
+        ]
+        .map(csv_safe)
+        .into()
+    }
+}
+
+impl CsvRow for LogOut<'_> {
+    fn cells(&self) -> Vec<Cow<'_, str>> {
+        let mut cells = vec![Cow::Owned(self.id.to_string())];
+        cells.extend(
+            [
+                self.at,
+                self.action,
+                self.kind,
+                self.target,
+                self.who,
+                self.reason,
+            ]
+            .map(csv_safe),
+        );
+        cells
+    }
+}
+
 /// CSV with a header row (written even when there are no rows).
-fn write_csv<T: Serialize>(
-    out: &mut impl std::io::Write,
-    header: &[&str],
-    rows: &[T],
-) -> Result<()> {
+fn write_csv<T: CsvRow>(out: &mut impl std::io::Write, header: &[&str], rows: &[T]) -> Result<()> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(out);
     w.write_record(header)?;
     for r in rows {
-        w.serialize(r)?;
+        w.write_record(r.cells().iter().map(|c| c.as_ref()))?;
     }
     w.flush()?;
     Ok(())
