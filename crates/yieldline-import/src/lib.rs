@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use yieldline_core::event::{EVENT_FIELDS, RawEvent};
 use yieldline_core::identity::{canonical_email, canonical_id, clean};
 use yieldline_core::line::Line;
+use yieldline_core::text::csv_safe;
 use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError, StoreExt};
 
 pub mod xes;
@@ -670,12 +671,13 @@ pub fn write_rejects(out: impl std::io::Write, rejects: &[RowError]) -> Result<(
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["file", "line", "field", "error", "record"])?;
     for r in rejects {
+        let file = r.file.display().to_string();
         w.write_record([
-            r.file.display().to_string(),
-            r.line.to_string(),
-            r.field.clone().unwrap_or_default(),
-            r.message.clone(),
-            r.record.clone(),
+            csv_safe(&file).as_ref(),
+            &r.line.to_string(),
+            &csv_safe(r.field.as_deref().unwrap_or_default()),
+            &csv_safe(&r.message),
+            &csv_safe(&r.record),
         ])?;
     }
     w.flush()?;

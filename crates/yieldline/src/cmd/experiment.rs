@@ -13,6 +13,7 @@ use yieldline_core::experiment::{
     Analysis, ArmDef, ExperimentDef, Guardrail, RandomizationUnit, fmt_p, iso_week,
 };
 use yieldline_core::line::Line;
+use yieldline_core::text::csv_safe;
 
 use crate::output::{self, num, pct};
 use crate::workspace::Workspace;
@@ -361,7 +362,11 @@ fn assign(ws: &Workspace, args: &AssignArgs) -> Result<()> {
     let mut w = csv::Writer::from_writer(sink);
     w.write_record(["unit_id", "account_id", "arm"])?;
     for r in &rows {
-        w.write_record([&r.unit_id, &r.account_id, &r.arm])?;
+        w.write_record([
+            csv_safe(&r.unit_id).as_ref(),
+            &csv_safe(&r.account_id),
+            &csv_safe(&r.arm),
+        ])?;
     }
     w.flush()?;
     if def.unit == RandomizationUnit::Week {
