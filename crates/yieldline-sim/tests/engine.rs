@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 use yieldline_sim::output::write_days_csv;
+use yieldline_sim::template::{RESEARCH, TOUCH, station_ids};
 use yieldline_sim::{
     Guardrails, Scenario, SimError, SimOptions, simulate, simulate_with, write_workspace_files,
 };
@@ -14,8 +15,8 @@ fn small(seed: u64, guarded: bool) -> Scenario {
         .with_days(60)
         .with_seed(seed)
         .with_shards(6);
-    s.stations.first_touch.automation_capacity = 80;
-    s.stations.research.automation_capacity = 40;
+    s.stations[TOUCH].automation_capacity = 80;
+    s.stations[RESEARCH].automation_capacity = 40;
     if guarded {
         s.policy.guardrails = Some(Guardrails::default());
     }
@@ -104,7 +105,7 @@ fn workspace_files_follow_the_event_rules() {
     assert!(parsed["guardrails"]["max_touches_per_contact_30d"].is_integer());
 
     let terr = String::from_utf8(terr).expect("utf8");
-    assert!(terr.starts_with("contact_id,account_id,fit_tier\n"));
+    assert!(terr.starts_with("contact_id,account_id,fit_tier,first_name,last_name,email,title\n"));
     let tiers: HashMap<String, String> = terr
         .lines()
         .skip(1)
@@ -122,14 +123,7 @@ fn workspace_files_follow_the_event_rules() {
             "event_id,ts,unit_id,account_id,station,kind,reason,resume_on,referral_unit_id,channel,operator_id,operator_kind,arm,cost_minutes"
         )
     );
-    let order = [
-        "research",
-        "first-touch",
-        "reply",
-        "meeting-booked",
-        "meeting-held",
-        "qualified",
-    ];
+    let order = station_ids();
     // Per unit: the station it is in (entered, no disposition yet) and the furthest passed.
     let mut open: HashMap<String, Option<usize>> = HashMap::new();
     let mut passed: HashMap<String, i32> = HashMap::new();
@@ -140,9 +134,13 @@ fn workspace_files_follow_the_event_rules() {
         let f: Vec<&str> = l.split(',').collect();
         assert_eq!(f.len(), 14, "{l}");
         let (ts, unit, account, station, kind) = (f[1], f[2], f[3], f[4], f[5]);
+        // Local time in the line's zone (the template's, New York), with its offset.
+        let at: jiff::Timestamp = ts.parse().expect("RFC 3339 timestamp");
+        let local = at.to_zoned(jiff::tz::TimeZone::get("America/New_York").expect("zone"));
+        assert!(ts.ends_with("-05:00") || ts.ends_with("-04:00"), "{ts}");
         assert!(
-            ts.len() == 20 && ts.ends_with('Z') && &ts[10..11] == "T",
-            "{ts}"
+            (8..19).contains(&local.hour()),
+            "{ts} outside business hours"
         );
         assert!(ts >= last_ts.as_str(), "events ordered by time: {l}");
         last_ts = ts.to_string();
@@ -245,7 +243,7 @@ proptest! {
     #[test]
     fn territory_invariants_hold(seed in 0u64..1000, guarded in any::<bool>(), auto in 0u32..200) {
         let mut sc = small(seed, guarded).with_days(50).with_accounts(400).with_shards(3);
-        sc.stations.first_touch.automation_capacity = auto;
+        sc.stations[TOUCH].automation_capacity = auto;
         let out = simulate_with(&sc, SimOptions { record_events: guarded }).expect("runs");
         let mut prev_burned = 0.0;
         let mut prev_fresh = u64::MAX;
@@ -254,8 +252,8 @@ proptest! {
             prop_assert!(d.fresh_remaining <= prev_fresh);
             prop_assert!(d.automated_touches <= d.touches);
             prop_assert!((0.0..=1.0).contains(&d.yield_per_touch));
-            let cap = u64::from(sc.stations.first_touch.human_capacity)
-                + u64::from(sc.stations.first_touch.automation_capacity);
+            let cap = u64::from(sc.stations[TOUCH].human_capacity)
+                + u64::from(sc.stations[TOUCH].automation_capacity);
             prop_assert!(d.touches <= cap, "touches {} over capacity {}", d.touches, cap);
             prev_burned = d.burned_share;
             prev_fresh = d.fresh_remaining;
@@ -284,8 +282,8 @@ proptest! {
 fn the_optout_brake_cuts_automation_when_the_rate_is_over_the_limit() {
     let harmful = |guarded: bool| {
         let mut s = small(11, guarded).with_days(120);
-        s.stations.first_touch.automation_capacity = 300;
-        s.stations.research.automation_capacity = 120;
+        s.stations[TOUCH].automation_capacity = 300;
+        s.stations[RESEARCH].automation_capacity = 120;
         // Several times the default opt-out risk: automation alone runs far over 0.3 %.
         s.response.optout_base = 0.004;
         simulate(&s).expect("runs")
