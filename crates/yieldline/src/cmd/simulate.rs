@@ -180,6 +180,9 @@ fn emit(dir: &Path, out: &yieldline_sim::SimOutput) -> Result<()> {
         Options::default(),
         &mut |_| {},
     )?;
+    if let Some(def) = &out.experiment {
+        ws.store.put_experiment(def)?;
+    }
     eprintln!(
         "simulated workspace {}: {} events imported",
         dir.display(),
