@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::model::Model;
 use super::record::Extra;
-use super::shard::{Cap, DEAD, DONE, DOWNSTREAM, ENT, F_AUTO_SEQ, FAI, PAS, REC, RESTING, Shard};
+use super::shard::{Cap, ENT, F_AUTO_SEQ, FAI, PAS, REC, Shard, State};
 use crate::output::{EventKind, FailReason};
 use crate::template::{BOOKED, HELD, QUALIFIED, REPLY, STATIONS};
 
@@ -13,7 +13,7 @@ impl Shard {
     /// Contact `c` enters `station` (after the touch station), due on day `due`.
     pub(super) fn enter_down(&mut self, d: u32, c: u32, station: usize, due: u32) {
         let ci = c as usize;
-        self.c_state[ci] = DOWNSTREAM;
+        self.c_state[ci] = State::Downstream;
         self.c_due[ci] = due;
         self.count(station, ENT);
         let auto = self.c_flags[ci] & F_AUTO_SEQ != 0;
@@ -44,83 +44,70 @@ impl Shard {
                 let sourced_auto = self.c_flags[ci] & F_AUTO_SEQ != 0;
                 let arm = *self.arm_of(m, c);
                 let u: f64 = self.rng.random();
-                match station {
-                    REPLY => {
-                        let positive = m.adjust(d, REPLY, r.reply_positive * arm.positive);
-                        if u < positive {
-                            self.pass(d, c, station, op_auto);
-                            self.enter_down(d, c, BOOKED, d + 1);
-                        } else if u < positive + r.reply_not_now {
-                            self.recycle(m, d, cal, c, op_auto);
-                        } else if u < positive + r.reply_not_now + r.reply_wrong_person {
-                            let referral = self.maybe_refer(m, d, c);
-                            let why = Extra {
-                                referral,
-                                ..Extra::reason(FailReason::WrongPerson).by_op(op_auto)
-                            };
-                            self.fail(d, c, station, why, DEAD);
-                        } else {
-                            self.fail(
-                                d,
-                                c,
-                                station,
-                                Extra::reason(FailReason::Negative).by_op(op_auto),
-                                DONE,
-                            );
-                        }
-                    }
-                    BOOKED => {
-                        if u < m.adjust(d, BOOKED, r.booking_rate * arm.booking) {
-                            self.pass(d, c, station, op_auto);
-                            self.enter_down(d, c, HELD, d + r.meeting_lead_days);
-                        } else {
-                            self.fail(
-                                d,
-                                c,
-                                station,
-                                Extra::reason(FailReason::NoResponse).by_op(op_auto),
-                                DONE,
-                            );
-                        }
-                    }
-                    HELD => {
-                        let show = r.show_rate
+                if station == REPLY {
+                    self.reply(m, d, cal, c, u, op_auto);
+                    continue;
+                }
+                // Booking, meeting, qualification: pass (to the next station, or out
+                // with a qualified meeting) or fail.
+                let tier = usize::from(self.a_tier[self.c_acc[ci] as usize]);
+                let (rate, next, reason) = match station {
+                    BOOKED => (
+                        r.booking_rate * arm.booking,
+                        Some((HELD, d + r.meeting_lead_days)),
+                        FailReason::NoResponse,
+                    ),
+                    HELD => (
+                        r.show_rate
                             * if sourced_auto {
                                 r.automation_show_factor
                             } else {
                                 1.0
-                            };
-                        if u < m.adjust(d, HELD, show * arm.show) {
-                            self.pass(d, c, station, op_auto);
-                            self.enter_down(d, c, QUALIFIED, d);
-                        } else {
-                            self.fail(
-                                d,
-                                c,
-                                station,
-                                Extra::reason(FailReason::NoResponse).by_op(op_auto),
-                                DONE,
-                            );
-                        }
+                            }
+                            * arm.show,
+                        Some((QUALIFIED, d)),
+                        FailReason::NoResponse,
+                    ),
+                    _ => (
+                        m.sc.territory.qualify_rate[tier] * arm.qualify,
+                        None,
+                        FailReason::Disqualified,
+                    ),
+                };
+                if u < m.adjust(d, station, rate) {
+                    self.pass(d, c, station, op_auto);
+                    match next {
+                        Some((s, due)) => self.enter_down(d, c, s, due),
+                        None => self.leave(c, State::Done),
                     }
-                    _ => {
-                        let tier = usize::from(self.a_tier[self.c_acc[ci] as usize]);
-                        let rate = m.sc.territory.qualify_rate[tier] * arm.qualify;
-                        if u < m.adjust(d, QUALIFIED, rate) {
-                            self.pass(d, c, station, op_auto);
-                            self.leave(c, DONE);
-                        } else {
-                            self.fail(
-                                d,
-                                c,
-                                station,
-                                Extra::reason(FailReason::Disqualified).by_op(op_auto),
-                                DONE,
-                            );
-                        }
-                    }
+                } else {
+                    let why = Extra::reason(reason).by_op(op_auto);
+                    self.fail(d, c, station, why, State::Done);
                 }
             }
+        }
+    }
+
+    /// A reply: interested (on to booking), "not now" (recycled), pointing to a
+    /// colleague (failed `wrong_person`, maybe a referral) or a refusal.
+    fn reply(&mut self, m: &Model, d: u32, cal: u32, c: u32, u: f64, op_auto: bool) {
+        let r = &m.sc.response;
+        let positive = m.adjust(d, REPLY, r.reply_positive * self.arm_of(m, c).positive);
+        if u < positive {
+            self.pass(d, c, REPLY, op_auto);
+            self.enter_down(d, c, BOOKED, d + 1);
+        } else if u < positive + r.reply_not_now {
+            self.recycle(m, d, cal, c, op_auto);
+        } else if u < positive + r.reply_not_now + r.reply_wrong_person {
+            let referral = self.maybe_refer(m, d, c);
+            let why = Extra {
+                referral,
+                ..Extra::reason(FailReason::WrongPerson).by_op(op_auto)
+            };
+            self.fail(d, c, REPLY, why, State::Dead);
+        } else {
+            let why = Extra::reason(FailReason::Negative).by_op(op_auto);
+            self.fail(d, c, REPLY, why, State::Done);
         }
     }
 
@@ -153,7 +140,7 @@ impl Shard {
             .q_recycle
             .partition_point(|&x| due[x as usize] <= resume);
         self.q_recycle.insert(at, c);
-        self.leave(c, RESTING);
+        self.leave(c, State::Resting);
     }
 
     fn pass(&mut self, d: u32, c: u32, station: usize, auto: bool) {
@@ -161,7 +148,7 @@ impl Shard {
         self.ev(d, c, station, EventKind::Passed, Extra::by(auto));
     }
 
-    fn fail(&mut self, d: u32, c: u32, station: usize, why: Extra, state: u8) {
+    fn fail(&mut self, d: u32, c: u32, station: usize, why: Extra, state: State) {
         self.count(station, FAI);
         self.ev(d, c, station, EventKind::Failed, why);
         self.leave(c, state);

@@ -168,7 +168,8 @@ impl Model {
             return p;
         };
         let p = (p * mult).clamp(0.0, 1.0);
-        if shift == 0.0 {
+        // The wobble moves uncertain chances only: 0 and 1 stay.
+        if shift == 0.0 || p == 0.0 || p == 1.0 {
             return p;
         }
         let q = p.clamp(1e-9, 1.0 - 1e-9);

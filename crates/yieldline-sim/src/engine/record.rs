@@ -78,10 +78,27 @@ impl Shard {
         let second = if last_day == d {
             let (lo, hi) = gap(kind, x.reason);
             let step = self.t_rng.random_range(lo..=hi);
-            (last + step).min(CLOSE - 1).max(last + 1)
+            // A day's chain that runs late closes up in the last minutes before 18:00,
+            // a second apart.
+            (last + step).min((CLOSE - 300).max(last + 1))
         } else {
             self.t_rng.random_range(FIRST_FROM..FIRST_TO)
         };
+        self.push_event(d, second, c, station, kind, x);
+    }
+
+    /// Appends the event at `second` of day `d` and sets the contact's clock to it; a
+    /// touch-station event of a visit in the experiment carries its arm.
+    fn push_event(
+        &mut self,
+        d: u32,
+        second: u32,
+        c: u32,
+        station: usize,
+        kind: EventKind,
+        x: Extra,
+    ) {
+        let ci = c as usize;
         self.c_clock[ci] = (d, second);
         let arm = match self.c_arm.get(ci) {
             Some(&k) if k > 0 && station == TOUCH => Some(k - 1),
@@ -116,27 +133,8 @@ impl Shard {
         }
         open.sort_unstable();
         for (c, station) in open {
-            let ci = c as usize;
-            let auto = self.c_flags[ci] & F_AUTO_SEQ != 0;
-            self.c_clock[ci] = (d, OPEN);
-            let arm = match self.c_arm.get(ci) {
-                Some(&k) if k > 0 && station == TOUCH => Some(k - 1),
-                _ => None,
-            };
-            self.events.push(SimEvent {
-                day: d,
-                second: OPEN,
-                contact: c,
-                account: self.c_acc[ci],
-                referral: None,
-                resume_day: None,
-                station: station as u8,
-                kind: EventKind::Entered,
-                reason: None,
-                channel: None,
-                automated: auto,
-                arm,
-            });
+            let auto = self.c_flags[c as usize] & F_AUTO_SEQ != 0;
+            self.push_event(d, OPEN, c, station, EventKind::Entered, Extra::by(auto));
         }
     }
 }

@@ -20,17 +20,28 @@ use crate::template::{RESEARCH, STATIONS, TOUCH};
 /// Stream tag of the times of day (used only when recording).
 const TIME_STREAM: u64 = 0x5449_4d45; // "TIME"
 
-// Contact states.
-pub(super) const FRESH: u8 = 0;
-pub(super) const PARKED: u8 = 1;
-pub(super) const READY: u8 = 2;
-pub(super) const SEQ: u8 = 3;
-pub(super) const DOWNSTREAM: u8 = 4;
-pub(super) const RESTING: u8 = 5;
-pub(super) const DONE: u8 = 6;
-pub(super) const DEAD: u8 = 7;
-/// Named by a colleague, waiting for research.
-pub(super) const REFERRED: u8 = 8;
+/// Where a contact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    /// Never worked.
+    Fresh,
+    /// Waiting for a free slot at its account (researched, or back from a rest).
+    Parked,
+    /// Ready for a sequence.
+    Ready,
+    /// In a sequence at the touch station.
+    Seq,
+    /// At one of the stations after the touch station.
+    Downstream,
+    /// Resting after a sequence without reply, or recycled ("not now").
+    Resting,
+    /// Out of the line, worked to the end.
+    Done,
+    /// Out of the line for good: wrong person, bounced, opted out, burned.
+    Dead,
+    /// Named by a colleague, waiting for research.
+    Referred,
+}
 
 // Contact flags.
 pub(super) const F_AUTO_SEQ: u8 = 1;
@@ -118,24 +129,25 @@ pub(super) struct Shard {
     pub a_first: Vec<u32>,
     pub a_n: Vec<u8>,
     pub a_tier: Vec<u8>,
+    a_flags: Vec<u8>,
     pub a_prop: Vec<f32>,
     pub a_heat: Vec<f32>,
     pub a_heat_cal: Vec<u32>,
     pub a_active: Vec<u8>,
     pub a_optouts: Vec<u8>,
-    a_flags: Vec<u8>,
     order: Vec<u32>,
     cursor: usize,
     current: Option<u32>,
     // Contacts (struct of arrays).
     pub c_acc: Vec<u32>,
-    pub c_state: Vec<u8>,
+    pub c_state: Vec<State>,
     pub c_flags: Vec<u8>,
+    /// Calendar day + 1 of each of the contact's latest touches (0 = none), a ring.
+    pub c_ring: Vec<[u16; TOUCH_MEMORY]>,
+    pub c_ring_pos: Vec<u8>,
     pub c_seq: Vec<u8>,
     pub c_rounds: Vec<u8>,
     pub c_due: Vec<u32>,
-    pub c_ring: Vec<[u16; TOUCH_MEMORY]>,
-    pub c_ring_pos: Vec<u8>,
     /// Arm of the contact's latest sequence (0 = none, `k + 1` = arm `k`); empty
     /// without an experiment.
     pub c_arm: Vec<u8>,
@@ -237,7 +249,7 @@ impl Shard {
             order,
             cursor: 0,
             current: None,
-            c_state: vec![FRESH; nc],
+            c_state: vec![State::Fresh; nc],
             c_flags: vec![0; nc],
             c_seq: vec![0; nc],
             c_rounds: vec![0; nc],
@@ -321,11 +333,12 @@ impl Shard {
 
     fn has_waiting(&self, a: usize) -> bool {
         let f = self.a_first[a] as usize;
-        (f..f + usize::from(self.a_n[a])).any(|c| matches!(self.c_state[c], FRESH | PARKED))
+        (f..f + usize::from(self.a_n[a]))
+            .any(|c| matches!(self.c_state[c], State::Fresh | State::Parked))
     }
 
     /// The contact leaves the line (rest, done, dead): frees its account slot.
-    pub fn leave(&mut self, c: u32, state: u8) {
+    pub fn leave(&mut self, c: u32, state: State) {
         let ci = c as usize;
         self.c_state[ci] = state;
         let a = self.c_acc[ci] as usize;
@@ -352,7 +365,7 @@ impl Shard {
             EventKind::Failed,
             Extra::reason(FailReason::Disqualified),
         );
-        self.leave(c, DEAD);
+        self.leave(c, State::Dead);
     }
 
     /// With the scenario's referral chance, a fresh colleague of `c` at the same account
@@ -367,8 +380,8 @@ impl Shard {
         let offset = self.rng.random_range(0..n);
         let colleague = (0..n)
             .map(|k| first + (offset + k) % n)
-            .find(|&x| x != c && self.c_state[x as usize] == FRESH)?;
-        self.c_state[colleague as usize] = REFERRED;
+            .find(|&x| x != c && self.c_state[x as usize] == State::Fresh)?;
+        self.c_state[colleague as usize] = State::Referred;
         self.c_due[colleague as usize] = d + self.rng.random_range(1..=3);
         self.q_referred.push(colleague);
         Some(colleague)
@@ -393,7 +406,7 @@ impl Shard {
         if self.rng.random::<f64>() < m.adjust(d, RESEARCH, y) {
             self.count(RESEARCH, PAS);
             self.ev(d, c, RESEARCH, EventKind::Passed, Extra::by(auto));
-            self.c_state[ci] = READY;
+            self.c_state[ci] = State::Ready;
             self.q_ready.push_back(c);
         } else {
             self.count(RESEARCH, FAI);
@@ -408,7 +421,7 @@ impl Shard {
                     ..Extra::reason(FailReason::WrongPerson).by_op(auto)
                 },
             );
-            self.leave(c, DEAD);
+            self.leave(c, State::Dead);
         }
     }
 
@@ -427,12 +440,12 @@ impl Shard {
             let a = self.c_acc[ci] as usize;
             if self.a_flags[a] & A_BURNED != 0 {
                 self.q_referred.remove(i);
-                self.c_state[ci] = DEAD;
+                self.c_state[ci] = State::Dead;
                 continue;
             }
             if self.a_active[a] >= m.max_active {
                 self.q_referred.remove(i);
-                self.c_state[ci] = FRESH;
+                self.c_state[ci] = State::Fresh;
                 self.reopen_if_waiting(a);
                 continue;
             }
@@ -488,20 +501,20 @@ impl Shard {
                 }
                 let c = ci as u32;
                 match self.c_state[ci] {
-                    PARKED => {
+                    State::Parked => {
                         self.a_active[a] += 1;
-                        self.c_state[ci] = READY;
+                        self.c_state[ci] = State::Ready;
                         self.q_ready.push_back(c);
                         need.filled(self.op_for(m, c));
                     }
-                    FRESH => {
+                    State::Fresh => {
                         let Some(auto) = research.take() else {
                             stalled = true;
                             break;
                         };
                         self.a_active[a] += 1;
                         self.research(m, d, c, auto);
-                        if self.c_state[ci] == READY {
+                        if self.c_state[ci] == State::Ready {
                             need.filled(self.op_for(m, c));
                         }
                     }
@@ -558,13 +571,13 @@ impl Shard {
                 let ci = c as usize;
                 let a = self.c_acc[ci] as usize;
                 if self.a_flags[a] & A_BURNED != 0 {
-                    self.c_state[ci] = DEAD;
+                    self.c_state[ci] = State::Dead;
                 } else if self.a_active[a] < m.max_active {
                     self.a_active[a] += 1;
-                    self.c_state[ci] = READY;
+                    self.c_state[ci] = State::Ready;
                     self.q_ready.push_back(c);
                 } else {
-                    self.c_state[ci] = PARKED;
+                    self.c_state[ci] = State::Parked;
                     if self.a_flags[a] & A_IN_REOPEN == 0 {
                         self.a_flags[a] |= A_IN_REOPEN;
                         self.q_reopen.push_back(a as u32);
@@ -578,7 +591,7 @@ impl Shard {
     pub fn rest(&mut self, c: u32, due: u32) {
         self.c_due[c as usize] = due;
         self.q_rest.push_back(c);
-        self.leave(c, RESTING);
+        self.leave(c, State::Resting);
     }
 
     /// The next account to take contacts from: the one research stalled on, then

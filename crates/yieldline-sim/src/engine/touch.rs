@@ -6,7 +6,7 @@ use rand::Rng;
 use super::model::Model;
 use super::record::Extra;
 use super::shard::{
-    Cap, DEAD, DONE, ENT, F_AUTO_RESEARCH, F_AUTO_SEQ, F_TOUCHED, FAI, PAS, SEQ, Shard, pop_due,
+    Cap, ENT, F_AUTO_RESEARCH, F_AUTO_SEQ, F_TOUCHED, FAI, PAS, Shard, State, pop_due,
 };
 use crate::output::{Channel, EventKind, FailReason};
 use crate::scenario::TOUCH_MEMORY;
@@ -45,7 +45,7 @@ impl Shard {
                         break;
                     };
                     if self.burned(c) {
-                        self.leave(c, DEAD);
+                        self.leave(c, State::Dead);
                         continue;
                     }
                     self.begin_sequence(d, c, op == 1, 0);
@@ -62,7 +62,7 @@ impl Shard {
                 break;
             };
             if self.burned(c) {
-                self.leave(c, DEAD);
+                self.leave(c, State::Dead);
                 continue;
             }
             let arm = self.arm_for(m, c);
@@ -86,7 +86,7 @@ impl Shard {
     /// Contact `c` enters the touch station on a new sequence by `auto` (in `arm`).
     fn begin_sequence(&mut self, d: u32, c: u32, auto: bool, arm: u8) {
         let ci = c as usize;
-        self.c_state[ci] = SEQ;
+        self.c_state[ci] = State::Seq;
         self.c_seq[ci] = 0;
         if auto {
             self.c_flags[ci] |= F_AUTO_SEQ;
@@ -159,7 +159,7 @@ impl Shard {
                 self.count(TOUCH, FAI);
                 let why = Extra::reason(FailReason::Bounced).by_op(auto);
                 self.ev(d, c, TOUCH, EventKind::Failed, why);
-                self.leave(c, DEAD);
+                self.leave(c, State::Dead);
                 return true;
             }
         }
@@ -195,14 +195,14 @@ impl Shard {
             if u32::from(self.a_optouts[a]) >= r.optouts_to_burn_account {
                 self.burn_account(a);
             }
-            self.leave(c, DEAD);
+            self.leave(c, State::Dead);
         } else if u < p_opt + p_hostile {
             self.today.hostile += 1;
             self.count(TOUCH, FAI);
             let why = Extra::reason(FailReason::Negative).by_op(auto);
             self.ev(d, c, TOUCH, EventKind::Failed, why);
             self.burn_account(a);
-            self.leave(c, DEAD);
+            self.leave(c, State::Dead);
         } else if u < p_opt + p_hostile + p_reply {
             self.count(TOUCH, PAS);
             self.ev(d, c, TOUCH, EventKind::Passed, Extra::by(auto));
@@ -246,7 +246,7 @@ impl Shard {
         self.ev(d, c, TOUCH, EventKind::Failed, why);
         self.c_rounds[ci] = self.c_rounds[ci].saturating_add(1);
         if self.c_rounds[ci] >= m.max_rounds {
-            self.leave(c, DONE);
+            self.leave(c, State::Done);
         } else {
             self.rest(c, m.cal.day_at_or_after(cal + m.rest_cal));
         }

@@ -9,11 +9,26 @@ use crate::template::{TOUCH, station_id, station_ids, template_line};
 impl Scenario {
     pub(crate) fn problems(&self) -> Vec<Issue> {
         let mut v = Checker(Vec::new());
-        let m = &self.scenario;
-        v.range_u("scenario.accounts", m.accounts, 1, 50_000_000);
-        v.range_u("scenario.days", m.days, 1, 10_000);
-        v.range_u("scenario.shards", m.shards, 0, 4096);
-        v.range_u("scenario.warmup_days", m.warmup_days, 0, 1000);
+        let (m, t, r, p) = (
+            &self.scenario,
+            &self.territory,
+            &self.response,
+            &self.policy,
+        );
+        for (key, x, lo, hi) in self.counts() {
+            v.range_u(key, x, lo, hi);
+        }
+        for (key, x, rule) in self.reals() {
+            match rule {
+                Real::Chance => v.prob(key, x),
+                Real::Amount => v.non_negative(key, x),
+            }
+        }
+        v.positive(
+            "territory.propensity_concentration",
+            t.propensity_concentration,
+        );
+        v.positive("response.heat_half_life_days", r.heat_half_life_days);
         if self.start_date().is_none() {
             v.push("scenario.start", "must be a date written YYYY-MM-DD");
         }
@@ -24,9 +39,6 @@ impl Scenario {
             v.push("stations", e);
         }
         self.line_problems(&mut v);
-        let t = &self.territory;
-        v.range_u("territory.contacts_min", t.contacts_min, 1, 32);
-        v.range_u("territory.contacts_max", t.contacts_max, 1, 32);
         if t.contacts_min > t.contacts_max {
             v.push("territory.contacts_max", "must be at least contacts_min");
         }
@@ -42,43 +54,6 @@ impl Scenario {
         for (i, q) in t.qualify_rate.iter().enumerate() {
             v.prob(&format!("territory.qualify_rate[{i}]"), *q);
         }
-        v.positive(
-            "territory.propensity_concentration",
-            t.propensity_concentration,
-        );
-        v.non_negative("territory.fit_noise", t.fit_noise);
-        let r = &self.response;
-        for (k, x) in [
-            ("fatigue_slope", r.fatigue_slope),
-            ("heat_slope", r.heat_slope),
-            ("automation_heat_weight", r.automation_heat_weight),
-            ("risk_fatigue_slope", r.risk_fatigue_slope),
-            ("risk_heat_slope", r.risk_heat_slope),
-            ("risk_free_heat", r.risk_free_heat),
-            ("automation_risk_multiplier", r.automation_risk_multiplier),
-        ] {
-            v.non_negative(&format!("response.{k}"), x);
-        }
-        v.positive("response.heat_half_life_days", r.heat_half_life_days);
-        for (k, x) in [
-            ("optout_base", r.optout_base),
-            ("hostile_base", r.hostile_base),
-            ("research_yield_human", r.research_yield_human),
-            ("research_yield_automation", r.research_yield_automation),
-            ("bounce_rate_human_research", r.bounce_rate_human_research),
-            (
-                "bounce_rate_automation_research",
-                r.bounce_rate_automation_research,
-            ),
-            ("reply_positive", r.reply_positive),
-            ("reply_not_now", r.reply_not_now),
-            ("reply_wrong_person", r.reply_wrong_person),
-            ("booking_rate", r.booking_rate),
-            ("show_rate", r.show_rate),
-            ("automation_show_factor", r.automation_show_factor),
-        ] {
-            v.prob(&format!("response.{k}"), x);
-        }
         for (i, x) in r.automation_relevance.iter().enumerate() {
             v.prob(&format!("response.automation_relevance[{i}]"), *x);
         }
@@ -88,91 +63,31 @@ impl Scenario {
                 "reply_positive + reply_not_now + reply_wrong_person must not exceed 1",
             );
         }
-        v.range_u(
-            "response.optouts_to_burn_account",
-            r.optouts_to_burn_account,
-            1,
-            255,
-        );
-        v.range_u("response.meeting_lead_days", r.meeting_lead_days, 0, 250);
-        v.prob("response.referral_rate", r.referral_rate);
         if !(0.0..=2.0).contains(&r.yield_wobble) {
             v.push(
                 "response.yield_wobble",
                 &format!("must be between 0 and 2, is {}", r.yield_wobble),
             );
         }
-        v.range_u(
-            "response.risk_free_touches_30d",
-            r.risk_free_touches_30d,
-            0,
-            TOUCH_MEMORY as u32,
-        );
         for (id, st) in station_ids().iter().zip(self.stations.as_array()) {
+            let key = |k: &str| format!("stations.{id}.{k}");
+            v.range_u(&key("human_capacity"), st.human_capacity, 0, 100_000_000);
             v.range_u(
-                &format!("stations.{id}.human_capacity"),
-                st.human_capacity,
-                0,
-                100_000_000,
-            );
-            v.range_u(
-                &format!("stations.{id}.automation_capacity"),
+                &key("automation_capacity"),
                 st.automation_capacity,
                 0,
                 100_000_000,
             );
-            v.non_negative(
-                &format!("stations.{id}.human_cost_minutes"),
-                st.human_cost_minutes,
-            );
-            v.non_negative(
-                &format!("stations.{id}.automation_cost_minutes"),
-                st.automation_cost_minutes,
-            );
-        }
-        let p = &self.policy;
-        v.range_u(
-            "policy.human_sequence_touches",
-            p.human_sequence_touches,
-            1,
-            50,
-        );
-        v.range_u(
-            "policy.automation_sequence_touches",
-            p.automation_sequence_touches,
-            1,
-            50,
-        );
-        v.range_u("policy.touch_interval_days", p.touch_interval_days, 1, 250);
-        v.range_u(
-            "policy.rest_days_after_no_response",
-            p.rest_days_after_no_response,
-            1,
-            MAX_DELAY_DAYS,
-        );
-        v.range_u(
-            "policy.max_sequences_per_contact",
-            p.max_sequences_per_contact,
-            1,
-            50,
-        );
-        v.range_u("policy.not_now_days", p.not_now_days, 1, MAX_DELAY_DAYS);
-        if p.not_now_days_max != 0 {
-            v.range_u(
-                "policy.not_now_days_max",
-                p.not_now_days_max,
-                p.not_now_days,
-                MAX_DELAY_DAYS,
-            );
+            v.non_negative(&key("human_cost_minutes"), st.human_cost_minutes);
+            v.non_negative(&key("automation_cost_minutes"), st.automation_cost_minutes);
         }
         v.shares("policy.human_channels", &p.human_channels);
         v.shares("policy.automation_channels", &p.automation_channels);
-        v.range_u("policy.reps", p.reps, 1, 10_000);
         if p.automation_ramp.is_empty() {
             v.push("policy.automation_ramp", "needs at least one point");
         }
         for (i, pt) in p.automation_ramp.iter().enumerate() {
-            if !(pt.multiplier >= 0.0 && pt.multiplier <= 1000.0) {
+            if !(0.0..=1000.0).contains(&pt.multiplier) {
                 v.push(
                     &format!("policy.automation_ramp[{i}].multiplier"),
                     "must be between 0 and 1000",
@@ -185,34 +100,81 @@ impl Scenario {
                 );
             }
         }
-        if let Some(g) = &p.guardrails {
-            v.range_u(
-                "policy.guardrails.max_touches_per_contact_30d",
-                g.max_touches_per_contact_30d,
-                1,
-                TOUCH_MEMORY as u32,
-            );
-            v.range_u(
-                "policy.guardrails.max_active_contacts_per_account",
-                g.max_active_contacts_per_account,
-                1,
-                255,
-            );
-            v.range_u(
-                "policy.guardrails.cooldown_days_after_fail",
-                g.cooldown_days_after_fail,
-                0,
-                MAX_DELAY_DAYS,
-            );
-            v.prob("policy.guardrails.max_optout_rate", g.max_optout_rate);
-            v.prob(
-                "policy.guardrails.freeze_scaleup_below_marginal",
-                g.freeze_scaleup_below_marginal,
-            );
-        }
         self.drift_problems(&mut v);
         self.experiment_problems(&mut v);
         v.0
+    }
+
+    /// The whole numbers to check: key, value, least, most.
+    #[rustfmt::skip]
+    fn counts(&self) -> Vec<(&'static str, u32, u32, u32)> {
+        let (m, t, r, p) = (&self.scenario, &self.territory, &self.response, &self.policy);
+        let touch_memory = TOUCH_MEMORY as u32;
+        let mut counts = vec![
+            ("scenario.accounts", m.accounts, 1, 50_000_000),
+            ("scenario.days", m.days, 1, 10_000),
+            ("scenario.shards", m.shards, 0, 4096),
+            ("scenario.warmup_days", m.warmup_days, 0, 1000),
+            ("territory.contacts_min", t.contacts_min, 1, 32),
+            ("territory.contacts_max", t.contacts_max, 1, 32),
+            ("response.optouts_to_burn_account", r.optouts_to_burn_account, 1, 255),
+            ("response.meeting_lead_days", r.meeting_lead_days, 0, 250),
+            ("response.risk_free_touches_30d", r.risk_free_touches_30d, 0, touch_memory),
+            ("policy.human_sequence_touches", p.human_sequence_touches, 1, 50),
+            ("policy.automation_sequence_touches", p.automation_sequence_touches, 1, 50),
+            ("policy.touch_interval_days", p.touch_interval_days, 1, 250),
+            ("policy.rest_days_after_no_response", p.rest_days_after_no_response, 1, MAX_DELAY_DAYS),
+            ("policy.max_sequences_per_contact", p.max_sequences_per_contact, 1, 50),
+            ("policy.not_now_days", p.not_now_days, 1, MAX_DELAY_DAYS),
+            ("policy.reps", p.reps, 1, 10_000),
+        ];
+        if p.not_now_days_max != 0 {
+            counts.push(("policy.not_now_days_max", p.not_now_days_max, p.not_now_days, MAX_DELAY_DAYS));
+        }
+        if let Some(g) = &p.guardrails {
+            counts.extend([
+                ("policy.guardrails.max_touches_per_contact_30d", g.max_touches_per_contact_30d, 1, touch_memory),
+                ("policy.guardrails.max_active_contacts_per_account", g.max_active_contacts_per_account, 1, 255),
+                ("policy.guardrails.cooldown_days_after_fail", g.cooldown_days_after_fail, 0, MAX_DELAY_DAYS),
+            ]);
+        }
+        counts
+    }
+
+    /// The real numbers to check: key, value, rule.
+    #[rustfmt::skip]
+    fn reals(&self) -> Vec<(&'static str, f64, Real)> {
+        let (t, r, p) = (&self.territory, &self.response, &self.policy);
+        let mut reals = vec![
+            ("territory.fit_noise", t.fit_noise, Real::Amount),
+            ("response.fatigue_slope", r.fatigue_slope, Real::Amount),
+            ("response.heat_slope", r.heat_slope, Real::Amount),
+            ("response.automation_heat_weight", r.automation_heat_weight, Real::Amount),
+            ("response.risk_fatigue_slope", r.risk_fatigue_slope, Real::Amount),
+            ("response.risk_heat_slope", r.risk_heat_slope, Real::Amount),
+            ("response.risk_free_heat", r.risk_free_heat, Real::Amount),
+            ("response.automation_risk_multiplier", r.automation_risk_multiplier, Real::Amount),
+            ("response.optout_base", r.optout_base, Real::Chance),
+            ("response.hostile_base", r.hostile_base, Real::Chance),
+            ("response.research_yield_human", r.research_yield_human, Real::Chance),
+            ("response.research_yield_automation", r.research_yield_automation, Real::Chance),
+            ("response.bounce_rate_human_research", r.bounce_rate_human_research, Real::Chance),
+            ("response.bounce_rate_automation_research", r.bounce_rate_automation_research, Real::Chance),
+            ("response.reply_positive", r.reply_positive, Real::Chance),
+            ("response.reply_not_now", r.reply_not_now, Real::Chance),
+            ("response.reply_wrong_person", r.reply_wrong_person, Real::Chance),
+            ("response.booking_rate", r.booking_rate, Real::Chance),
+            ("response.show_rate", r.show_rate, Real::Chance),
+            ("response.automation_show_factor", r.automation_show_factor, Real::Chance),
+            ("response.referral_rate", r.referral_rate, Real::Chance),
+        ];
+        if let Some(g) = &p.guardrails {
+            reals.extend([
+                ("policy.guardrails.max_optout_rate", g.max_optout_rate, Real::Chance),
+                ("policy.guardrails.freeze_scaleup_below_marginal", g.freeze_scaleup_below_marginal, Real::Chance),
+            ]);
+        }
+        reals
     }
 
     fn line_problems(&self, v: &mut Checker) {
@@ -323,6 +285,15 @@ impl Scenario {
             v.push("experiment", &message);
         }
     }
+}
+
+/// What a real-valued key must be.
+#[derive(Clone, Copy)]
+enum Real {
+    /// A chance, in [0, 1].
+    Chance,
+    /// An amount, zero or more.
+    Amount,
 }
 
 struct Checker(Vec<Issue>);
