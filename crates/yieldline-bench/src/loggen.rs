@@ -107,23 +107,7 @@ mod tests {
         let mut ids = std::collections::HashSet::new();
         let mut kinds = std::collections::HashSet::new();
         for row in rdr {
-            let get = |i: usize| Some(std::borrow::Cow::Borrowed(row[i])).filter(|s| !s.is_empty());
-            let raw = yieldline_core::event::RawEvent {
-                event_id: get(0),
-                ts: get(1),
-                unit_id: get(2),
-                account_id: get(3),
-                station: get(4),
-                kind: get(5),
-                reason: get(6),
-                resume_on: get(7),
-                referral_unit_id: get(8),
-                channel: get(9),
-                operator_id: get(10),
-                operator_kind: get(11),
-                arm: get(12),
-                cost_minutes: get(13),
-            };
+            let raw = yieldline_core::event::RawEvent::from_row(&row);
             let e = raw.validate(&line).expect("valid row");
             assert!(ids.insert(e.event_id.clone()), "duplicate id");
             kinds.insert(e.kind);

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use yieldline_core::event::EVENT_FIELDS;
+use yieldline_core::event::{EVENT_FIELDS, TERRITORY_FIELDS};
 use yieldline_core::experiment::ExperimentDef;
 use yieldline_core::line::{Guardrails as LineGuardrails, UnitKind};
 
@@ -18,17 +18,6 @@ use crate::names::{domain, email_local, person};
 use crate::scenario::ExperimentParams;
 use crate::template::{station_id, template_line};
 use crate::{Scenario, SimError, SimOutput, splitmix64};
-
-/// The territory file's columns, in the order Yieldline's territory import reads them.
-pub const TERRITORY_FIELDS: [&str; 7] = [
-    "contact_id",
-    "account_id",
-    "fit_tier",
-    "first_name",
-    "last_name",
-    "email",
-    "title",
-];
 
 /// How the event log's `event_id`s are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,7 +3,6 @@
 //! referrals, recycles, a lasting reply drift and an experiment that automation wins at
 //! its own station and loses downstream.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -37,23 +36,8 @@ fn parse_events(out: &SimOutput, line: &Line) -> Vec<Event> {
     rdr.records()
         .map(|r| {
             let r = r.expect("row");
-            let get = |i: usize| r.get(i).filter(|s| !s.is_empty()).map(Cow::Borrowed);
-            let raw = RawEvent {
-                event_id: get(0),
-                ts: get(1),
-                unit_id: get(2),
-                account_id: get(3),
-                station: get(4),
-                kind: get(5),
-                reason: get(6),
-                resume_on: get(7),
-                referral_unit_id: get(8),
-                channel: get(9),
-                operator_id: get(10),
-                operator_kind: get(11),
-                arm: get(12),
-                cost_minutes: get(13),
-            };
+            let fields: Vec<&str> = r.iter().collect();
+            let raw = RawEvent::from_row(&fields);
             raw.validate(line)
                 .unwrap_or_else(|e| panic!("{e:?} in {r:?}"))
         })
