@@ -136,7 +136,9 @@ fn run(args: Args) -> Result<()> {
         .ok()
         .and_then(|b| serde_json::from_slice::<GenMeta>(&b).ok())
     {
-        Some(m) if !args.regen && csv.exists() && m.events == events => {
+        Some(m)
+            if !args.regen && csv.exists() && m.events == events && m.generator == GENERATOR =>
+        {
             eprintln!(
                 "using {} ({} events, {} units)",
                 csv.display(),
@@ -159,6 +161,7 @@ fn run(args: Args) -> Result<()> {
                 serde_json::to_vec(&GenMeta {
                     events: g.events,
                     units: g.units,
+                    generator: GENERATOR.to_owned(),
                 })?,
             )?;
             g
@@ -275,7 +278,13 @@ fn run(args: Args) -> Result<()> {
 struct GenMeta {
     events: u64,
     units: u64,
+    /// Which generator wrote the file (files of another one are regenerated).
+    #[serde(default)]
+    generator: String,
 }
+
+/// The generator of the event file, as recorded next to it.
+const GENERATOR: &str = "yieldline-sim bench-line.toml v1";
 
 /// The `yieldline` binary: given, or next to this executable (built if missing).
 fn find_yieldline(given: Option<&Path>) -> Result<PathBuf> {

@@ -178,6 +178,18 @@ pub struct Event {
     pub cost_minutes: Option<f64>,
 }
 
+/// The columns of a territory file (contacts), in the order Yieldline writes them:
+/// `contact_id` and `account_id` required, the rest optional.
+pub const TERRITORY_FIELDS: [&str; 7] = [
+    "contact_id",
+    "account_id",
+    "fit_tier",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+];
+
 /// The fields of an event in the order of the CSV header Yieldline writes.
 pub const EVENT_FIELDS: [&str; 14] = [
     "event_id",
@@ -330,6 +342,35 @@ fn required_id(v: &Option<Cow<'_, str>>, field: &'static str) -> Result<String, 
         return Err(FieldError::new(field, "is required"));
     }
     Ok(id.into_owned())
+}
+
+impl<'a> RawEvent<'a> {
+    /// The raw event of a row whose fields are in [`EVENT_FIELDS`] order; empty
+    /// fields, and fields past the row's end, are absent.
+    pub fn from_row(fields: &[&'a str]) -> RawEvent<'a> {
+        let get = |i: usize| {
+            fields
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .map(|s| Cow::Borrowed(*s))
+        };
+        RawEvent {
+            event_id: get(0),
+            ts: get(1),
+            unit_id: get(2),
+            account_id: get(3),
+            station: get(4),
+            kind: get(5),
+            reason: get(6),
+            resume_on: get(7),
+            referral_unit_id: get(8),
+            channel: get(9),
+            operator_id: get(10),
+            operator_kind: get(11),
+            arm: get(12),
+            cost_minutes: get(13),
+        }
+    }
 }
 
 impl RawEvent<'_> {

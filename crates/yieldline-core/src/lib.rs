@@ -6,7 +6,6 @@
 //! server and the CLI move data in and out around it.
 
 pub mod calendar;
-pub mod demo;
 pub mod dispatch;
 pub mod event;
 pub mod experiment;

@@ -559,12 +559,13 @@ fn harm(line: &Line, optouts: u64, touches: u64) -> Signal {
 
 fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64], braked: bool) -> String {
     let is = |name: &str, s: Status| signals.iter().any(|x| x.name == name && x.status >= s);
+    // The station with the most touches (a validated line has at least one station).
     let touch_station = touches_by_station
         .iter()
         .enumerate()
         .max_by_key(|(_, t)| **t)
         .and_then(|(i, _)| line.stations.get(i))
-        .map_or("first-touch", |s| s.id.as_str());
+        .map_or("", |s| s.id.as_str());
     let mut acts = Vec::new();
     if braked {
         acts.push(

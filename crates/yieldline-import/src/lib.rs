@@ -522,15 +522,7 @@ fn check_header(
 }
 
 /// Columns of a territory file.
-pub const TERRITORY_FIELDS: [&str; 7] = [
-    "contact_id",
-    "account_id",
-    "fit_tier",
-    "first_name",
-    "last_name",
-    "email",
-    "title",
-];
+pub use yieldline_core::event::TERRITORY_FIELDS;
 
 /// Imports one territory CSV (`contact_id,account_id` required; `fit_tier`,
 /// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact

@@ -1,126 +1,105 @@
-//! Working-day calendar: simulated days are Monday–Friday days counted from a start
-//! date; delays given in calendar days map onto the first working day on or after.
+//! The simulation's working-day calendar, on jiff: simulated day `d` is the `d`-th
+//! working day (the line's working weekdays) counted from the first warm-up day, and
+//! delays given in calendar days land on the first working day on or after.
+//!
+//! Everything is tabulated once per run (dates, calendar offsets, and for every
+//! calendar offset the next working day), so the day loop only indexes vectors.
 
-/// A civil date (proleptic Gregorian).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Date {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-}
+use jiff::civil::{Date, Weekday};
 
-impl Date {
-    /// Parses `YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Option<Date> {
-        let mut it = s.split('-');
-        let y = it.next()?;
-        let m = it.next()?;
-        let d = it.next()?;
-        if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return None;
-        }
-        let year: i32 = y.parse().ok()?;
-        let month: u32 = m.parse().ok()?;
-        let day: u32 = d.parse().ok()?;
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return None;
-        }
-        Some(Date { year, month, day })
-    }
+/// The longest delay, in calendar days, a scenario may ask for (rests, recycles,
+/// cooldowns are validated against it): the table reaches that far past the last day.
+pub(crate) const MAX_DELAY_DAYS: u32 = 3650;
 
-    /// Days since 1970-01-01.
-    pub fn to_days(self) -> i64 {
-        // Howard Hinnant's days_from_civil.
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    /// The date `days` after 1970-01-01.
-    pub fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
-    }
-
-    /// Day of week, 0 = Monday … 6 = Sunday.
-    pub fn weekday(self) -> u32 {
-        // 1970-01-01 was a Thursday (3).
-        ((self.to_days() + 3).rem_euclid(7)) as u32
-    }
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-/// Maps simulated working days to calendar offsets and back.
-#[derive(Debug, Clone, Copy)]
+/// Working days of a run and the calendar around them.
+#[derive(Debug, Clone)]
 pub(crate) struct Calendar {
-    /// First working day on or after the scenario's start date.
-    first: Date,
-    /// Weekday of `first` (0 = Monday … 4 = Friday).
-    shift: u32,
+    /// Working date of each simulated day (and of the days after the run that delays
+    /// can reach).
+    dates: Vec<Date>,
+    /// Calendar days from the first simulated day to each working day.
+    cal: Vec<u32>,
+    /// For each calendar offset, the first working day at or after it.
+    next: Vec<u32>,
+}
+
+/// Why a calendar cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CalendarError {
+    /// No working weekday at all.
+    NoWorkingDays,
+    /// The run (with its delays) does not fit before the end of jiff's calendar.
+    OutOfRange,
 }
 
 impl Calendar {
-    /// The calendar whose day 0 is the first working day on or after `start`.
-    pub fn new(start: Date) -> Calendar {
-        let wd = start.weekday();
-        let first = if wd >= 5 {
-            Date::from_days(start.to_days() + i64::from(7 - wd))
-        } else {
-            start
-        };
-        Calendar {
-            first,
-            shift: first.weekday(),
+    /// The calendar whose day `warmup` is the first working day on or after `start`,
+    /// covering `days` simulated days (warm-up included) plus every delay up to
+    /// [`MAX_DELAY_DAYS`] after them.
+    pub fn new(
+        start: Date,
+        warmup: u32,
+        days: u32,
+        working: &[Weekday],
+    ) -> Result<Calendar, CalendarError> {
+        if working.is_empty() {
+            return Err(CalendarError::NoWorkingDays);
         }
+        let is_working = |d: Date| working.contains(&d.weekday());
+        let mut first = start;
+        while !is_working(first) {
+            first = first.tomorrow().map_err(|_| CalendarError::OutOfRange)?;
+        }
+        let mut left = warmup;
+        while left > 0 {
+            first = first.yesterday().map_err(|_| CalendarError::OutOfRange)?;
+            if is_working(first) {
+                left -= 1;
+            }
+        }
+        let mut dates = Vec::with_capacity(days as usize + 8);
+        let mut cal = Vec::with_capacity(days as usize + 8);
+        let mut next = Vec::new();
+        let mut d = first;
+        let mut offset = 0u32;
+        // Every calendar day until `days` working days have passed and then the longest
+        // delay after the last of them, plus the working day that delay lands on.
+        let mut limit = if days == 0 { MAX_DELAY_DAYS } else { u32::MAX };
+        loop {
+            next.push(dates.len() as u32);
+            if is_working(d) {
+                dates.push(d);
+                cal.push(offset);
+                if dates.len() == days as usize {
+                    limit = offset + MAX_DELAY_DAYS;
+                }
+                if offset > limit {
+                    break;
+                }
+            }
+            d = d.tomorrow().map_err(|_| CalendarError::OutOfRange)?;
+            offset += 1;
+        }
+        Ok(Calendar { dates, cal, next })
     }
 
     /// Calendar days from day 0 to working day `day`.
     pub fn cal(&self, day: u32) -> u32 {
-        let a = day + self.shift;
-        7 * (a / 5) + a % 5 - self.shift
+        self.cal.get(day as usize).copied().unwrap_or(u32::MAX)
     }
 
     /// The first working day whose calendar offset is at least `cal`.
     pub fn day_at_or_after(&self, cal: u32) -> u32 {
-        let c = cal + self.shift;
-        let (week, wd) = (c / 7, c % 7);
-        let a = if wd >= 5 {
-            5 * (week + 1)
-        } else {
-            5 * week + wd
-        };
-        a - self.shift
+        self.next
+            .get(cal as usize)
+            .copied()
+            .unwrap_or(self.dates.len() as u32)
     }
 
-    /// The date of working day `day`.
+    /// The date of working day `day` (the last tabulated one past the table's end).
     pub fn date(&self, day: u32) -> Date {
-        Date::from_days(self.first.to_days() + i64::from(self.cal(day)))
+        let i = (day as usize).min(self.dates.len().saturating_sub(1));
+        self.dates.get(i).copied().unwrap_or(Date::ZERO)
     }
 }
 
@@ -128,23 +107,18 @@ impl Calendar {
 mod tests {
     use super::*;
 
-    #[test]
-    fn dates_round_trip_and_weekdays() {
-        let d = Date::parse("2025-01-06").expect("date");
-        assert_eq!(d.weekday(), 0);
-        assert_eq!(Date::from_days(d.to_days()), d);
-        assert_eq!(
-            Date::parse("2024-02-29").map(|d| d.to_string()),
-            Some("2024-02-29".into())
-        );
-        assert!(Date::parse("2025-02-29").is_none());
-        assert!(Date::parse("2025-1-6").is_none());
-    }
+    const MON_FRI: [Weekday; 5] = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+    ];
 
     #[test]
     fn working_days_skip_weekends() {
         // Wednesday start.
-        let c = Calendar::new(Date::parse("2025-01-08").expect("date"));
+        let c = Calendar::new(Date::constant(2025, 1, 8), 0, 40, &MON_FRI).expect("calendar");
         let dates: Vec<String> = (0..6).map(|d| c.date(d).to_string()).collect();
         assert_eq!(
             dates,
@@ -162,7 +136,30 @@ mod tests {
             assert!(c.cal(c.day_at_or_after(c.cal(day) + 1)) > c.cal(day));
         }
         // Saturday start moves to Monday.
-        let s = Calendar::new(Date::parse("2025-01-11").expect("date"));
+        let s = Calendar::new(Date::constant(2025, 1, 11), 0, 5, &MON_FRI).expect("calendar");
         assert_eq!(s.date(0).to_string(), "2025-01-13");
+        // Warm-up days run on the working days before the start.
+        let w = Calendar::new(Date::constant(2025, 1, 13), 3, 5, &MON_FRI).expect("calendar");
+        assert_eq!(w.date(0).to_string(), "2025-01-08");
+        assert_eq!(w.date(3).to_string(), "2025-01-13");
+        // Delays reach the longest allowed rest past the last day.
+        let last = w.cal(4);
+        assert!(w.day_at_or_after(last + MAX_DELAY_DAYS) > 4);
+    }
+
+    #[test]
+    fn other_working_weeks_and_the_calendar_edge() {
+        let sat = [Weekday::Saturday];
+        let c = Calendar::new(Date::constant(2025, 1, 6), 0, 3, &sat).expect("calendar");
+        assert_eq!(c.date(0).to_string(), "2025-01-11");
+        assert_eq!(c.cal(1), 7);
+        assert_eq!(
+            Calendar::new(Date::constant(2025, 1, 6), 0, 3, &[]).err(),
+            Some(CalendarError::NoWorkingDays)
+        );
+        assert_eq!(
+            Calendar::new(Date::constant(9999, 12, 1), 0, 100, &MON_FRI).err(),
+            Some(CalendarError::OutOfRange)
+        );
     }
 }

@@ -1,13 +1,17 @@
 //! Yieldline's day-by-day territory simulator.
 //!
 //! A territory of accounts (each with a few contacts and a latent reply propensity
-//! drawn from a Beta distribution correlated with its fit tier) is worked by a
-//! six-station line — research → first-touch → reply → meeting-booked →
-//! meeting-held → qualified — under a policy: human capacity, an automated-volume
-//! ramp and optional guardrails. Touch fatigue, account "heat", lower relevance of
-//! automated touches and opt-out / hostile-reply risk that rises with both make the
-//! *toxic automation* cycle emerge: early gains from the best-fit accounts, then
-//! falling yields and a burned territory when automated volume keeps rising.
+//! drawn from a Beta distribution correlated with its fit tier) is worked by the
+//! stations of Yieldline's line template — research, the touch station, replies,
+//! booking, meetings, qualification ([`template`]) — under a policy: human capacity,
+//! an automated-volume ramp and optional guardrails. Touch fatigue, account "heat",
+//! lower relevance of automated touches and opt-out / hostile-reply risk that rises
+//! with both make the *toxic automation* cycle emerge: early gains from the best-fit
+//! accounts, then falling yields and a burned territory when automated volume keeps
+//! rising. A scenario can also name colleagues (referrals), recycle "not now" replies
+//! for a while, change a station's yield on a given day (a new message template), and
+//! run an experiment at the touch station with Yieldline's own assignment — which is
+//! how `yieldline demo` builds its workspace ([`demo`]).
 //!
 //! The crate is a pure library: it reads no file and no clock. Scenarios come in as
 //! TOML text ([`Scenario::from_toml_str`]), randomness comes from the scenario's
@@ -25,10 +29,14 @@
 
 mod calendar;
 pub mod calibrate;
+pub mod demo;
 mod engine;
+pub mod ids;
+mod names;
 pub mod output;
 pub mod scenario;
 pub mod svg;
+pub mod template;
 pub mod workspace;
 
 pub use calibrate::{
@@ -37,21 +45,13 @@ pub use calibrate::{
 pub use engine::{SimOptions, simulate, simulate_with};
 pub use output::{DayRecord, SimEvent, SimOutput, StationDay, Summary, TerritoryContact};
 pub use scenario::{
-    Guardrails, Issue, Policy, RampPoint, ResponseParams, Scenario, ScenarioMeta, StationParams,
-    Stations, TerritoryParams,
+    ArmParams, Drift, ExperimentParams, Guardrails, Issue, LineParams, Policy, RampPoint,
+    ResponseParams, Scenario, ScenarioMeta, StationParams, Stations, TerritoryParams,
 };
 pub use svg::render_svg;
-pub use workspace::write_workspace_files;
-
-/// The ids of the simulated line's stations, in line order.
-pub const STATION_IDS: [&str; 6] = [
-    "research",
-    "first-touch",
-    "reply",
-    "meeting-booked",
-    "meeting-held",
-    "qualified",
-];
+pub use workspace::{
+    EventIds, EventsCsv, write_events_csv, write_territory_csv, write_workspace_files,
+};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +80,12 @@ pub enum SimError {
     /// Writing output failed.
     #[error("write failed: {0}")]
     Io(#[from] std::io::Error),
+    /// Writing CSV failed.
+    #[error("csv: {0}")]
+    Csv(#[from] csv::Error),
+    /// Serializing TOML failed.
+    #[error("toml: {0}")]
+    Toml(#[from] toml::ser::Error),
     /// Serializing JSON failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -91,4 +97,14 @@ fn format_issues(issues: &[Issue]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// SplitMix64's finalizer: the seeds of the random streams (shards, times of day,
+/// the wobble), the names of the territory and hashed event ids.
+pub(crate) fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

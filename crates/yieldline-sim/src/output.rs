@@ -4,8 +4,10 @@
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
+use yieldline_core::experiment::ExperimentDef;
 
-use crate::{STATION_IDS, Scenario, SimError};
+use crate::template::station_ids;
+use crate::{Scenario, SimError};
 
 /// The result of one simulation run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +24,9 @@ pub struct SimOutput {
     /// The event log, ordered by time (only with `record_events`).
     #[serde(skip)]
     pub events: Vec<SimEvent>,
+    /// The scenario's experiment as Yieldline stores it (window in the line's zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentDef>,
 }
 
 /// Flows through one station on one day.
@@ -192,14 +197,17 @@ impl FailReason {
     }
 }
 
-/// Channel of a touch.
+/// Channel of a touch (shares per operator: `policy.human_channels`,
+/// `policy.automation_channels`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
-    /// E-mail (every automated touch, most human ones).
+    /// E-mail.
     Email,
-    /// Phone call (a share of human touches).
+    /// Phone call.
     Phone,
+    /// Social network message.
+    Social,
 }
 
 impl Channel {
@@ -208,35 +216,64 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Phone => "phone",
+            Channel::Social => "social",
         }
     }
 }
 
 /// One event of the simulated log.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimEvent {
     /// Working day counted from the first warm-up day (= reported day + warm-up days).
     pub day: u32,
-    /// Minutes after midnight (UTC) of the event; stations are laid out hour by hour.
-    pub minute: u32,
+    /// Seconds after local midnight (the line's time zone); a contact's events of one
+    /// day have strictly increasing times.
+    pub second: u32,
     /// Contact (the unit).
     pub contact: u32,
     /// Account of the contact.
     pub account: u32,
-    /// Station index into [`STATION_IDS`].
+    /// A colleague this outcome named, who is then researched (a referral).
+    pub referral: Option<u32>,
+    /// Working day the unit resumes (for `recycled`).
+    pub resume_day: Option<u32>,
+    /// Station index in line order (the template's stations).
     pub station: u8,
     /// What happened.
     pub kind: EventKind,
     /// Why it failed (for `failed`).
     pub reason: Option<FailReason>,
-    /// Working day the unit resumes (for `recycled`).
-    pub resume_day: Option<u32>,
     /// Channel (for `touch`).
     pub channel: Option<Channel>,
     /// Whether automation did it.
     pub automated: bool,
-    /// Effort, in minutes.
-    pub cost_minutes: f64,
+    /// The experiment arm (index into the scenario's arms) of a visit at the touch
+    /// station that is in the experiment.
+    pub arm: Option<u8>,
+}
+
+impl Scenario {
+    /// Effort of an event in minutes, as the emitted log records it: none for
+    /// `entered`; a touch costs its operator's touch cost; other events at the touch
+    /// station cost nothing (the touches carry it); elsewhere the station's cost.
+    pub fn event_cost(&self, e: &SimEvent) -> Option<f64> {
+        let st = usize::from(e.station);
+        let cost = |s: usize| {
+            let p = &self.stations[s];
+            if e.automated {
+                p.automation_cost_minutes
+            } else {
+                p.human_cost_minutes
+            }
+        };
+        match e.kind {
+            EventKind::Entered => None,
+            EventKind::Optout => Some(0.0),
+            EventKind::Touch => Some(cost(crate::template::TOUCH)),
+            _ if st == crate::template::TOUCH => Some(0.0),
+            _ => Some(cost(st)),
+        }
+    }
 }
 
 impl SimOutput {
@@ -250,41 +287,53 @@ impl SimOutput {
 
 /// Writes the days as CSV: one row per day, per-station passes as
 /// `passed_<station>` columns.
-pub fn write_days_csv(out: &SimOutput, mut w: impl Write) -> Result<(), SimError> {
-    write!(
-        w,
-        "day,date,automation_multiplier,touches,automated_touches,qualified,yield_per_touch,burned_share,fresh_remaining,burned_accounts,optouts,hostile_replies,bounces,cost_minutes,brake_halvings,scaleup_frozen"
-    )?;
-    for id in STATION_IDS {
-        write!(w, ",passed_{id}")?;
-    }
-    writeln!(w)?;
+pub fn write_days_csv(out: &SimOutput, w: impl Write) -> Result<(), SimError> {
+    let mut w = csv::Writer::from_writer(w);
+    let mut header: Vec<String> = [
+        "day",
+        "date",
+        "automation_multiplier",
+        "touches",
+        "automated_touches",
+        "qualified",
+        "yield_per_touch",
+        "burned_share",
+        "fresh_remaining",
+        "burned_accounts",
+        "optouts",
+        "hostile_replies",
+        "bounces",
+        "cost_minutes",
+        "brake_halvings",
+        "scaleup_frozen",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(station_ids().iter().map(|id| format!("passed_{id}")));
+    w.write_record(&header)?;
     for d in &out.days {
-        write!(
-            w,
-            "{},{},{:.4},{},{},{},{:.6},{:.6},{},{},{},{},{},{:.1},{},{}",
-            d.day,
-            d.date,
-            d.automation_multiplier,
-            d.touches,
-            d.automated_touches,
-            d.qualified,
-            d.yield_per_touch,
-            d.burned_share,
-            d.fresh_remaining,
-            d.burned_accounts,
-            d.optouts,
-            d.hostile_replies,
-            d.bounces,
-            d.cost_minutes,
-            d.brake_halvings,
-            u8::from(d.scaleup_frozen)
-        )?;
-        for s in &d.stations {
-            write!(w, ",{}", s.passed)?;
-        }
-        writeln!(w)?;
+        let mut row = vec![
+            d.day.to_string(),
+            d.date.clone(),
+            format!("{:.4}", d.automation_multiplier),
+            d.touches.to_string(),
+            d.automated_touches.to_string(),
+            d.qualified.to_string(),
+            format!("{:.6}", d.yield_per_touch),
+            format!("{:.6}", d.burned_share),
+            d.fresh_remaining.to_string(),
+            d.burned_accounts.to_string(),
+            d.optouts.to_string(),
+            d.hostile_replies.to_string(),
+            d.bounces.to_string(),
+            format!("{:.1}", d.cost_minutes),
+            d.brake_halvings.to_string(),
+            u8::from(d.scaleup_frozen).to_string(),
+        ];
+        row.extend(d.stations.iter().map(|s| s.passed.to_string()));
+        w.write_record(&row)?;
     }
+    w.flush()?;
     Ok(())
 }
 

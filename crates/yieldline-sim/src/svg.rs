@@ -1,266 +1,198 @@
-//! Hand-written SVG chart of a run: qualified meetings per day, yield per touch and
-//! burned share on three stacked panels sharing the day axis.
+//! SVG chart of a run, drawn with the `plotters` crate's SVG backend (as
+//! `yieldline-spc` draws its control charts): qualified meetings per day, yield per
+//! touch and burned share on three stacked panels sharing the day axis; the first
+//! panel also shows the automation volume multiplier (dashed, scaled to the panel).
 
-use std::fmt::Write;
+use std::error::Error;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::SimOutput;
 use crate::output::moving_average;
 
-const W: f64 = 960.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 30.0;
-const PANEL_H: f64 = 170.0;
-const GAP: f64 = 48.0;
-const TOP: f64 = 104.0;
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 800;
+/// Height of the title block above the panels.
+const HEADER: u32 = 84;
+const LEFT: i32 = 70;
+
+const BLUE: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const GREEN: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
+const RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+const PURPLE: RGBColor = RGBColor(0x94, 0x67, 0xbd);
+const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const SUBTLE: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
+
+/// A sans-serif font of `px` CSS pixels (plotters' SVG backend divides sizes by 1.24).
+fn font(px: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::SansSerif, px * 1.24, FontStyle::Normal)
+}
+
+/// One panel: its title, the daily values, their moving average (if drawn) and colour.
+struct Panel<'a> {
+    title: &'a str,
+    raw: &'a [f64],
+    smooth: Option<&'a [f64]>,
+    color: RGBColor,
+}
 
 /// Renders the run as a self-contained SVG document.
 pub fn render_svg(out: &SimOutput) -> String {
+    let mut svg = String::with_capacity(64 * 1024);
+    let drawn = {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root, out).and_then(|()| root.present().map_err(Into::into))
+    };
+    match drawn {
+        Ok(()) => svg,
+        // The SVG backend writes to a String, so this is not expected; still return a
+        // valid document that says what happened.
+        Err(e) => format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\">\
+             <text x=\"20\" y=\"30\">chart could not be drawn: {}</text></svg>\n",
+            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
+        ),
+    }
+}
+
+fn draw(root: &DrawingArea<SVGBackend<'_>, Shift>, out: &SimOutput) -> Result<(), Box<dyn Error>> {
+    root.fill(&WHITE)?;
     let days = &out.days;
-    let n = days.len().max(1);
-    let h = TOP + 3.0 * PANEL_H + 3.0 * GAP + 20.0;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
     let sc = &out.scenario.scenario;
     let sm = &out.summary;
-    let _ = writeln!(
-        s,
-        r##"<text x="{LEFT}" y="28" font-size="18" font-weight="bold" fill="#222">{}</text>"##,
-        esc(&sc.name)
-    );
     let guard = if out.scenario.policy.guardrails.is_some() {
         "with guardrails"
     } else {
         "no guardrails"
     };
-    let _ = writeln!(
-        s,
-        r##"<text x="{LEFT}" y="48" fill="#555">{} accounts · {} working days from {} · seed {} · {}</text>"##,
-        sc.accounts,
-        days.len(),
-        esc(&sc.start),
-        sc.seed,
-        guard
-    );
-    let _ = writeln!(
-        s,
-        r##"<text x="{LEFT}" y="64" fill="#555">qualified/day (smoothed): peak {:.1} on day {}, {:.1} at the end · yield per touch {:.2} % → {:.2} % · burned {:.1} % at the end</text>"##,
-        sm.peak_qualified_per_day,
-        sm.peak_day,
-        sm.end_qualified_per_day,
-        sm.start_yield_per_touch * 100.0,
-        sm.end_yield_per_touch * 100.0,
-        sm.final_burned_share * 100.0
-    );
-    let q: Vec<f64> = days.iter().map(|d| d.qualified as f64).collect();
+    let left = Pos::new(HPos::Left, VPos::Top);
+    root.draw(&Text::new(
+        sc.name.clone(),
+        (LEFT, 14),
+        font(18.0).style(FontStyle::Bold).color(&TEXT).pos(left),
+    ))?;
+    root.draw(&Text::new(
+        format!(
+            "{} accounts · {} working days from {} · seed {} · {guard}",
+            sc.accounts,
+            days.len(),
+            sc.start,
+            sc.seed
+        ),
+        (LEFT, 40),
+        font(12.0).color(&SUBTLE).pos(left),
+    ))?;
+    root.draw(&Text::new(
+        format!(
+            "qualified/day (smoothed): peak {:.1} on day {}, {:.1} at the end · yield per touch {:.2} % → {:.2} % · burned {:.1} % at the end",
+            sm.peak_qualified_per_day,
+            sm.peak_day,
+            sm.end_qualified_per_day,
+            sm.start_yield_per_touch * 100.0,
+            sm.end_yield_per_touch * 100.0,
+            sm.final_burned_share * 100.0
+        ),
+        (LEFT, 58),
+        font(12.0).color(&SUBTLE).pos(left),
+    ))?;
+
     let win = (sm.smoothing_days as usize).max(1);
+    let q: Vec<f64> = days.iter().map(|d| d.qualified as f64).collect();
     let q_ma = moving_average(&q, win);
     let y: Vec<f64> = days.iter().map(|d| d.yield_per_touch * 100.0).collect();
     let y_ma = moving_average(&y, win);
     let b: Vec<f64> = days.iter().map(|d| d.burned_share * 100.0).collect();
-    let m: Vec<f64> = days.iter().map(|d| d.automation_multiplier).collect();
-    type Panel<'a> = (&'a str, &'a [f64], Option<&'a [f64]>, &'a str);
-    let panels: [Panel<'_>; 3] = [
-        ("Qualified meetings per day", &q, Some(&q_ma), "#1f77b4"),
-        (
-            "Yield per touch (replies passed / touches, %)",
-            &y,
-            Some(&y_ma),
-            "#2ca02c",
-        ),
-        ("Burned share of accounts (%)", &b, None, "#d62728"),
+    let mult: Vec<f64> = days.iter().map(|d| d.automation_multiplier).collect();
+    let panels = [
+        Panel {
+            title: "Qualified meetings per day (thin: daily · thick: moving average · dashed: automation multiplier)",
+            raw: &q,
+            smooth: Some(&q_ma),
+            color: BLUE,
+        },
+        Panel {
+            title: "Yield per touch (replies passed / touches, %)",
+            raw: &y,
+            smooth: Some(&y_ma),
+            color: GREEN,
+        },
+        Panel {
+            title: "Burned share of accounts (%)",
+            raw: &b,
+            smooth: None,
+            color: RED,
+        },
     ];
-    for (i, (title, raw, smooth, color)) in panels.into_iter().enumerate() {
-        let top = TOP + i as f64 * (PANEL_H + GAP);
-        panel(
-            &mut s,
-            top,
-            n,
-            title,
-            raw,
-            smooth,
-            color,
-            if i == 0 { Some(&m) } else { None },
-        );
+    let (_, body) = root.split_vertically(HEADER);
+    for (i, (area, p)) in body.split_evenly((3, 1)).iter().zip(&panels).enumerate() {
+        panel(area, p, (i == 0).then_some(mult.as_slice()))?;
     }
-    // Day axis labels under the last panel.
-    let axis_y = TOP + 3.0 * PANEL_H + 2.0 * GAP;
-    let step = nice_step(n as f64 / 8.0);
-    let mut t = 0.0;
-    while t <= (n - 1) as f64 + 1e-9 {
-        let x = xpos(t, n);
-        let _ = writeln!(
-            s,
-            r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#444">{t}</text>"##,
-            axis_y + 16.0
-        );
-        t += step;
-    }
-    let _ = writeln!(
-        s,
-        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#444">working day</text>"##,
-        LEFT + (W - LEFT - RIGHT) / 2.0,
-        axis_y + 34.0
-    );
-    s.push_str("</svg>\n");
-    s
+    Ok(())
 }
 
-fn xpos(day: f64, n: usize) -> f64 {
-    LEFT + day / ((n.max(2) - 1) as f64) * (W - LEFT - RIGHT)
-}
-
-#[allow(clippy::too_many_arguments)]
 fn panel(
-    s: &mut String,
-    top: f64,
-    n: usize,
-    title: &str,
-    raw: &[f64],
-    smooth: Option<&[f64]>,
-    color: &str,
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    p: &Panel<'_>,
     multiplier: Option<&[f64]>,
-) {
-    let max = raw.iter().copied().fold(0.0_f64, f64::max);
-    let tick = nice_step_f(if max > 0.0 { max / 4.0 } else { 0.25 });
-    let ymax = tick * (max / tick).ceil().max(1.0);
-    let ypos = |v: f64| top + PANEL_H - v / ymax * PANEL_H;
-    let _ = writeln!(
-        s,
-        r##"<text x="{LEFT}" y="{:.1}" font-size="14" font-weight="bold" fill="#222">{}</text>"##,
-        top - 8.0,
-        esc(title)
-    );
-    let _ = writeln!(
-        s,
-        r##"<rect x="{LEFT}" y="{top:.1}" width="{:.1}" height="{PANEL_H}" fill="#fafafa" stroke="#ccc"/>"##,
-        W - LEFT - RIGHT
-    );
-    let n_ticks = (ymax / tick).round() as u32;
-    for k in 0..=n_ticks {
-        let v = tick * f64::from(k);
-        let yy = ypos(v);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="#e4e4e4"/>"##,
-            W - RIGHT
-        );
-        let _ = writeln!(
-            s,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
-            LEFT - 6.0,
-            yy + 4.0,
-            fmt_tick(v)
-        );
-    }
-    let line = |vals: &[f64]| {
+) -> Result<(), Box<dyn Error>> {
+    let n = p.raw.len();
+    let x_max = (n.max(2) - 1) as f64;
+    let top = p.raw.iter().copied().fold(0.0_f64, f64::max);
+    let y_max = if top > 0.0 { top * 1.1 } else { 1.0 };
+    let mut chart = ChartBuilder::on(area)
+        .caption(p.title, font(13.0).style(FontStyle::Bold).color(&TEXT))
+        .margin_left(8)
+        .margin_right(24)
+        .margin_bottom(6)
+        .x_label_area_size(28)
+        .y_label_area_size(LEFT as u32 - 8)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .x_labels(9)
+        .y_labels(5)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|v| {
+            if y_max >= 10.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        })
+        .label_style(font(11.0).color(&TEXT))
+        .x_desc("working day")
+        .axis_desc_style(font(11.0).color(&SUBTLE))
+        .draw()?;
+    let points = |vals: &[f64]| -> Vec<(f64, f64)> {
         vals.iter()
             .enumerate()
-            .map(|(i, v)| format!("{:.1},{:.1}", xpos(i as f64, n), ypos(*v)))
-            .collect::<Vec<_>>()
-            .join(" ")
+            .map(|(i, v)| (i as f64, *v))
+            .collect()
     };
-    match smooth {
+    match p.smooth {
         Some(sm) => {
-            let _ = writeln!(
-                s,
-                r#"<polyline fill="none" stroke="{color}" stroke-opacity="0.3" stroke-width="1" points="{}"/>"#,
-                line(raw)
-            );
-            let _ = writeln!(
-                s,
-                r#"<polyline fill="none" stroke="{color}" stroke-width="2.5" points="{}"/>"#,
-                line(sm)
-            );
-            let _ = writeln!(
-                s,
-                r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#555">thin: daily · thick: moving average</text>"##,
-                W - RIGHT,
-                top - 8.0
-            );
+            chart.draw_series(LineSeries::new(points(p.raw), p.color.mix(0.3)))?;
+            chart.draw_series(LineSeries::new(points(sm), p.color.stroke_width(2)))?;
         }
         None => {
-            let _ = writeln!(
-                s,
-                r#"<polyline fill="none" stroke="{color}" stroke-width="2.5" points="{}"/>"#,
-                line(raw)
-            );
+            chart.draw_series(LineSeries::new(points(p.raw), p.color.stroke_width(2)))?;
         }
     }
     if let Some(mult) = multiplier {
-        let mmax = nice_ceiling(mult.iter().copied().fold(1.0_f64, f64::max));
-        let pts = mult
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                format!(
-                    "{:.1},{:.1}",
-                    xpos(i as f64, n),
-                    top + PANEL_H - v / mmax * PANEL_H
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
-        let _ = writeln!(
-            s,
-            r##"<polyline fill="none" stroke="#9467bd" stroke-width="1.5" stroke-dasharray="6 4" points="{pts}"/>"##
-        );
-        let _ = writeln!(
-            s,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#9467bd">dashed: automation volume multiplier (top = ×{})</text>"##,
-            W - RIGHT - 250.0,
-            top - 8.0,
-            fmt_tick(mmax)
-        );
+        // The multiplier on the panel's scale: its maximum at the top of the data.
+        let m_max = mult.iter().copied().fold(1.0_f64, f64::max);
+        let scaled: Vec<f64> = mult.iter().map(|m| m / m_max * y_max / 1.1).collect();
+        chart.draw_series(DashedLineSeries::new(
+            points(&scaled),
+            6,
+            4,
+            PURPLE.stroke_width(1),
+        ))?;
     }
-}
-
-fn nice_step(x: f64) -> f64 {
-    let x = x.max(1.0);
-    let p = 10f64.powf(x.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if m * p >= x {
-            return m * p;
-        }
-    }
-    10.0 * p
-}
-
-fn nice_step_f(x: f64) -> f64 {
-    let p = 10f64.powf(x.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if m * p >= x - 1e-12 {
-            return m * p;
-        }
-    }
-    10.0 * p
-}
-
-fn nice_ceiling(x: f64) -> f64 {
-    let p = 10f64.powf(x.log10().floor());
-    for m in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
-        if m * p >= x - 1e-12 {
-            return m * p;
-        }
-    }
-    10.0 * p
-}
-
-fn fmt_tick(v: f64) -> String {
-    if v == v.round() {
-        format!("{v:.0}")
-    } else if v >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    Ok(())
 }

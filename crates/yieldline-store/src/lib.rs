@@ -362,6 +362,14 @@ pub trait StoreExt: Store {
     ) -> Result<T, E> {
         run_once!(self, write_territory, fill)
     }
+
+    /// Stores an experiment, replacing any with the same id.
+    fn put_experiment(&self, def: &ExperimentDef) -> Result<(), StoreError> {
+        if !self.update_experiment(def)? {
+            self.insert_experiment(def)?;
+        }
+        Ok(())
+    }
 }
 
 impl<S: Store + ?Sized> StoreExt for S {}

@@ -106,6 +106,19 @@ fn assignment_is_deterministic_and_follows_the_weights() {
     assert_eq!(assign_arm("s", "x", &[]), 0);
     assert_eq!(assign_arm("s", "x", &[0.0, f64::NAN]), 0);
     assert_eq!(assign_arm("s", "x", &[0.0, 1.0]), 1);
+    assert_eq!(assign_arm("s", "x", &[f64::NAN, -1.0]), 0);
+    assert_eq!(assign_arm("s", "x", &[5.0, 5.0]), 0);
+    assert_eq!(xxhash_rust::xxh3::xxh3_64(b"s:x"), 0x001f_c788_f1de_82ba);
+    assert_eq!(assign_arm("demo-2025", "acc-0004", &[1.0, 1.0]), 0); // u = 0.1646
+    assert_eq!(assign_arm("demo-2025", "acc-0004", &[0.1, 0.1, 0.8]), 1);
+    assert_eq!(assign_arm("demo-2025", "acc-0006", &[0.2, 0.3, 0.5]), 2); // u = 0.7101
+    assert_eq!(assign_arm("", "", &[2.0, 3.0, 5.0]), 2); // u = 0.6411
+    // A zero weight is never assigned, whatever the other weights.
+    for i in 0..2_000 {
+        let id = format!("acc-{i:05}");
+        assert_eq!(assign_arm("salt", &id, &[1.0, 0.0]), 0);
+        assert_eq!(assign_arm("salt", &id, &[0.0, f64::NAN, 2.0]), 2);
+    }
 }
 
 fn def(unit: RandomizationUnit) -> ExperimentDef {

@@ -9,9 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use yieldline_app::experiments::{self, ExperimentRequest};
-use yieldline_core::experiment::{
-    Analysis, ArmDef, ExperimentDef, Guardrail, RandomizationUnit, fmt_p, iso_week,
-};
+use yieldline_core::experiment::{Analysis, ExperimentDef, RandomizationUnit, fmt_p, iso_week};
 use yieldline_core::line::Line;
 use yieldline_core::text::csv_safe;
 
@@ -546,35 +544,4 @@ fn print_analysis(out: &mut impl Write, line: &Line, a: &Analysis) -> Result<()>
 
 fn rate_pct(r: Option<f64>) -> String {
     r.map_or_else(|| "–".to_owned(), |x| format!("{:.2}%", x * 100.0))
-}
-
-/// The demo's finished experiment as a stored definition, with the guardrails that catch
-/// what automation does downstream: opt-outs may not rise by more than 0.5 percentage
-/// points, and the share of units qualified may not fall by more than 0.1 points.
-pub fn demo_definition(exp: &yieldline_core::demo::DemoExperiment) -> Result<ExperimentDef> {
-    Ok(ExperimentDef {
-        id: exp.id.clone(),
-        station: exp.station.clone(),
-        arms: exp
-            .arms
-            .iter()
-            .map(|a| ArmDef {
-                name: a.clone(),
-                weight: 1.0,
-            })
-            .collect(),
-        control: exp.control.clone(),
-        unit: RandomizationUnit::parse(&exp.unit)
-            .ok_or_else(|| anyhow::anyhow!("demo experiment: unknown unit {:?}", exp.unit))?,
-        salt: exp.salt.clone(),
-        start: exp.start,
-        stop: Some(exp.end),
-        guardrails: vec![
-            Guardrail::parse("optout_rate:0.005")?,
-            Guardrail::parse("qualified:0.001")?,
-        ],
-        holdout: None,
-        holdout_metric: None,
-        tau2: yieldline_core::experiment::DEFAULT_TAU2,
-    })
 }

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use yieldline_import::{Format, Options};
 use yieldline_sim::{Scenario, SimOptions, render_svg, simulate_with, write_workspace_files};
+use yieldline_store::StoreExt;
 
 use crate::output::{self, pct};
 use crate::workspace::{LINE_FILE, Workspace};
@@ -176,6 +177,9 @@ fn emit(dir: &Path, out: &yieldline_sim::SimOutput) -> Result<()> {
         Options::default(),
         &mut |_| {},
     )?;
+    if let Some(def) = &out.experiment {
+        ws.store.put_experiment(def)?;
+    }
     eprintln!(
         "simulated workspace {}: {} events imported",
         dir.display(),
