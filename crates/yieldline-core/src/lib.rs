@@ -15,8 +15,10 @@ pub mod line;
 pub mod plan;
 pub mod report;
 pub mod series;
+pub mod status;
 pub mod suppression;
 pub mod touches;
+pub mod visits;
 pub mod watch;
 
 pub use event::{Event, EventKind, RawEvent};

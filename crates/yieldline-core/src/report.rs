@@ -23,6 +23,8 @@ use yieldline_stats::quantile::{mean, quantile_linear};
 use crate::calendar::{epoch_day, local_date, period_bounds_micros, working_days_between};
 use crate::event::EventKind;
 use crate::line::Line;
+use crate::status::{UnitState, UnitStatus};
+use crate::visits::{Pairing, Step, unit_histories};
 
 /// Station index of a fact whose station is not in the current line.
 pub const NO_STATION: u16 = u16::MAX;
@@ -333,16 +335,6 @@ struct Acc {
     cohort_disposed: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum UnitState {
-    Unseen,
-    Fresh,
-    InLine,
-    Resting,
-    Burned,
-    Done,
-}
-
 /// Computes the line report over `period` from the ordered log and the territory's units.
 pub fn report(
     line: &Line,
@@ -364,41 +356,32 @@ pub fn report(
         .chain(territory.iter().copied())
         .max()
         .map_or(0, |m| m as usize + 1);
-    let mut state = vec![UnitState::Unseen; max_unit];
-    let mut entered_ever = vec![false; max_unit];
+    let mut states = vec![UnitState::default(); max_unit];
     let mut recycled_total = 0u64;
     let mut referrals = 0u64;
     let mut fresh_consumed = 0u64;
     let mut unknown = 0u64;
-    // Open `entered` instants of the current (unit, station) visit stack, with a flag
-    // saying whether that entry fell in the period (for cohorts).
-    let mut stack: Vec<(i64, bool)> = Vec::new();
+    let mut pairing = Pairing::default();
 
     for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
         let unit = unit_facts[0].unit as usize;
-        let mut burned = false;
-        let mut open_anywhere = false;
+        let mut us = UnitState::default();
         let mut first_entry_at_first: Option<i64> = None;
-        // Latest disposition before the end: (ts, kind, resume_on); latest entry before the end.
-        let mut last_disp: Option<(i64, EventKind, i32)> = None;
-        let mut last_entry: Option<i64> = None;
-        let seen = unit_facts.iter().any(|f| f.ts < end);
 
-        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
+        for group in unit_histories(unit_facts) {
             let st = group[0].station;
+            pairing.clear();
             if st == NO_STATION {
                 unknown += group.len() as u64;
-                for f in group {
-                    if f.ts < end && (f.kind == EventKind::Optout || f.flags & FLAG_BURN != 0) {
-                        burned = true;
-                    }
+                for f in group.iter().filter(|f| f.ts < end) {
+                    us.observe(f);
+                    pairing.step(f);
                 }
                 continue;
             }
             let s = usize::from(st);
             let a = &mut acc[s];
             let station = &line.stations[s];
-            stack.clear();
             for f in group {
                 let p = in_period(f.ts);
                 if p {
@@ -410,75 +393,48 @@ pub fn report(
                     } else if f.kind.is_disposition() {
                         a.cost += station.cost_minutes;
                     }
-                }
-                if f.ts < end {
                     match f.kind {
-                        EventKind::Optout => burned = true,
-                        EventKind::Failed if f.flags & FLAG_BURN != 0 => burned = true,
-                        _ => {}
-                    }
-                }
-                match f.kind {
-                    EventKind::Entered => {
-                        if s == 0 && first_entry_at_first.is_none() {
-                            first_entry_at_first = Some(f.ts);
-                        }
-                        if f.ts < end {
-                            stack.push((f.ts, p));
-                            last_entry = Some(last_entry.map_or(f.ts, |l| l.max(f.ts)));
-                        }
-                        if p {
+                        EventKind::Entered => {
                             a.entered += 1;
                             a.cohort_entered += 1;
                         }
-                    }
-                    EventKind::Touch => {
-                        if p {
+                        EventKind::Touch => {
                             a.touches += 1;
                             if f.flags & FLAG_AUTOMATED != 0 {
                                 a.automated_touches += 1;
                             }
                         }
-                    }
-                    EventKind::Optout => {
-                        if p {
-                            a.optouts += 1;
+                        EventKind::Optout => a.optouts += 1,
+                        EventKind::Passed => a.passed += 1,
+                        EventKind::Failed => a.failed += 1,
+                        EventKind::Recycled => {
+                            a.recycled += 1;
+                            recycled_total += 1;
                         }
                     }
-                    EventKind::Passed | EventKind::Failed | EventKind::Recycled => {
-                        if p {
-                            match f.kind {
-                                EventKind::Passed => a.passed += 1,
-                                EventKind::Failed => a.failed += 1,
-                                _ => {
-                                    a.recycled += 1;
-                                    recycled_total += 1;
-                                }
-                            }
-                        }
-                        if f.ts < end {
-                            if last_disp.is_none_or(|(t, _, _)| f.ts >= t) {
-                                last_disp = Some((f.ts, f.kind, f.resume_on));
-                            }
-                            if let Some((entered_ts, entered_in_period)) = stack.pop() {
-                                if p {
-                                    a.cycle_hours.push((f.ts - entered_ts) as f64 / 3.6e9);
-                                }
-                                if entered_in_period {
-                                    a.cohort_disposed += 1;
-                                    if f.kind == EventKind::Passed {
-                                        a.cohort_passed += 1;
-                                    }
-                                }
-                            }
+                }
+                if f.kind == EventKind::Entered && s == 0 && first_entry_at_first.is_none() {
+                    first_entry_at_first = Some(f.ts);
+                }
+                if f.ts >= end {
+                    continue;
+                }
+                us.observe(f);
+                if let Step::Disposed(Some(entered_ts)) = pairing.step(f) {
+                    if p {
+                        a.cycle_hours.push((f.ts - entered_ts) as f64 / 3.6e9);
+                    }
+                    // The visit entered in the period (it entered before the end).
+                    if entered_ts >= start {
+                        a.cohort_disposed += 1;
+                        if f.kind == EventKind::Passed {
+                            a.cohort_passed += 1;
                         }
                     }
                 }
             }
-            a.wip += stack.len() as u64;
-            if !stack.is_empty() {
-                open_anywhere = true;
-            }
+            a.wip += pairing.open().len() as u64;
+            us.close_history(st, &pairing);
         }
 
         if let Some(t) = first_entry_at_first
@@ -486,22 +442,7 @@ pub fn report(
         {
             fresh_consumed += 1;
         }
-        let entered = last_entry.is_some();
-        entered_ever[unit] = entered;
-        state[unit] = if burned {
-            UnitState::Burned
-        } else if open_anywhere {
-            UnitState::InLine
-        } else if let Some((t, EventKind::Recycled, resume)) = last_disp
-            && resume > to_day
-            && last_entry.is_none_or(|e| e < t)
-        {
-            UnitState::Resting
-        } else if seen {
-            UnitState::Done
-        } else {
-            UnitState::Unseen
-        };
+        states[unit] = us;
     }
 
     let mut terr = Territory {
@@ -514,21 +455,18 @@ pub fn report(
         fresh_consumed,
         days_to_exhaustion: None,
     };
+    let mut in_territory = vec![false; max_unit];
     for &u in territory {
-        let u = u as usize;
-        // Precedence: burned, in line, resting, then fresh (never entered), else done.
-        if !entered_ever[u] && matches!(state[u], UnitState::Unseen | UnitState::Done) {
-            state[u] = UnitState::Fresh;
-        }
+        in_territory[u as usize] = true;
     }
-    for s in &state {
-        match s {
-            UnitState::Fresh => terr.fresh += 1,
-            UnitState::InLine => terr.in_line += 1,
-            UnitState::Resting => terr.resting += 1,
-            UnitState::Burned => terr.burned += 1,
-            UnitState::Done => terr.done += 1,
-            UnitState::Unseen => {}
+    for (st, &t) in states.iter().zip(&in_territory) {
+        match st.status(t, to_day) {
+            Some(UnitStatus::Fresh) => terr.fresh += 1,
+            Some(UnitStatus::InLine) => terr.in_line += 1,
+            Some(UnitStatus::Resting) => terr.resting += 1,
+            Some(UnitStatus::Burned) => terr.burned += 1,
+            Some(UnitStatus::Done) => terr.done += 1,
+            None => {}
         }
     }
 

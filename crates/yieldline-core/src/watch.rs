@@ -9,7 +9,7 @@
 //! | low-hanging fruit depletion | weekly yield of *first visits* at the touch station (the station with the most touches), on a p/Laney chart (baseline: the first half of the weeks) | a downward signal in the last 8 weeks | a downward rule-1 or rule-2 signal in the last 4 weeks |
 //! | territory burn | burned share now and 28 days ago; days to exhaustion | share up > 0.5 pt or exhaustion within the horizon (default 90 working days) | share up > 2 pt or exhaustion within a third of the horizon |
 //! | saturation | contacts over `max_touches_per_contact_30d`, accounts over `max_active_contacts_per_account` | any | over-cap contacts > 1 % of contacts touched |
-//! | quality dilution | booked passes (third-last station), held and qualified yields (last two), recent vs prior | booked up > 10 % and a downstream yield down (p < 0.2) | … down with p < 0.05 |
+//! | quality dilution | booked passes, held and qualified yields, recent vs prior (the stations with roles `booked`, `held`, `qualified` in `line.toml`; on a line without roles, the last three) | booked up > 10 % and a downstream yield down (p < 0.2) | … down with p < 0.05 |
 //! | buyer harm | people who opted out (an `optout` event or a `failed`/`optout`, counted once per person) per touch, last 30 days | above half of `max_optout_rate` | above `max_optout_rate` |
 
 use serde::Serialize;
@@ -19,8 +19,10 @@ use yieldline_stats::twosample::ztest_pooled;
 
 use crate::calendar::{epoch_day, from_epoch_day, period_bounds_micros};
 use crate::event::EventKind;
-use crate::line::Line;
-use crate::report::{FLAG_AUTOMATED, FLAG_BURN, FLAG_OPTOUT, FactLog, NO_STATION, Report};
+use crate::line::{Line, Role};
+use crate::report::{FLAG_AUTOMATED, FLAG_OPTOUT, FactLog, NO_STATION, Report};
+use crate::status::UnitState;
+use crate::visits::{histories, unit_histories, visits_of};
 
 /// A signal's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -130,11 +132,10 @@ pub fn watch(
         // An opt-out is often recorded twice (the `optout` event and the `failed`/`optout`
         // disposition): count people, not records.
         let mut opted_out_30d = false;
-        let mut burned_at: Option<i64> = None;
-        let mut seen = false;
-        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
+        let mut us = UnitState::default();
+        for group in unit_histories(unit_facts) {
             for f in group.iter().filter(|f| f.ts < end) {
-                seen = true;
+                us.observe(f);
                 let w = if f.ts >= recent_start {
                     Some(1)
                 } else if f.ts >= prior_start {
@@ -142,10 +143,6 @@ pub fn watch(
                 } else {
                     None
                 };
-                let burns = f.kind == EventKind::Optout || f.flags & FLAG_BURN != 0;
-                if burns {
-                    burned_at = Some(burned_at.map_or(f.ts, |b| b.min(f.ts)));
-                }
                 match f.kind {
                     EventKind::Touch => {
                         if f.station != NO_STATION {
@@ -182,7 +179,7 @@ pub fn watch(
                 }
             }
         }
-        if seen {
+        if us.seen {
             units_seen += 1;
         }
         if opted_out_30d {
@@ -194,7 +191,7 @@ pub fn watch(
                 over_cap_contacts += 1;
             }
         }
-        if let Some(b) = burned_at {
+        if let Some(b) = us.burned_at {
             burned_now += 1;
             if b < recent_start {
                 burned_before += 1;
@@ -220,7 +217,7 @@ pub fn watch(
         touched_contacts,
         report,
     ));
-    signals.push(dilution(&station_counts));
+    signals.push(dilution(line, &station_counts));
     signals.push(harm(line, optouts_30d, touches_30d));
 
     let worst = signals.iter().map(|s| s.status).max().unwrap_or(Status::Ok);
@@ -326,20 +323,20 @@ fn depletion(
     // Weekly first-visit dispositions at the station.
     let (_, end) = period_bounds_micros(line, as_of, as_of);
     let mut weeks: std::collections::BTreeMap<i32, (u64, u64)> = std::collections::BTreeMap::new();
-    for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
-        if let Some(f) = unit_facts
-            .iter()
-            .find(|f| usize::from(f.station) == station && f.kind.is_disposition())
-            && f.ts < end
-        {
+    let mut visits = Vec::new();
+    for history in histories(log).filter(|h| usize::from(h[0].station) == station) {
+        // The unit's first visit at the station: its first disposition there.
+        visits.clear();
+        visits_of(history, end, &mut visits);
+        if let Some(d) = visits.first().and_then(|v| v.disposal) {
             let day = crate::calendar::local_date(
                 line,
-                jiff::Timestamp::from_microsecond(f.ts).unwrap_or_default(),
+                jiff::Timestamp::from_microsecond(d.ts).unwrap_or_default(),
             );
             let week = epoch_day(crate::series::week_start(day));
             let e = weeks.entry(week).or_default();
             e.1 += 1;
-            if f.kind == EventKind::Passed {
+            if d.kind == EventKind::Passed {
                 e.0 += 1;
             }
         }
@@ -479,25 +476,27 @@ fn saturation(line: &Line, over_cap: u64, touched: u64, report: &Report) -> Sign
     }
 }
 
-fn dilution(counts: &[[[u64; 2]; 2]]) -> Signal {
-    let n = counts.len();
-    if n < 3 {
+fn dilution(line: &Line, counts: &[[[u64; 2]; 2]]) -> Signal {
+    let Some(booked_at) = line.station_with_role(Role::Booked) else {
         return Signal {
             name: SIGNALS[4],
             status: Status::Ok,
             figures: json!({}),
-            message: "the line has fewer than three stations: no booked/held/qualified to compare"
+            message: "no station is the booked one (declare role = \"booked\" in line.toml, or give the line three stations): no booked/held/qualified to compare"
                 .into(),
         };
-    }
-    let booked = counts[n - 3];
+    };
+    let booked = counts[booked_at];
     let (b0, b1) = (booked[0][0], booked[1][0]);
     let booked_up = b0 > 0 && b1 as f64 > b0 as f64 * 1.10;
     let mut worst_p = 1.0f64;
     let mut figures = serde_json::Map::new();
     figures.insert("booked_prior".into(), json!(b0));
     figures.insert("booked_recent".into(), json!(b1));
-    for (name, s) in [("held", n - 2), ("qualified", n - 1)] {
+    let downstream = [Role::Held, Role::Qualified]
+        .into_iter()
+        .filter_map(|r| line.station_with_role(r).map(|s| (r.name(), s)));
+    for (name, s) in downstream {
         let [prior, recent] = counts[s];
         let y0 = (prior[1] > 0).then(|| prior[0] as f64 / prior[1] as f64);
         let y1 = (recent[1] > 0).then(|| recent[0] as f64 / recent[1] as f64);

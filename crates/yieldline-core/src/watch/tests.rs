@@ -81,7 +81,11 @@ impl Log {
         }
     }
     fn run(&self, territory: usize) -> Watch {
-        let line = Line::from_toml("line.toml", LINE).expect("line");
+        self.run_on(LINE, territory)
+    }
+    /// Runs on another line definition (with the same station ids, and maybe more).
+    fn run_on(&self, line_toml: &str, territory: usize) -> Watch {
+        let line = Line::from_toml("line.toml", line_toml).expect("line");
         let mut units = Interner::default();
         let log = log_from_events(&line, &self.events, &mut units);
         let territory: Vec<u32> = (0..territory)
@@ -229,6 +233,46 @@ fn quality_dilution_alarms_when_more_meetings_are_worse_ones() {
     assert_eq!(status(&build(16), "quality_dilution"), Status::Alarm);
     // Held 80 % → 77.5 %: no real fall.
     assert_eq!(status(&build(31), "quality_dilution"), Status::Ok);
+}
+
+#[test]
+fn quality_dilution_finds_the_meeting_stations_by_role_not_position() {
+    // A station after `qualified` (a hand-off): by position the last three would be
+    // held, qualified and hand-off; the roles say which are booked, held and qualified.
+    let with_roles =
+        LINE.replace(
+            "id='meeting-booked'\noperator='human'",
+            "id='meeting-booked'\nrole='booked'\noperator='human'",
+        )
+        .replace(
+            "id='meeting-held'\noperator='human'",
+            "id='meeting-held'\nrole='held'\noperator='human'",
+        )
+        .replace(
+            "id='qualified'\noperator='human'",
+            "id='qualified'\nrole='qualified'\noperator='human'",
+        ) + "[[station]]\nid='handoff'\noperator='human'\ncapacity_per_day=100\n";
+    let mut l = Log::default();
+    for i in 0..20 {
+        l.visit(&format!("pb{i}"), "meeting-booked", 40, true);
+        l.visit(&format!("ph{i}"), "meeting-held", 40, i < 16);
+    }
+    for i in 0..40 {
+        l.visit(&format!("rb{i}"), "meeting-booked", 10, true);
+        l.visit(&format!("rh{i}"), "meeting-held", 10, i < 16);
+    }
+    let w = l.run_on(&with_roles, 0);
+    let s = w.signal("quality_dilution").expect("signal");
+    assert_eq!(s.status, Status::Alarm, "{s:?}");
+    assert_eq!(s.figures["booked_recent"], 40);
+    // Without roles the same five-station line is read by position, as before.
+    let by_position =
+        LINE.to_owned() + "[[station]]\nid='handoff'\noperator='human'\ncapacity_per_day=100\n";
+    let w = l.run_on(&by_position, 0);
+    assert_eq!(
+        w.signal("quality_dilution").expect("signal").figures["booked_recent"],
+        16
+    );
 }
 
 #[test]
