@@ -3,12 +3,14 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
+use yieldline_core::calendar::period_bounds_micros;
+use yieldline_core::conversion::AsOf;
 use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch as dispatch_orders};
 use yieldline_core::line::{Line, UnitKind};
 use yieldline_core::plan::{
     Plan, PlanInput, last_working_days_from, plan as plan_line, recycled_due_per_day,
 };
-use yieldline_core::report::{FactLog, Period, Report, report as report_line};
+use yieldline_core::report::{FactLog, Period, Report, report as report_line, report_as_of};
 use yieldline_core::series::{Grain, station_series};
 use yieldline_core::suppression::SuppressionList;
 use yieldline_core::watch::{Watch, WatchParams, watch as watch_line};
@@ -29,10 +31,33 @@ pub const DISPATCH_PLAN_RUNS: u32 = 2_000;
 /// Default working days of fresh territory below which the watch's burn signal warns.
 pub const DEFAULT_HORIZON_DAYS: f64 = 90.0;
 
-/// The line's measurements over `period` (default: first to last event day).
+/// The line's measurements over `period` (default: first to last event day), the
+/// period's cohorts followed to the latest event.
 pub fn report(ws: &Workspace, period: Period) -> AppResult<Report> {
+    report_at(ws, period, None)
+}
+
+/// The instant a cohort is followed to: the end of `as_of` in the line's zone, or the
+/// latest event's instant.
+pub fn as_of_instant(line: &Line, log: &FactLog, as_of: Option<Date>) -> AsOf {
+    match as_of {
+        Some(d) => AsOf::end_at(period_bounds_micros(line, d, d).1),
+        None => AsOf::latest_event(log.span().map_or(0, |s| s.1)),
+    }
+}
+
+/// [`report`], with the period's cohorts followed to the end of `as_of` (default: the
+/// latest event's instant); events after it are not seen by the conversion figures.
+pub fn report_at(ws: &Workspace, period: Period, as_of: Option<Date>) -> AppResult<Report> {
     let snap = ws.store.snapshot(&ws.line, false)?;
-    Ok(report_line(&ws.line, &snap.log, &snap.territory, period)?)
+    let at = as_of_instant(&ws.line, &snap.log, as_of);
+    Ok(report_as_of(
+        &ws.line,
+        &snap.log,
+        &snap.territory,
+        period,
+        Some(at),
+    )?)
 }
 
 /// The measurements plans and watches are made from: the report over `from..=to`,

@@ -6,6 +6,7 @@
 //! server and the CLI move data in and out around it.
 
 pub mod calendar;
+pub mod conversion;
 pub mod demo;
 pub mod dispatch;
 pub mod event;

@@ -348,6 +348,9 @@ mod tests {
                 open: 0,
                 yield_: None,
             },
+            conversion: crate::conversion::conversion(&[], crate::conversion::AsOf::end_at(0))
+                .expect("empty"),
+            lag: crate::conversion::lag(&[]),
         }
     }
 

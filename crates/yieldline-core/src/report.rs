@@ -9,6 +9,10 @@
 //!   unit at the same station, in time order (ties by `event_id`); `wip` counts `entered`
 //!   events not paired by the end of the period; cycle times are over the paired visits
 //!   whose disposition falls in the period;
+//! - `cohort`: the visits that entered in the period and what became of them by its end;
+//!   its `yield` is `passed / entered` (open visits count, with `open` stated);
+//! - `conversion` and `lag`: the same cohort followed to the as-of instant with
+//!   censoring, and whether outcomes lag differently (see [`crate::conversion`]);
 //! - `rty`, `line_capacity_per_day`, `bottleneck`, `production`, `breeding_ratio` and
 //!   `territory` as in the module's field docs.
 
@@ -21,10 +25,11 @@ use yieldline_stats::proportion::{Interval, Z95, wilson};
 use yieldline_stats::quantile::{mean, quantile_linear};
 
 use crate::calendar::{epoch_day, local_date, period_bounds_micros, working_days_between};
+use crate::conversion::{AsOf, Conversion, Lag, conversion, lag};
 use crate::event::EventKind;
 use crate::line::Line;
 use crate::status::{UnitState, UnitStatus};
-use crate::visits::{Pairing, Step, unit_histories};
+use crate::visits::{Pairing, Step, Visit, unit_histories, visits};
 
 /// Station index of a fact whose station is not in the current line.
 pub const NO_STATION: u16 = u16::MAX;
@@ -135,7 +140,8 @@ pub struct CycleTime {
     pub visits: u64,
 }
 
-/// Of the units that entered the station in the period, what became of them.
+/// Of the units that entered the station in the period, what became of them by the end
+/// of the period. For their fate after it, with censoring, see [`Conversion`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cohort {
     /// Visits that entered in the period.
@@ -144,9 +150,12 @@ pub struct Cohort {
     pub passed: u64,
     /// Of those, disposed (any disposition) by the end of the period.
     pub disposed: u64,
-    /// Of those, still open at the end of the period (never counted as failures).
+    /// Of those, still open at the end of the period: not (yet) passed, so they count in
+    /// the yield's denominator.
     pub open: u64,
-    /// `passed / disposed`.
+    /// `passed / entered`: the share of the period's entries passed by its end. Open
+    /// visits are counted, not dropped, so a cohort most of which is still open shows a
+    /// low yield and its `open` count, never a perfect one.
     #[serde(rename = "yield")]
     pub yield_: Option<f64>,
 }
@@ -193,6 +202,11 @@ pub struct StationReport {
     pub cost_minutes: f64,
     /// Of the visits entered in the period, what became of them.
     pub cohort: Cohort,
+    /// Of the visits entered in the period, followed to the as-of instant with
+    /// censoring: cumulative incidence of passes and failures by horizon.
+    pub conversion: Conversion,
+    /// Whether passes and failures are recorded with different lags.
+    pub lag: Lag,
 }
 
 /// Daily production against the target.
@@ -280,6 +294,9 @@ pub enum ReportError {
         /// End.
         to: Date,
     },
+    /// The conversion estimate failed (a visit with an invalid time).
+    #[error("cannot estimate cohort conversion: {0}")]
+    Conversion(String),
 }
 
 /// The period a report covers; absent ends default to the first and last event day.
@@ -335,12 +352,54 @@ struct Acc {
     cohort_disposed: u64,
 }
 
-/// Computes the line report over `period` from the ordered log and the territory's units.
+/// Computes the line report over `period` from the ordered log and the territory's units,
+/// following the period's cohorts to the latest event (see [`report_as_of`]).
 pub fn report(
     line: &Line,
     log: &FactLog,
     territory: &[u32],
     period: Period,
+) -> Result<Report, ReportError> {
+    report_as_of(line, log, territory, period, None)
+}
+
+/// Each station's conversion of the visits entered in `start..end` (unix µs), followed
+/// to `as_of`, and the lag of its outcomes over every visit disposed by then.
+pub fn conversions(
+    line: &Line,
+    log: &FactLog,
+    (start, end): (i64, i64),
+    as_of: AsOf,
+) -> Result<Vec<(Conversion, Lag)>, ReportError> {
+    let mut by_station: Vec<Vec<Visit>> = vec![Vec::new(); line.stations.len()];
+    for v in visits(log, as_of.until) {
+        if let Some(b) = by_station.get_mut(usize::from(v.station)) {
+            b.push(v);
+        }
+    }
+    by_station
+        .into_iter()
+        .map(|all| {
+            let cohort: Vec<Visit> = all
+                .iter()
+                .filter(|v| v.entered.is_some_and(|e| e >= start && e < end))
+                .copied()
+                .collect();
+            let c =
+                conversion(&cohort, as_of).map_err(|e| ReportError::Conversion(e.to_string()))?;
+            Ok((c, lag(&all)))
+        })
+        .collect()
+}
+
+/// [`report`], with the cohorts followed to `as_of` (default: the latest event's
+/// instant).
+pub fn report_as_of(
+    line: &Line,
+    log: &FactLog,
+    territory: &[u32],
+    period: Period,
+    as_of: Option<AsOf>,
 ) -> Result<Report, ReportError> {
     let (from, to) = period.resolve(line, log)?;
     let (start, end) = period_bounds_micros(line, from, to);
@@ -470,13 +529,17 @@ pub fn report(
         }
     }
 
+    let as_of = as_of.unwrap_or_else(|| AsOf::latest_event(log.span().map_or(end, |s| s.1)));
+    let conv = conversions(line, log, (start, end), as_of)?;
+
     let working_days = working_days_between(line, from, to);
     let wd = (working_days > 0).then_some(f64::from(working_days));
     let stations: Vec<StationReport> = line
         .stations
         .iter()
         .zip(acc)
-        .map(|(st, mut a)| {
+        .zip(conv)
+        .map(|((st, mut a), (conversion, lag))| {
             let dispositions = a.passed + a.failed + a.recycled;
             let yield_ = (dispositions > 0).then(|| a.passed as f64 / dispositions as f64);
             let yield_ci = wilson(a.passed, dispositions, Z95).map(|Interval { lo, hi }| [lo, hi]);
@@ -511,9 +574,11 @@ pub fn report(
                     passed: a.cohort_passed,
                     disposed: cohort_disposed,
                     open: a.cohort_entered - cohort_disposed,
-                    yield_: (cohort_disposed > 0)
-                        .then(|| a.cohort_passed as f64 / cohort_disposed as f64),
+                    yield_: (a.cohort_entered > 0)
+                        .then(|| a.cohort_passed as f64 / a.cohort_entered as f64),
                 },
+                conversion,
+                lag,
             }
         })
         .collect();

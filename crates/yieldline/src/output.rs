@@ -139,12 +139,61 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         num(r.touches_per_unit, 1),
         num(r.cost_per_output_minutes, 0)
     )?;
+    cohort_table(out, r)?;
     if r.events_at_unknown_stations > 0 {
         writeln!(
             out,
             "note         {} events are at stations line.toml no longer has; they are not measured",
             r.events_at_unknown_stations
         )?;
+    }
+    Ok(())
+}
+
+/// The period's cohorts: what the entries became by the period's end (open ones stated
+/// and counted), and followed to the as-of instant with censoring; then lag notes.
+fn cohort_table(out: &mut impl Write, r: &Report) -> Result<()> {
+    let as_of = r.stations.first().map(|s| s.conversion.as_of);
+    writeln!(
+        out,
+        "cohorts      visits entered in the period: passed by its end (open ones counted), and followed to {} (censored)",
+        as_of.map_or_else(|| "–".to_owned(), |t| t.to_string())
+    )?;
+    let mut t = table(&[
+        "station",
+        "entered",
+        "passed",
+        "open",
+        "cohort yield",
+        "passed ≤7d",
+        "≤30d",
+        "≤90d",
+        "open at as-of",
+        "median days",
+    ]);
+    let at = |v: &Option<Vec<Option<f64>>>, i: usize| {
+        v.as_ref().and_then(|v| v.get(i).copied().flatten())
+    };
+    for s in &r.stations {
+        let c = &s.conversion;
+        t.add_row(vec![
+            s.id.clone(),
+            s.cohort.entered.to_string(),
+            s.cohort.passed.to_string(),
+            s.cohort.open.to_string(),
+            pct(s.cohort.yield_),
+            pct(at(&c.passed_by, 0)),
+            pct(at(&c.passed_by, 2)),
+            pct(at(&c.passed_by, 4)),
+            c.open.to_string(),
+            num(c.median_days_to_disposition, 1),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    for s in &r.stations {
+        if let Some(note) = &s.lag.note {
+            writeln!(out, "lag          {}: {note}", s.id)?;
+        }
     }
     Ok(())
 }
