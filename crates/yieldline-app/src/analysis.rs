@@ -13,7 +13,9 @@ use yieldline_core::plan::{
 use yieldline_core::report::{FactLog, Period, Report, report as report_line, report_as_of};
 use yieldline_core::series::{Grain, station_series};
 use yieldline_core::suppression::SuppressionList;
-use yieldline_core::watch::{Watch, WatchParams, watch as watch_line};
+use yieldline_core::watch::{
+    DriftShift, Watch, WatchContext, WatchParams, watch as watch_line, watch_with,
+};
 use yieldline_spc::{
     Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze,
 };
@@ -146,11 +148,70 @@ pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResul
     }
     let snap = ws.store.snapshot(&ws.line, false)?;
     let recent = recent_report(&ws.line, &snap.log, &snap.territory, None, as_of)?;
-    Ok(watch_from(&ws.line, &snap.log, &recent, horizon_days))
+    let ctx = WatchContext {
+        drift: Some(drift_shifts(&ws.line, &snap.log, recent.to)),
+        experiments: crate::experiments::running(ws, recent.to)?
+            .into_iter()
+            .filter_map(|e| {
+                let station = ws.line.stations.get(e.station)?.id.clone();
+                Some((station, e.def.id))
+            })
+            .collect(),
+    };
+    Ok(watch_with(
+        &ws.line,
+        &snap.log,
+        &recent,
+        recent.to,
+        WatchParams { horizon_days },
+        &ctx,
+    ))
 }
 
+/// The watch dispatch's brake is taken from: the brake depends on the harm signals
+/// only, so no drift or experiment evidence is gathered.
 fn watch_from(line: &Line, log: &FactLog, recent: &Report, horizon_days: f64) -> Watch {
     watch_line(line, log, recent, recent.to, WatchParams { horizon_days })
+}
+
+/// The latest sustained shift of each station's yield on its daily EWMA chart (λ 0.2,
+/// L 3, the default baseline: the first 30 days with dispositions), charted from the
+/// first event's day to `to`: the drift evidence the watch weighs.
+pub fn drift_shifts(line: &Line, log: &FactLog, to: Date) -> Vec<DriftShift> {
+    let Ok((from, _)) = Period::default().resolve(line, log) else {
+        return Vec::new();
+    };
+    if from > to {
+        return Vec::new();
+    }
+    let series = station_series(line, log, from, to, Grain::Day, |_| true);
+    let mut out = Vec::new();
+    for (st, days) in line.stations.iter().zip(series) {
+        let subgroups: Vec<Subgroup> = days
+            .iter()
+            .map(|d| Subgroup::new(d.date.to_string(), d.passed, d.dispositions))
+            .collect();
+        let Ok(chart) = analyze(
+            &subgroups,
+            Baseline::default(),
+            ChartChoice::Forced(ChartKind::Ewma),
+            EwmaParams::default(),
+        ) else {
+            continue;
+        };
+        let latest = chart.signals.iter().rev().find_map(|s| {
+            Some(DriftShift {
+                station: st.id.clone(),
+                chart: chart.chart.as_str().to_owned(),
+                run_start: s.run_start.clone()?,
+                signalled_on: s.day.clone(),
+                before: s.before?,
+                after: s.after?,
+            })
+        });
+        out.extend(latest);
+    }
+    out
 }
 
 /// Whether dispatch must leave a unit out: suppressed by id or e-mail, or, on account

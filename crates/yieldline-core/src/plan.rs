@@ -84,11 +84,31 @@ pub struct MonteCarlo {
     pub chance_to_hit: f64,
 }
 
+/// The days a plan's yields and output were measured over.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Window {
+    /// First local day.
+    pub from: jiff::civil::Date,
+    /// Last local day.
+    pub to: jiff::civil::Date,
+    /// Working days in it.
+    pub working_days: u32,
+}
+
 /// The plan for a daily target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     /// Final passes wanted per working day.
     pub target: f64,
+    /// The measurement window of the yields and the current output.
+    pub window: Window,
+    /// Final passes per working day now (over the window).
+    pub current_output_per_day: Option<f64>,
+    /// Whether a territory is imported (without one, how long it lasts is unknown).
+    pub territory_known: bool,
+    /// What the plan's figures mean for the target, in sentences (e.g. no fresh
+    /// territory left).
+    pub notes: Vec<String>,
     /// Stations in line order.
     pub stations: Vec<StationPlan>,
     /// Recycled units coming due per working day (they re-enter without fresh input).
@@ -166,7 +186,21 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
         .map_or(0.0, |s| s.required_dispositions_per_day);
     let fresh_per_day = (first - input.recycled_due_per_day).max(0.0);
     let fresh_available = report.territory.fresh;
-    let days_to_exhaustion = (fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
+    let territory_known = report.territory.territory_units > 0;
+    let days_to_exhaustion =
+        (territory_known && fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
+    let mut notes = Vec::new();
+    if !territory_known {
+        notes.push(
+            "territory unknown: no territory is imported, so how long the fresh targets last cannot be said"
+                .to_owned(),
+        );
+    } else if fresh_available == 0 && fresh_per_day > 0.0 {
+        notes.push(format!(
+            "no fresh territory is left: the target cannot be met from fresh targets (it needs {fresh_per_day:.1} a day; only the {:.1} recycled units coming due per day re-enter) — widen or enrich the territory",
+            input.recycled_due_per_day
+        ));
+    }
     let counts: Vec<StationCounts> = report
         .stations
         .iter()
@@ -186,6 +220,14 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
     );
     Ok(Plan {
         target: input.target,
+        window: Window {
+            from: report.from,
+            to: report.to,
+            working_days: report.working_days,
+        },
+        current_output_per_day: report.production.per_day,
+        territory_known,
+        notes,
         short_stations: stations
             .iter()
             .filter(|s| !s.capacity_ok)
@@ -375,6 +417,7 @@ mod tests {
             ],
             rty: None,
             bottleneck: None,
+            binding_constraint: None,
             line_capacity_per_day: None,
             production: Production {
                 per_day: None,
@@ -447,6 +490,45 @@ mod tests {
             "{:?}",
             p.monte_carlo
         );
+    }
+
+    #[test]
+    fn the_plan_states_its_window_and_output_and_when_fresh_targets_cannot_meet_the_target() {
+        let (line, mut report) =
+            fixture([120.0, 60.0, 30.0], [(800, 200), (250, 750), (500, 500)], 0);
+        report.territory.territory_units = 40;
+        report.production.per_day = Some(1.5);
+        let input = PlanInput {
+            target: 10.0,
+            recycled_due_per_day: 4.0,
+            runs: 100,
+            seed: 1,
+        };
+        let p = plan(&line, &report, input).expect("plan");
+        assert_eq!(
+            (
+                p.window.from.to_string(),
+                p.window.to.to_string(),
+                p.window.working_days
+            ),
+            ("2025-01-06".into(), "2025-03-28".into(), 60)
+        );
+        assert_eq!(p.current_output_per_day, Some(1.5));
+        assert!(p.territory_known);
+        assert_eq!(p.days_to_exhaustion, Some(0.0));
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("the target cannot be met from fresh targets")),
+            "{:?}",
+            p.notes
+        );
+        // No territory imported: unknown, not exhausted.
+        report.territory.territory_units = 0;
+        let p = plan(&line, &report, input).expect("plan");
+        assert!(!p.territory_known);
+        assert_eq!(p.days_to_exhaustion, None);
+        assert!(p.notes[0].starts_with("territory unknown"), "{:?}", p.notes);
     }
 
     #[test]

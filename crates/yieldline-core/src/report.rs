@@ -209,6 +209,15 @@ pub struct StationReport {
     pub lag: Lag,
 }
 
+/// The station that binds the actual flow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BindingConstraint {
+    /// Station id.
+    pub station: String,
+    /// Its utilization: dispositions per working day / capacity.
+    pub utilization: f64,
+}
+
 /// Daily production against the target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Production {
@@ -239,7 +248,8 @@ pub struct Territory {
     pub territory_units: u64,
     /// Fresh units that first entered the first station in the period.
     pub fresh_consumed: u64,
-    /// `fresh / (fresh_consumed / working_days)`.
+    /// `fresh / (fresh_consumed / working_days)`; `null` when no territory is imported
+    /// (the territory is unknown, not exhausted).
     pub days_to_exhaustion: Option<f64>,
 }
 
@@ -258,8 +268,12 @@ pub struct Report {
     pub stations: Vec<StationReport>,
     /// Rolled throughput yield: the product of the station yields.
     pub rty: Option<f64>,
-    /// The station attaining `line_capacity_per_day`.
+    /// The theoretical bottleneck: the station attaining `line_capacity_per_day` (what
+    /// would limit output if every station worked at capacity).
     pub bottleneck: Option<String>,
+    /// The binding constraint on actual flow: the station with the highest utilization
+    /// (dispositions per working day / capacity) in the period.
+    pub binding_constraint: Option<BindingConstraint>,
     /// `min_s capacity_s × Π_{k≥s} yield_k`.
     pub line_capacity_per_day: Option<f64>,
     /// Daily production against target.
@@ -601,6 +615,15 @@ pub fn report_as_of(
         }
         None => (None, None),
     };
+    let binding_constraint = stations
+        .iter()
+        .filter_map(|s| s.utilization.map(|u| (u, s)))
+        .filter(|(u, _)| *u > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(u, s)| BindingConstraint {
+            station: s.id.clone(),
+            utilization: u,
+        });
     let final_passed = stations.last().map_or(0, |s| s.passed);
     let per_day = wd.map(|d| final_passed as f64 / d);
     let production = Production {
@@ -611,7 +634,7 @@ pub fn report_as_of(
     };
     let breeding_ratio =
         (fresh_consumed > 0).then(|| (recycled_total + referrals) as f64 / fresh_consumed as f64);
-    terr.days_to_exhaustion = wd.and_then(|d| {
+    terr.days_to_exhaustion = wd.filter(|_| terr.territory_units > 0).and_then(|d| {
         let rate = fresh_consumed as f64 / d;
         (rate > 0.0).then(|| terr.fresh as f64 / rate)
     });
@@ -626,6 +649,7 @@ pub fn report_as_of(
         working_days,
         rty,
         bottleneck,
+        binding_constraint,
         line_capacity_per_day,
         production,
         breeding_ratio,

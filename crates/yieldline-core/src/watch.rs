@@ -1,5 +1,12 @@
-//! The toxic-automation watch (DESIGN §8): six signals, each with a status, the figures
+//! The toxic-automation watch (DESIGN §8): seven signals, each with a status, the figures
 //! behind it and one plain sentence, and a health verdict with the action it suggests.
+//!
+//! Health: **red** only when harm is in progress — a [`HARM_SIGNALS`] signal (buyer harm,
+//! territory burn, saturation, automation that no longer adds output) in alarm; **amber**
+//! when any signal warns or alarms (running out of the best-fit tier alone is amber, with
+//! the action "widen or enrich the territory"); green otherwise. With no territory
+//! imported the burn signal says "territory unknown" and never alarms. A suggested
+//! experiment is replaced by "let it reach its verdict" when one already runs there.
 //!
 //! Windows: *recent* is the 28 days ending with `as_of`, *prior* the 28 days before.
 //!
@@ -11,6 +18,7 @@
 //! | saturation | contacts over `max_touches_per_contact_30d`, accounts over `max_active_contacts_per_account` | any | over-cap contacts > 1 % of contacts touched |
 //! | quality dilution | booked passes, held and qualified yields, recent vs prior (the stations with roles `booked`, `held`, `qualified` in `line.toml`; on a line without roles, the last three) | booked up > 10 % and a downstream yield down (p < 0.2) | … down with p < 0.05 |
 //! | buyer harm | people who opted out (an `optout` event or a `failed`/`optout`, counted once per person) per touch, last 30 days | above half of `max_optout_rate` | above `max_optout_rate` |
+//! | yield drift | sustained shifts on each station's daily EWMA chart of its yield (the application layer's drift, passed in [`WatchContext`]) | a downward shift still signalled in the last 28 days | — |
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -88,23 +96,76 @@ impl Default for WatchParams {
 const DAY_US: i64 = 86_400_000_000;
 
 /// Names of the signals, in output order.
-pub const SIGNALS: [&str; 6] = [
+pub const SIGNALS: [&str; 7] = [
     "marginal_yield_of_automation",
     "low_hanging_fruit_depletion",
     "territory_burn",
     "saturation",
     "quality_dilution",
     "buyer_harm",
+    "yield_drift",
 ];
 
+/// The signals whose alarm means harm in progress — to buyers, to the territory, or
+/// automation that no longer adds output — and so a red verdict. Any other signal in
+/// alarm (the best-fit tier running out, worse meetings, a yield shift) is amber: a
+/// problem to act on, not damage being done.
+pub const HARM_SIGNALS: [&str; 4] = [
+    "buyer_harm",
+    "territory_burn",
+    "saturation",
+    "marginal_yield_of_automation",
+];
+
+/// A sustained shift of a station's yield found by its control chart (the application
+/// layer's drift analysis): the latest one signalled per station.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftShift {
+    /// Station id.
+    pub station: String,
+    /// Chart kind (`p`, `laney`, `ewma`).
+    pub chart: String,
+    /// First day of the run.
+    pub run_start: String,
+    /// Day the chart last signalled it.
+    pub signalled_on: String,
+    /// Pooled yield before the run.
+    pub before: f64,
+    /// Pooled yield over the run.
+    pub after: f64,
+}
+
+/// What the watch is told besides the log: evidence computed elsewhere.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchContext {
+    /// Sustained yield shifts from the control charts (`None`: not charted).
+    pub drift: Option<Vec<DriftShift>>,
+    /// Experiments running on the as-of day: (station id, experiment id).
+    pub experiments: Vec<(String, String)>,
+}
+
 /// Runs the watch as of the end of `as_of`, with `report` measured over a recent window
-/// ending on `as_of` (for the territory) and the territory's unit count.
+/// ending on `as_of` (for the territory) and the territory's unit count, without outside
+/// evidence (see [`watch_with`]).
 pub fn watch(
     line: &Line,
     log: &FactLog,
     report: &Report,
     as_of: jiff::civil::Date,
     params: WatchParams,
+) -> Watch {
+    watch_with(line, log, report, as_of, params, &WatchContext::default())
+}
+
+/// [`watch`], taking the control charts' yield shifts and the running experiments into
+/// account.
+pub fn watch_with(
+    line: &Line,
+    log: &FactLog,
+    report: &Report,
+    as_of: jiff::civil::Date,
+    params: WatchParams,
+    ctx: &WatchContext,
 ) -> Watch {
     let (_, end) = period_bounds_micros(line, as_of, as_of);
     let recent_start = end - 28 * DAY_US;
@@ -199,18 +260,22 @@ pub fn watch(
         }
     }
 
-    let mut signals = Vec::with_capacity(6);
+    let mut signals = Vec::with_capacity(SIGNALS.len());
     signals.push(marginal(auto_touches, output));
     signals.push(depletion(line, log, as_of, &touches_by_station));
     // Burned share: burned units over the larger of the territory and the units in the log.
     let population = report.territory.territory_units.max(units_seen).max(1) as f64;
-    signals.push(burn(
-        burned_now,
-        burned_before,
-        population,
-        report.territory.days_to_exhaustion,
-        params,
-    ));
+    signals.push(if report.territory.territory_units == 0 {
+        territory_unknown(burned_now, params)
+    } else {
+        burn(
+            burned_now,
+            burned_before,
+            population,
+            report.territory.days_to_exhaustion,
+            params,
+        )
+    });
     signals.push(saturation(
         line,
         over_cap_contacts,
@@ -219,20 +284,113 @@ pub fn watch(
     ));
     signals.push(dilution(line, &station_counts));
     signals.push(harm(line, optouts_30d, touches_30d));
+    signals.push(drift(ctx.drift.as_deref(), as_of));
 
-    let worst = signals.iter().map(|s| s.status).max().unwrap_or(Status::Ok);
-    let health = match worst {
-        Status::Ok => "green",
-        Status::Warn => "amber",
-        Status::Alarm => "red",
-    };
+    let health = health(&signals);
     let brake = brake(&signals);
     Watch {
         as_of,
         health,
-        action: action(&signals, line, &touches_by_station, brake.is_some()),
+        action: action(
+            &signals,
+            line,
+            &touches_by_station,
+            brake.is_some(),
+            ctx,
+            as_of,
+        ),
         brake,
         signals,
+    }
+}
+
+/// Red when a [`HARM_SIGNALS`] signal is in alarm; amber when any signal warns or alarms;
+/// green otherwise.
+fn health(signals: &[Signal]) -> &'static str {
+    if signals
+        .iter()
+        .any(|s| s.status == Status::Alarm && HARM_SIGNALS.contains(&s.name))
+    {
+        "red"
+    } else if signals.iter().any(|s| s.status >= Status::Warn) {
+        "amber"
+    } else {
+        "green"
+    }
+}
+
+/// Days before `as_of` within which a chart's signal counts as current.
+pub const DRIFT_RECENT_DAYS: i64 = 28;
+
+/// The control charts' evidence: a station whose yield shifted down and whose chart
+/// still signalled it within the last [`DRIFT_RECENT_DAYS`] days warns.
+fn drift(shifts: Option<&[DriftShift]>, as_of: jiff::civil::Date) -> Signal {
+    let Some(shifts) = shifts else {
+        return Signal {
+            name: SIGNALS[6],
+            status: Status::Ok,
+            figures: json!({ "charted": false }),
+            message: "the stations' yields were not charted".into(),
+        };
+    };
+    let down = recent_down(shifts, as_of);
+    let status = if down.is_empty() {
+        Status::Ok
+    } else {
+        Status::Warn
+    };
+    Signal {
+        name: SIGNALS[6],
+        status,
+        figures: json!({ "charted": true, "shifts_down": down, "recent_days": DRIFT_RECENT_DAYS }),
+        message: if down.is_empty() {
+            format!(
+                "no station's yield has shifted down on its control chart in the last {DRIFT_RECENT_DAYS} days"
+            )
+        } else {
+            down.iter()
+                .map(|d| {
+                    format!(
+                        "{}'s yield shifted down from {:.1} % to {:.1} % since {} ({} chart, still signalled on {})",
+                        d.station,
+                        d.before * 100.0,
+                        d.after * 100.0,
+                        d.run_start,
+                        d.chart,
+                        d.signalled_on
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    }
+}
+
+/// The downward shifts still signalled within [`DRIFT_RECENT_DAYS`] days of `as_of`.
+fn recent_down(shifts: &[DriftShift], as_of: jiff::civil::Date) -> Vec<&DriftShift> {
+    let since = as_of
+        .checked_sub(jiff::Span::new().days(DRIFT_RECENT_DAYS))
+        .unwrap_or(as_of)
+        .to_string();
+    shifts
+        .iter()
+        .filter(|d| d.after < d.before && d.signalled_on.as_str() > since.as_str())
+        .collect()
+}
+
+/// The burn signal when no territory is imported: the burned share and the days to
+/// exhaustion have no denominator, so nothing alarms.
+fn territory_unknown(burned: u64, params: WatchParams) -> Signal {
+    Signal {
+        name: SIGNALS[2],
+        status: Status::Ok,
+        figures: json!({
+            "territory_known": false, "burned": burned, "burned_share": null,
+            "days_to_exhaustion": null, "horizon_days": params.horizon_days,
+        }),
+        message: format!(
+            "territory unknown: no territory is imported, so its burned share and how long it lasts cannot be judged ({burned} units in the log are burned); import it with `yieldline import territory`"
+        ),
     }
 }
 
@@ -432,6 +590,7 @@ fn burn(now: u64, before: u64, population: f64, dte: Option<f64>, params: WatchP
         name: SIGNALS[2],
         status,
         figures: json!({
+            "territory_known": true,
             "burned": now, "burned_share": share_now, "burned_share_28d_ago": share_before,
             "days_to_exhaustion": dte, "horizon_days": h,
         }),
@@ -556,7 +715,14 @@ fn harm(line: &Line, optouts: u64, touches: u64) -> Signal {
     }
 }
 
-fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64], braked: bool) -> String {
+fn action(
+    signals: &[Signal],
+    line: &Line,
+    touches_by_station: &[u64],
+    braked: bool,
+    ctx: &WatchContext,
+    as_of: jiff::civil::Date,
+) -> String {
     let is = |name: &str, s: Status| signals.iter().any(|x| x.name == name && x.status >= s);
     let touch_station = touches_by_station
         .iter()
@@ -582,17 +748,44 @@ fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64], braked: b
     if is("territory_burn", Status::Warn) {
         acts.push("slow the fresh intake or add territory before the fresh targets run out".into());
     }
-    if is("low_hanging_fruit_depletion", Status::Warn)
-        || is("marginal_yield_of_automation", Status::Warn)
-    {
+    if is("low_hanging_fruit_depletion", Status::Warn) {
         acts.push(format!(
-            "run an experiment on station {touch_station} (human vs automated) before adding volume"
+            "widen or enrich the territory: the best-fit targets at {touch_station} are used up"
         ));
+    }
+    if is("marginal_yield_of_automation", Status::Warn) {
+        let running: Vec<&str> = ctx
+            .experiments
+            .iter()
+            .filter(|(st, _)| st == touch_station)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        if running.is_empty() {
+            acts.push(format!(
+                "run an experiment on station {touch_station} (human vs automated) before adding volume"
+            ));
+        } else {
+            acts.push(format!(
+                "let the experiment running at {touch_station} ({}) reach its verdict before adding volume (`yieldline experiment analyze {}`)",
+                running.join(", "),
+                running[0]
+            ));
+        }
     }
     if is("quality_dilution", Status::Warn) {
         acts.push(
             "review qualification: more meetings are turning into fewer qualified ones".into(),
         );
+    }
+    if is("yield_drift", Status::Warn) {
+        let stations: Vec<String> = recent_down(ctx.drift.as_deref().unwrap_or_default(), as_of)
+            .iter()
+            .map(|d| format!("{} around {}", d.station, d.run_start))
+            .collect();
+        acts.push(format!(
+            "find what changed at {} (a template, a list, a rep) and undo or test it",
+            stations.join(", ")
+        ));
     }
     if acts.is_empty() {
         "keep going: no signal of toxic automation".into()

@@ -76,7 +76,7 @@ enum Command {
     Plan(cmd::plan::PlanArgs),
     /// Simulate a territory day by day under a policy (the toxic-automation cycle, before it happens).
     Simulate(cmd::simulate::SimulateArgs),
-    /// Watch for toxic automation: six signals, a health verdict and an action.
+    /// Watch for toxic automation: seven signals, a health verdict and an action.
     Watch(cmd::watch::WatchArgs),
     /// The day's work orders, within capacity and guardrails; never a suppressed contact.
     Dispatch(cmd::dispatch::DispatchArgs),

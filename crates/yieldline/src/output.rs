@@ -73,11 +73,16 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
     ]);
     for (s, st) in r.stations.iter().zip(&line.stations) {
         let bottleneck = r.bottleneck.as_deref() == Some(s.id.as_str());
+        let binding = r
+            .binding_constraint
+            .as_ref()
+            .is_some_and(|b| b.station == s.id);
         t.add_row(vec![
-            if bottleneck {
-                format!("{} ◀ bottleneck", s.id)
-            } else {
-                s.id.clone()
+            match (bottleneck, binding) {
+                (true, true) => format!("{} ◀ bottleneck, binding", s.id),
+                (true, false) => format!("{} ◀ bottleneck", s.id),
+                (false, true) => format!("{} ◀ binding", s.id),
+                (false, false) => s.id.clone(),
             },
             operator(st.operator).to_owned(),
             num(Some(s.capacity_per_day), 0),
@@ -109,10 +114,14 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
     )?;
     writeln!(
         out,
-        "line         RTY {}, capacity {} per day, bottleneck {}",
+        "line         RTY {}, capacity {} per day; bottleneck (theoretical: capacity × later yields) {}; binding constraint on actual flow {}",
         pct(r.rty),
         num(r.line_capacity_per_day, 2),
-        r.bottleneck.as_deref().unwrap_or("–")
+        r.bottleneck.as_deref().unwrap_or("–"),
+        r.binding_constraint.as_ref().map_or_else(
+            || "–".to_owned(),
+            |b| format!("{} (utilization {})", b.station, pct(Some(b.utilization)))
+        )
     )?;
     writeln!(
         out,
@@ -123,16 +132,24 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         r.territory.fresh_consumed
     )?;
     let t = &r.territory;
-    writeln!(
-        out,
-        "territory    {} fresh, {} in line, {} resting, {} burned, {} done; fresh lasts {} working days",
-        t.fresh,
-        t.in_line,
-        t.resting,
-        t.burned,
-        t.done,
-        num(t.days_to_exhaustion, 0)
-    )?;
+    if t.territory_units == 0 {
+        writeln!(
+            out,
+            "territory    unknown: no territory imported ({} in line, {} resting, {} burned, {} done among the units in the log)",
+            t.in_line, t.resting, t.burned, t.done
+        )?;
+    } else {
+        writeln!(
+            out,
+            "territory    {} fresh, {} in line, {} resting, {} burned, {} done; fresh lasts {} working days",
+            t.fresh,
+            t.in_line,
+            t.resting,
+            t.burned,
+            t.done,
+            num(t.days_to_exhaustion, 0)
+        )?;
+    }
     writeln!(
         out,
         "effort       {} touches per unit, {} minutes per output",

@@ -83,6 +83,27 @@ impl Log {
     fn run(&self, territory: usize) -> Watch {
         self.run_on(LINE, territory)
     }
+    /// Runs with outside evidence (drift, running experiments).
+    fn run_with(&self, territory: usize, ctx: &WatchContext) -> Watch {
+        let line = Line::from_toml("line.toml", LINE).expect("line");
+        let mut units = Interner::default();
+        let log = log_from_events(&line, &self.events, &mut units);
+        let territory: Vec<u32> = (0..territory)
+            .map(|i| units.intern(&format!("t{i}")))
+            .collect();
+        let from = AS_OF.checked_sub(jiff::Span::new().days(83)).expect("date");
+        let r = report(
+            &line,
+            &log,
+            &territory,
+            Period {
+                from: Some(from),
+                to: Some(AS_OF),
+            },
+        )
+        .expect("report");
+        watch_with(&line, &log, &r, AS_OF, WatchParams::default(), ctx)
+    }
     /// Runs on another line definition (with the same station ids, and maybe more).
     fn run_on(&self, line_toml: &str, territory: usize) -> Watch {
         let line = Line::from_toml("line.toml", line_toml).expect("line");
@@ -171,6 +192,123 @@ fn depletion_alarms_when_first_visit_yield_falls() {
         "{:?}",
         w.signal("low_hanging_fruit_depletion")
     );
+}
+
+#[test]
+fn running_out_of_the_best_fit_tier_alone_is_amber_with_widen_the_territory() {
+    let mut l = Log::default();
+    for week in 0..12i64 {
+        let passes = if week >= 8 { 10 } else { 30 };
+        for i in 0..100 {
+            let unit = format!("w{week}u{i}");
+            l.touch(&unit, (11 - week) * 7 + 1, true);
+            l.visit(&unit, "first-touch", (11 - week) * 7 + 1, i < passes);
+        }
+    }
+    let w = l.run(0);
+    assert_eq!(status(&w, "low_hanging_fruit_depletion"), Status::Alarm);
+    // Nothing harmful is in progress: amber, and the action is about the territory.
+    assert_eq!(w.health, "amber", "{:?}", w.signals);
+    assert!(
+        w.action.contains("widen or enrich the territory"),
+        "{}",
+        w.action
+    );
+    assert!(!w.action.contains("run an experiment"), "{}", w.action);
+}
+
+#[test]
+fn no_territory_imported_is_territory_unknown_not_a_burn_alarm() {
+    let mut l = Log::default();
+    for i in 0..800 {
+        l.visit(&format!("t{i}"), "first-touch", 60, false);
+    }
+    for i in 0..600 {
+        l.push(&format!("t{i}"), "first-touch", "optout", 5, &[]);
+    }
+    let w = l.run(0);
+    let s = w.signal("territory_burn").expect("signal");
+    assert_eq!(s.status, Status::Ok, "{s:?}");
+    assert!(s.message.starts_with("territory unknown"), "{}", s.message);
+    assert_eq!(s.figures["territory_known"], false);
+    assert_eq!(w.brake, None);
+}
+
+#[test]
+fn a_running_experiment_replaces_the_advice_to_run_one() {
+    let mut l = Log::default();
+    for i in 0..100 {
+        l.touch(&format!("p{i}"), 40, true);
+    }
+    for i in 0..300 {
+        l.touch(&format!("r{i}"), 10, true);
+    }
+    for i in 0..10 {
+        l.visit(&format!("po{i}"), "qualified", 40, true);
+    }
+    for i in 0..16 {
+        l.visit(&format!("ro{i}"), "qualified", 10, true);
+    }
+    // Touches ×3, output 10 → 16: marginal 0.03 against 0.1 on average (warn).
+    let w = l.run(0);
+    assert_eq!(status(&w, "marginal_yield_of_automation"), Status::Warn);
+    assert!(
+        w.action
+            .contains("run an experiment on station first-touch"),
+        "{}",
+        w.action
+    );
+    let ctx = WatchContext {
+        experiments: vec![("first-touch".into(), "auto-ft".into())],
+        ..WatchContext::default()
+    };
+    let w = l.run_with(0, &ctx);
+    assert!(!w.action.contains("run an experiment"), "{}", w.action);
+    assert!(
+        w.action
+            .contains("let the experiment running at first-touch (auto-ft) reach its verdict"),
+        "{}",
+        w.action
+    );
+}
+
+#[test]
+fn a_yield_shift_on_the_control_chart_is_a_signal_and_an_action() {
+    let shift = |signalled_on: &str| DriftShift {
+        station: "reply".into(),
+        chart: "ewma".into(),
+        run_start: "2025-04-28".into(),
+        signalled_on: signalled_on.into(),
+        before: 0.41,
+        after: 0.29,
+    };
+    let l = Log::default();
+    let ctx = WatchContext {
+        drift: Some(vec![shift("2025-06-26")]),
+        ..WatchContext::default()
+    };
+    let w = l.run_with(0, &ctx);
+    let s = w.signal("yield_drift").expect("signal");
+    assert_eq!(s.status, Status::Warn, "{s:?}");
+    assert!(
+        s.message
+            .contains("reply's yield shifted down from 41.0 % to 29.0 % since 2025-04-28"),
+        "{}",
+        s.message
+    );
+    assert_eq!(w.health, "amber");
+    assert!(
+        w.action
+            .contains("find what changed at reply around 2025-04-28"),
+        "{}",
+        w.action
+    );
+    // A shift the chart stopped signalling two months ago is history, not news.
+    let ctx = WatchContext {
+        drift: Some(vec![shift("2025-04-30")]),
+        ..WatchContext::default()
+    };
+    assert_eq!(status(&l.run_with(0, &ctx), "yield_drift"), Status::Ok);
 }
 
 #[test]

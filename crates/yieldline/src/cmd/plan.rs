@@ -85,8 +85,12 @@ pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
 fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
     writeln!(
         out,
-        "plan for {} final passes per working day",
-        num(Some(p.target), 1)
+        "plan for {} final passes per working day; now {} per day, measured over {} to {} ({} working days)",
+        num(Some(p.target), 1),
+        num(p.current_output_per_day, 2),
+        p.window.from,
+        p.window.to,
+        p.window.working_days
     )?;
     let mut t = output::table(&[
         "station",
@@ -117,14 +121,23 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
         ]);
     }
     writeln!(out, "{t}")?;
-    writeln!(
-        out,
-        "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days",
-        num(Some(p.fresh_per_day), 1),
-        num(Some(p.recycled_due_per_day), 1),
-        p.fresh_available,
-        num(p.days_to_exhaustion, 0)
-    )?;
+    if p.territory_known {
+        writeln!(
+            out,
+            "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days",
+            num(Some(p.fresh_per_day), 1),
+            num(Some(p.recycled_due_per_day), 1),
+            p.fresh_available,
+            num(p.days_to_exhaustion, 0)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "intake       {} fresh units per day ({} recycled units come due per day); territory unknown",
+            num(Some(p.fresh_per_day), 1),
+            num(Some(p.recycled_due_per_day), 1),
+        )?;
+    }
     let mc = &p.monte_carlo;
     writeln!(
         out,
@@ -135,6 +148,9 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
         num(Some(mc.p90), 1),
         pct(Some(mc.chance_to_hit))
     )?;
+    for n in &p.notes {
+        writeln!(out, "note         {n}")?;
+    }
     if !p.short_stations.is_empty() {
         writeln!(
             out,
