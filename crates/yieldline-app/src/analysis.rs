@@ -4,7 +4,10 @@
 use jiff::civil::Date;
 use serde::Serialize;
 use yieldline_core::calendar::period_bounds_micros;
-use yieldline_core::conversion::AsOf;
+use yieldline_core::conversion::{
+    AsOf, CohortGrain, Conversion, Lag, conversion as conversion_of, entry_cohorts, lag,
+    passed_curve,
+};
 use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch as dispatch_orders};
 use yieldline_core::line::{Line, UnitKind};
 use yieldline_core::plan::{
@@ -418,4 +421,119 @@ pub fn drift(ws: &Workspace, req: &DriftRequest) -> AppResult<Drift> {
         });
     }
     Ok(Drift { stations })
+}
+
+/// What `conversion` is asked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConversionRequest {
+    /// Only this station.
+    pub station: Option<String>,
+    /// How entry cohorts are cut.
+    pub grain: CohortGrain,
+    /// Follow the cohorts to the end of this day (default: the latest event's instant).
+    pub as_of: Option<Date>,
+    /// First entry day (default: the first event's day).
+    pub from: Option<Date>,
+    /// Last entry day (default: the last event's day).
+    pub to: Option<Date>,
+}
+
+/// One entry cohort's conversion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortConversion {
+    /// First day of the cohort (the week's Monday, or the month's first day).
+    pub cohort: Date,
+    /// The conversion figures (see `yieldline_core::conversion`).
+    #[serde(flatten)]
+    pub conversion: Conversion,
+    /// The share passed by each whole day of follow-up, `[day, share]`, up to 90 days.
+    pub curve: Vec<(u32, f64)>,
+}
+
+/// One station's curves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StationConversion {
+    /// Station id.
+    pub id: String,
+    /// Whether its outcomes lag differently.
+    pub lag: Lag,
+    /// Entry cohorts in day order.
+    pub cohorts: Vec<CohortConversion>,
+}
+
+/// Conversion curves per entry cohort.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversionCurves {
+    /// The instant the cohorts are followed to.
+    pub as_of: jiff::Timestamp,
+    /// How cohorts are cut.
+    pub cohort: CohortGrain,
+    /// First entry day.
+    pub from: Date,
+    /// Last entry day.
+    pub to: Date,
+    /// Stations in line order.
+    pub stations: Vec<StationConversion>,
+}
+
+/// Days of follow-up the conversion curves are drawn over.
+pub const CURVE_DAYS: u32 = 90;
+
+/// Conversion of each entry cohort at every station (or one), followed to the as-of
+/// instant with censoring.
+pub fn conversion(ws: &Workspace, req: &ConversionRequest) -> AppResult<ConversionCurves> {
+    let line = &ws.line;
+    if let Some(s) = &req.station
+        && line.station_index(s).is_none()
+    {
+        let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
+        return Err(AppError::invalid(
+            "station",
+            format!("unknown station {s:?} (the line has: {})", known.join(", ")),
+        ));
+    }
+    let log = ws.store.load_log(line)?;
+    let (from, to) = Period {
+        from: req.from,
+        to: req.to,
+    }
+    .resolve(line, &log)?;
+    let as_of = as_of_instant(line, &log, req.as_of);
+    let bounds = period_bounds_micros(line, from, to);
+    let all = yieldline_core::visits::visits(&log, as_of.until);
+    let mut stations = Vec::new();
+    for (i, st) in line.stations.iter().enumerate() {
+        if req.station.as_ref().is_some_and(|s| *s != st.id) {
+            continue;
+        }
+        let mut cohorts = Vec::new();
+        for (day, visits) in entry_cohorts(line, &log, i, bounds, as_of, req.grain) {
+            cohorts.push(CohortConversion {
+                cohort: day,
+                conversion: conversion_of(&visits, as_of).map_err(stats_error)?,
+                curve: passed_curve(&visits, as_of, CURVE_DAYS).map_err(stats_error)?,
+            });
+        }
+        let station_visits: Vec<_> = all
+            .iter()
+            .filter(|v| usize::from(v.station) == i)
+            .copied()
+            .collect();
+        stations.push(StationConversion {
+            id: st.id.clone(),
+            lag: lag(&station_visits),
+            cohorts,
+        });
+    }
+    Ok(ConversionCurves {
+        as_of: as_of.timestamp(),
+        cohort: req.grain,
+        from,
+        to,
+        stations,
+    })
+}
+
+fn stats_error(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("cannot estimate conversion: {e}"))
 }

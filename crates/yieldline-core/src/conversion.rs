@@ -202,6 +202,78 @@ pub fn passed_within(
     Ok(f.first().map(|&p| (p, obs.len() as u64)))
 }
 
+/// The cumulative incidence of `passed` on each whole day `0..=max_days` that the
+/// cohort's follow-up covers: the points of a conversion curve, `(day, share passed)`.
+pub fn passed_curve(
+    visits: &[Visit],
+    as_of: AsOf,
+    max_days: u32,
+) -> Result<Vec<(u32, f64)>, StatsError> {
+    let obs: Vec<Observation> = visits
+        .iter()
+        .filter_map(|v| observation(v, as_of))
+        .collect();
+    let Some(est) = aalen_johansen(&obs, 3)? else {
+        return Ok(Vec::new());
+    };
+    let follow_up = visits
+        .iter()
+        .filter_map(|v| v.entered)
+        .min()
+        .map_or(0.0, |e| days_between(e, as_of.instant));
+    let days: Vec<u32> = (0..=max_days)
+        .take_while(|&d| f64::from(d) <= follow_up)
+        .collect();
+    let hs: Vec<f64> = days.iter().map(|&d| f64::from(d)).collect();
+    let f = est.cif_at(CAUSE_PASSED, &hs)?;
+    Ok(days.into_iter().zip(f).collect())
+}
+
+/// How entry cohorts are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CohortGrain {
+    /// By the week of entry (Monday first), in the line's zone.
+    #[default]
+    Week,
+    /// By the calendar month of entry.
+    Month,
+}
+
+/// The visits of `station` that entered in `start..end` (unix µs) and before
+/// `as_of.until`, grouped into entry cohorts: (first day of the cohort, its visits), in
+/// day order.
+pub fn entry_cohorts(
+    line: &crate::line::Line,
+    log: &crate::report::FactLog,
+    station: usize,
+    (start, end): (i64, i64),
+    as_of: AsOf,
+    grain: CohortGrain,
+) -> Vec<(jiff::civil::Date, Vec<Visit>)> {
+    let mut groups: std::collections::BTreeMap<jiff::civil::Date, Vec<Visit>> =
+        std::collections::BTreeMap::new();
+    for h in crate::visits::histories(log).filter(|h| usize::from(h[0].station) == station) {
+        let mut vs = Vec::new();
+        crate::visits::visits_of(h, as_of.until, &mut vs);
+        for v in vs {
+            let Some(e) = v.entered.filter(|&e| e >= start && e < end) else {
+                continue;
+            };
+            let day = crate::calendar::local_date(
+                line,
+                Timestamp::from_microsecond(e).unwrap_or_default(),
+            );
+            let key = match grain {
+                CohortGrain::Week => crate::series::week_start(day),
+                CohortGrain::Month => day.first_of_month(),
+            };
+            groups.entry(key).or_default().push(v);
+        }
+    }
+    groups.into_iter().collect()
+}
+
 /// Whether a station's outcomes are recorded with different lags (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lag {

@@ -67,6 +67,8 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Detect drift: control charts and run rules for every station's yield.
     Drift(cmd::drift::DriftArgs),
+    /// Cohort conversion: of the units that entered each week (or month), the share passed by day N, with censoring.
+    Conversion(cmd::conversion::ConversionArgs),
     /// Randomized experiments at a station: create, assign, analyse, decide.
     Experiment {
         #[command(subcommand)]
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::Import { what } => cmd::import::run(&cli.workspace, what),
         Command::Report(args) => cmd::report::run(&cli.workspace, &args),
         Command::Drift(args) => cmd::drift::run(&cli.workspace, &args),
+        Command::Conversion(args) => cmd::conversion::run(&cli.workspace, &args),
         Command::Experiment { cmd } => cmd::experiment::run(&cli.workspace, cmd),
         Command::Plan(args) => cmd::plan::run(&cli.workspace, &args),
         Command::Simulate(args) => cmd::simulate::run(&cli.workspace, &args),

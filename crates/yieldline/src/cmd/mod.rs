@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod conversion;
 pub mod demo;
 pub mod dispatch;
 pub mod drift;
