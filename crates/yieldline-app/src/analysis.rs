@@ -5,15 +5,16 @@ use jiff::civil::Date;
 use serde::Serialize;
 use yieldline_core::calendar::period_bounds_micros;
 use yieldline_core::conversion::{
-    AsOf, CohortGrain, Conversion, Lag, conversion as conversion_of, entry_cohorts, lag,
-    passed_curve,
+    AsOf, Basis, BasisKind, CohortGrain, Conversion, Lag, conversion as conversion_of,
+    entry_cohorts, lag, passed_curve, passed_within,
 };
 use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch as dispatch_orders};
 use yieldline_core::line::{Line, UnitKind};
 use yieldline_core::plan::{
-    Plan, PlanInput, last_working_days_from, plan as plan_line, recycled_due_per_day,
+    Plan, PlanInput, PlanYield, last_working_days_from, period_yields, plan_with,
+    recycled_due_per_day,
 };
-use yieldline_core::report::{FactLog, Period, Report, report as report_line, report_as_of};
+use yieldline_core::report::{FactLog, Period, Report, report_as_of};
 use yieldline_core::series::{Grain, station_series};
 use yieldline_core::suppression::SuppressionList;
 use yieldline_core::watch::{
@@ -77,7 +78,7 @@ pub fn recent_report(
 ) -> AppResult<Report> {
     let (_, to) = Period { from, to }.resolve(line, log)?;
     let from = from.unwrap_or_else(|| last_working_days_from(line, to, RECENT_WORKING_DAYS));
-    Ok(report_line(
+    Ok(report_as_of(
         line,
         log,
         territory,
@@ -85,7 +86,114 @@ pub fn recent_report(
             from: Some(from),
             to: Some(to),
         },
+        Some(as_of_instant(line, log, Some(to))),
     )?)
+}
+
+/// Which yields `plan` and `watch` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasisRequest {
+    /// Cohort conversion when a station's outcomes lag differently, else period yields.
+    #[default]
+    Auto,
+    /// Period yields (dispositions recorded in the window).
+    Period,
+    /// Cohort conversion at the horizon.
+    Cohort,
+}
+
+/// Horizon of the cohort conversion a cohort-basis plan uses (days).
+pub const PLAN_COHORT_HORIZON_DAYS: u32 = 90;
+/// Horizon of the cohort conversion the watch's yield signals use on the cohort basis.
+pub const WATCH_COHORT_HORIZON_DAYS: u32 = 30;
+/// Entry days, before the horizon, of the cohort a cohort-basis plan reads: visits that
+/// entered in the `horizon + COHORT_ENTRY_DAYS` days ending on the window's last day.
+pub const COHORT_ENTRY_DAYS: i64 = 90;
+
+/// The basis asked for, or chosen (cohort when a station's outcomes lag differently),
+/// with the reason stated.
+pub fn choose_basis(req: BasisRequest, measured: &Report, horizon_days: u32) -> Basis {
+    let lagging: Vec<String> = measured
+        .stations
+        .iter()
+        .filter(|s| s.lag.detected)
+        .map(|s| {
+            format!(
+                "{} (passes after {:.1} days, failures after {:.1}, medians)",
+                s.id,
+                s.lag.median_days_to_pass.unwrap_or(f64::NAN),
+                s.lag.median_days_to_fail.unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    match req {
+        BasisRequest::Cohort => Basis::cohort(
+            horizon_days,
+            format!(
+                "asked for (--basis cohort): the share of entries passed within {horizon_days} days"
+            ),
+        ),
+        BasisRequest::Period if lagging.is_empty() => {
+            Basis::period("asked for (--basis period): passes over dispositions in the window")
+        }
+        BasisRequest::Period => Basis::period(format!(
+            "asked for (--basis period), although outcomes lag differently at {}",
+            lagging.join(", ")
+        )),
+        BasisRequest::Auto if lagging.is_empty() => Basis::period(
+            "chosen: no station's outcomes lag differently, so period yields over the window read true",
+        ),
+        BasisRequest::Auto => Basis::cohort(
+            horizon_days,
+            format!(
+                "chosen: outcomes lag differently at {}, so a period yield mixes cohorts; the share of entries passed within {horizon_days} days is used",
+                lagging.join(", ")
+            ),
+        ),
+    }
+}
+
+/// Each station's cohort-basis yield: the Aalen–Johansen share of the visits entered in
+/// the `horizon + COHORT_ENTRY_DAYS` days ending on `to` that passed within `horizon`
+/// days, followed to the end of `to` (`None` where the follow-up is shorter).
+pub fn cohort_yields(
+    line: &Line,
+    log: &FactLog,
+    to: Date,
+    horizon_days: u32,
+) -> AppResult<Vec<PlanYield>> {
+    let as_of = as_of_instant(line, log, Some(to));
+    let span_us = (i64::from(horizon_days) + COHORT_ENTRY_DAYS) * 86_400_000_000;
+    let start = as_of.instant - span_us;
+    let mut by_station = vec![Vec::new(); line.stations.len()];
+    for v in yieldline_core::visits::visits(log, as_of.until) {
+        if v.entered.is_some_and(|e| e >= start)
+            && let Some(b) = by_station.get_mut(usize::from(v.station))
+        {
+            b.push(v);
+        }
+    }
+    by_station
+        .iter()
+        .map(|cohort| {
+            let got = passed_within(cohort, as_of, f64::from(horizon_days)).map_err(stats_error)?;
+            Ok(match got {
+                Some((f, n)) => {
+                    let passed = (f * n as f64).round() as u64;
+                    PlanYield {
+                        yield_: Some(f),
+                        passed,
+                        not_passed: n.saturating_sub(passed),
+                    }
+                }
+                None => PlanYield {
+                    yield_: None,
+                    passed: 0,
+                    not_passed: 0,
+                },
+            })
+        })
+        .collect()
 }
 
 /// What `plan` is asked.
@@ -101,6 +209,8 @@ pub struct PlanRequest {
     pub runs: u32,
     /// Monte Carlo seed.
     pub seed: u64,
+    /// Period yields or cohort conversion (default: chosen by lag).
+    pub basis: BasisRequest,
 }
 
 impl Default for PlanRequest {
@@ -111,6 +221,7 @@ impl Default for PlanRequest {
             to: None,
             runs: 10_000,
             seed: 1,
+            basis: BasisRequest::Auto,
         }
     }
 }
@@ -119,30 +230,63 @@ impl Default for PlanRequest {
 pub fn plan(ws: &Workspace, req: PlanRequest) -> AppResult<Plan> {
     let snap = ws.store.snapshot(&ws.line, false)?;
     let measured = recent_report(&ws.line, &snap.log, &snap.territory, req.from, req.to)?;
-    plan_from(
-        &ws.line, &snap.log, &measured, req.target, req.runs, req.seed,
-    )
+    plan_from(&ws.line, &snap.log, &measured, &req)
 }
 
-fn plan_from(
-    line: &Line,
-    log: &FactLog,
-    measured: &Report,
-    target: Option<f64>,
-    runs: u32,
-    seed: u64,
-) -> AppResult<Plan> {
+/// The plan from the measured report, on the basis asked for (or chosen by lag).
+fn plan_from(line: &Line, log: &FactLog, measured: &Report, req: &PlanRequest) -> AppResult<Plan> {
+    let mut basis = choose_basis(req.basis, measured, PLAN_COHORT_HORIZON_DAYS);
+    let mut yields = period_yields(measured);
+    if basis.basis == BasisKind::Cohort {
+        let cohort = cohort_yields(line, log, measured.to, PLAN_COHORT_HORIZON_DAYS)?;
+        let short: Vec<&str> = cohort
+            .iter()
+            .zip(&line.stations)
+            .filter(|(y, _)| y.yield_.is_none())
+            .map(|(_, s)| s.id.as_str())
+            .collect();
+        if short.is_empty() {
+            yields = cohort;
+        } else if req.basis == BasisRequest::Cohort {
+            return Err(AppError::invalid(
+                "basis",
+                format!(
+                    "basis cohort: at {} the entries of the last {} days were not followed for {PLAN_COHORT_HORIZON_DAYS} days (the log is too short, or nothing entered); use --basis period",
+                    short.join(", "),
+                    i64::from(PLAN_COHORT_HORIZON_DAYS) + COHORT_ENTRY_DAYS
+                ),
+            ));
+        } else {
+            basis = Basis::period(format!(
+                "{}; but at {} no cohort was followed for {PLAN_COHORT_HORIZON_DAYS} days, so period yields are used",
+                basis.reason,
+                short.join(", ")
+            ));
+        }
+    }
     let input = PlanInput {
-        target: target.unwrap_or(line.target_per_day),
+        target: req.target.unwrap_or(line.target_per_day),
         recycled_due_per_day: recycled_due_per_day(line, log, measured.to, DUE_HORIZON_DAYS),
-        runs,
-        seed,
+        runs: req.runs,
+        seed: req.seed,
     };
-    Ok(plan_line(line, measured, input)?)
+    Ok(plan_with(line, measured, input, &yields, basis)?)
 }
 
-/// The toxic-automation watch as of `as_of` (default: the last event's day).
+/// The toxic-automation watch as of `as_of` (default: the last event's day), its basis
+/// chosen by lag.
 pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResult<Watch> {
+    watch_on(ws, as_of, horizon_days, BasisRequest::Auto)
+}
+
+/// [`watch`] on the asked basis: on the cohort basis, first-visit depletion and quality
+/// dilution compare entry cohorts passed within [`WATCH_COHORT_HORIZON_DAYS`] days.
+pub fn watch_on(
+    ws: &Workspace,
+    as_of: Option<Date>,
+    horizon_days: f64,
+    basis: BasisRequest,
+) -> AppResult<Watch> {
     if !(horizon_days.is_finite() && (1.0..=3650.0).contains(&horizon_days)) {
         return Err(AppError::invalid(
             "horizon",
@@ -160,6 +304,7 @@ pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResul
                 Some((station, e.def.id))
             })
             .collect(),
+        basis: Some(choose_basis(basis, &recent, WATCH_COHORT_HORIZON_DAYS)),
     };
     Ok(watch_with(
         &ws.line,
@@ -245,7 +390,11 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
     let log = &snap.log;
     let day_before = date.yesterday().unwrap_or(date);
     let recent = recent_report(&ws.line, log, &snap.territory, None, Some(day_before))?;
-    let plan = plan_from(&ws.line, log, &recent, None, DISPATCH_PLAN_RUNS, 1)
+    let req = PlanRequest {
+        runs: DISPATCH_PLAN_RUNS,
+        ..PlanRequest::default()
+    };
+    let plan = plan_from(&ws.line, log, &recent, &req)
         .map_err(|e| e.context("cannot size the fresh intake from the plan"))?;
     let w = watch_from(&ws.line, log, &recent, DEFAULT_HORIZON_DAYS);
     let suppression = ws.store.suppression_list()?;

@@ -274,6 +274,47 @@ pub fn entry_cohorts(
     groups.into_iter().collect()
 }
 
+/// Which yields a plan or a watch is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BasisKind {
+    /// Period yields: passes over dispositions recorded in the window.
+    Period,
+    /// Cohort conversion: the share of the entries passed within a horizon.
+    Cohort,
+}
+
+/// The yields' basis as stated in a plan or a watch: which, at what horizon, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Basis {
+    /// Period or cohort.
+    pub basis: BasisKind,
+    /// The cohort horizon in days (cohort basis only).
+    pub horizon_days: Option<u32>,
+    /// Why this basis.
+    pub reason: String,
+}
+
+impl Basis {
+    /// The period basis with its reason.
+    pub fn period(reason: impl Into<String>) -> Self {
+        Self {
+            basis: BasisKind::Period,
+            horizon_days: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// The cohort basis at `horizon_days`, with its reason.
+    pub fn cohort(horizon_days: u32, reason: impl Into<String>) -> Self {
+        Self {
+            basis: BasisKind::Cohort,
+            horizon_days: Some(horizon_days),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Whether a station's outcomes are recorded with different lags (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lag {

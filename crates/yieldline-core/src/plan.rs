@@ -23,6 +23,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::conversion::Basis;
 use crate::line::Line;
 use crate::report::Report;
 
@@ -109,6 +110,11 @@ pub struct Plan {
     /// What the plan's figures mean for the target, in sentences (e.g. no fresh
     /// territory left).
     pub notes: Vec<String>,
+    /// Which yields the plan is made of (period yields or cohort conversion), and why.
+    pub basis: Basis,
+    /// The stations whose outcomes lag differently, in sentences (see
+    /// [`crate::conversion::Lag`]).
+    pub lag_notes: Vec<String>,
     /// Stations in line order.
     pub stations: Vec<StationPlan>,
     /// Recycled units coming due per working day (they re-enter without fresh input).
@@ -149,8 +155,51 @@ pub struct StationCounts {
     pub capacity: f64,
 }
 
-/// Makes the plan from a report (measured yields and the territory) and the inputs.
+/// A station's yield as a plan uses it, and the counts its Monte Carlo posterior is
+/// drawn from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanYield {
+    /// The yield (`None`: unknown).
+    pub yield_: Option<f64>,
+    /// Passes (or their cohort equivalent, yield × visits).
+    pub passed: u64,
+    /// The rest.
+    pub not_passed: u64,
+}
+
+/// The report's period yields: `passed / dispositions` in the window.
+pub fn period_yields(report: &Report) -> Vec<PlanYield> {
+    report
+        .stations
+        .iter()
+        .map(|s| PlanYield {
+            yield_: s.yield_,
+            passed: s.passed,
+            not_passed: s.failed + s.recycled,
+        })
+        .collect()
+}
+
+/// Makes the plan from a report (measured yields and the territory) and the inputs, on
+/// period yields.
 pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, PlanError> {
+    plan_with(
+        line,
+        report,
+        input,
+        &period_yields(report),
+        Basis::period("period yields over the measurement window"),
+    )
+}
+
+/// [`plan`] on the given yields (one per station), stating their basis.
+pub fn plan_with(
+    line: &Line,
+    report: &Report,
+    input: PlanInput,
+    basis_yields: &[PlanYield],
+    basis: Basis,
+) -> Result<Plan, PlanError> {
     if !(input.target.is_finite() && input.target > 0.0) {
         return Err(PlanError::BadTarget(input.target));
     }
@@ -158,8 +207,8 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
         return Err(PlanError::NoRuns);
     }
     let mut yields = Vec::with_capacity(report.stations.len());
-    for s in &report.stations {
-        match s.yield_ {
+    for (i, s) in report.stations.iter().enumerate() {
+        match basis_yields.get(i).and_then(|y| y.yield_) {
             None => return Err(PlanError::NoYield(s.id.clone())),
             Some(y) if y <= 0.0 => return Err(PlanError::ZeroYield(s.id.clone())),
             Some(y) => yields.push(y),
@@ -201,13 +250,12 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
             input.recycled_due_per_day
         ));
     }
-    let counts: Vec<StationCounts> = report
-        .stations
+    let counts: Vec<StationCounts> = basis_yields
         .iter()
         .zip(&line.stations)
-        .map(|(s, st)| StationCounts {
-            passed: s.passed,
-            not_passed: s.failed + s.recycled,
+        .map(|(y, st)| StationCounts {
+            passed: y.passed,
+            not_passed: y.not_passed,
             capacity: st.capacity_per_day,
         })
         .collect();
@@ -228,6 +276,12 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
         current_output_per_day: report.production.per_day,
         territory_known,
         notes,
+        basis,
+        lag_notes: report
+            .stations
+            .iter()
+            .filter_map(|s| s.lag.note.as_ref().map(|n| format!("{}: {n}", s.id)))
+            .collect(),
         short_stations: stations
             .iter()
             .filter(|s| !s.capacity_ok)

@@ -26,11 +26,12 @@ use yieldline_spc::{Baseline, ChartChoice, EwmaParams, Subgroup as SpcSubgroup, 
 use yieldline_stats::twosample::ztest_pooled;
 
 use crate::calendar::{epoch_day, from_epoch_day, period_bounds_micros};
+use crate::conversion::{Basis, BasisKind};
 use crate::event::EventKind;
 use crate::line::{Line, Role};
 use crate::report::{FLAG_AUTOMATED, FLAG_OPTOUT, FactLog, NO_STATION, Report};
 use crate::status::UnitState;
-use crate::visits::{histories, unit_histories, visits_of};
+use crate::visits::{histories, unit_histories, visits, visits_of};
 
 /// A signal's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -71,6 +72,10 @@ pub struct Watch {
     pub brake: Option<String>,
     /// The signals.
     pub signals: Vec<Signal>,
+    /// Which yields the yield-based signals read (period or cohort), and why.
+    pub basis: Basis,
+    /// The stations whose outcomes lag differently, in sentences.
+    pub lag_notes: Vec<String>,
 }
 
 impl Watch {
@@ -142,6 +147,11 @@ pub struct WatchContext {
     pub drift: Option<Vec<DriftShift>>,
     /// Experiments running on the as-of day: (station id, experiment id).
     pub experiments: Vec<(String, String)>,
+    /// The yields' basis (`None`: period yields). On the cohort basis at horizon `h`,
+    /// first-visit depletion and quality dilution compare *entry* cohorts old enough to
+    /// be judged — visits entered at least `h` days before the as-of day, passed within
+    /// `h` days of entry over all of them — instead of dispositions recorded in a window.
+    pub basis: Option<Basis>,
 }
 
 /// Runs the watch as of the end of `as_of`, with `report` measured over a recent window
@@ -177,7 +187,8 @@ pub fn watch_with(
     let mut auto_touches = [0u64; 2]; // [prior, recent]
     let mut output = [0u64; 2];
     let mut touches_by_station = vec![0u64; n];
-    let mut station_counts = vec![[[0u64; 2]; 2]; n]; // [window][passed, dispositions]
+    // [window][passed, dispositions] (replaced by entry-cohort counts on the cohort basis)
+    let mut station_counts = vec![[[0u64; 2]; 2]; n];
     let mut touches_30d = 0u64;
     let mut optouts_30d = 0u64;
     let window_30 = end - 30 * DAY_US;
@@ -262,7 +273,18 @@ pub fn watch_with(
 
     let mut signals = Vec::with_capacity(SIGNALS.len());
     signals.push(marginal(auto_touches, output));
-    signals.push(depletion(line, log, as_of, &touches_by_station));
+    let basis = ctx
+        .basis
+        .clone()
+        .unwrap_or_else(|| Basis::period("period yields over the watch's windows"));
+    let cohort_h = match basis.basis {
+        BasisKind::Cohort => basis.horizon_days.map(f64::from),
+        BasisKind::Period => None,
+    };
+    if let Some(h) = cohort_h {
+        station_counts = cohort_counts(log, n, end, h);
+    }
+    signals.push(depletion(line, log, as_of, &touches_by_station, cohort_h));
     // Burned share: burned units over the larger of the territory and the units in the log.
     let population = report.territory.territory_units.max(units_seen).max(1) as f64;
     signals.push(if report.territory.territory_units == 0 {
@@ -301,7 +323,40 @@ pub fn watch_with(
         ),
         brake,
         signals,
+        basis,
+        lag_notes: report
+            .stations
+            .iter()
+            .filter_map(|s| s.lag.note.as_ref().map(|n| format!("{}: {n}", s.id)))
+            .collect(),
     }
+}
+
+/// Per station, `[prior, recent][passed within h days, visits]` over the visits that
+/// entered 56 to 28 days and 28 to 0 days before `end − h` (the cohort basis of
+/// quality dilution): every visit counted was followed for `h` days.
+fn cohort_counts(log: &FactLog, n: usize, end: i64, h: f64) -> Vec<[[u64; 2]; 2]> {
+    let mut counts = vec![[[0u64; 2]; 2]; n];
+    let cut = end - (h * DAY_US as f64) as i64;
+    for v in visits(log, end) {
+        let (Some(e), Some(row)) = (v.entered, counts.get_mut(usize::from(v.station))) else {
+            continue;
+        };
+        let w = if e >= cut - 28 * DAY_US && e < cut {
+            1
+        } else if e >= cut - 56 * DAY_US && e < cut - 28 * DAY_US {
+            0
+        } else {
+            continue;
+        };
+        row[w][1] += 1;
+        if v.disposal.is_some_and(|d| d.kind == EventKind::Passed)
+            && v.days().is_some_and(|d| d <= h)
+        {
+            row[w][0] += 1;
+        }
+    }
+    counts
 }
 
 /// Red when a [`HARM_SIGNALS`] signal is in alarm; amber when any signal warns or alarms;
@@ -470,6 +525,7 @@ fn depletion(
     log: &FactLog,
     as_of: jiff::civil::Date,
     touches_by_station: &[u64],
+    cohort_h: Option<f64>,
 ) -> Signal {
     let station = touches_by_station
         .iter()
@@ -486,6 +542,33 @@ fn depletion(
         // The unit's first visit at the station: its first disposition there.
         visits.clear();
         visits_of(history, end, &mut visits);
+        if let Some(h) = cohort_h {
+            // Cohort basis: the first entry, if followed for h days; passed within h.
+            let Some((v, e)) = visits
+                .iter()
+                .filter_map(|v| v.entered.map(|e| (v, e)))
+                .min_by_key(|(_, e)| *e)
+            else {
+                continue;
+            };
+            if e + (h * DAY_US as f64) as i64 > end {
+                continue;
+            }
+            let day = crate::calendar::local_date(
+                line,
+                jiff::Timestamp::from_microsecond(e).unwrap_or_default(),
+            );
+            let w = weeks
+                .entry(epoch_day(crate::series::week_start(day)))
+                .or_default();
+            w.1 += 1;
+            if v.disposal.is_some_and(|d| d.kind == EventKind::Passed)
+                && v.days().is_some_and(|d| d <= h)
+            {
+                w.0 += 1;
+            }
+            continue;
+        }
         if let Some(d) = visits.first().and_then(|v| v.disposal) {
             let day = crate::calendar::local_date(
                 line,

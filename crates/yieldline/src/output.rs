@@ -34,6 +34,49 @@ fn operator(o: Operator) -> &'static str {
     }
 }
 
+/// Which yields were used, for `--basis period|cohort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum BasisArg {
+    /// Cohort conversion when a station's outcomes lag differently, else period yields.
+    #[default]
+    Auto,
+    /// Period yields: passes over dispositions recorded in the window.
+    Period,
+    /// Cohort conversion: the share of entries passed within the horizon.
+    Cohort,
+}
+
+impl BasisArg {
+    /// The application layer's request.
+    pub fn request(self) -> yieldline_app::analysis::BasisRequest {
+        use yieldline_app::analysis::BasisRequest;
+        match self {
+            BasisArg::Auto => BasisRequest::Auto,
+            BasisArg::Period => BasisRequest::Period,
+            BasisArg::Cohort => BasisRequest::Cohort,
+        }
+    }
+}
+
+/// The basis line of plan and watch tables, then one line per lagging station.
+pub fn basis_lines(
+    out: &mut impl Write,
+    basis: &yieldline_core::conversion::Basis,
+    lag_notes: &[String],
+) -> Result<()> {
+    use yieldline_core::conversion::BasisKind;
+    let what = match (basis.basis, basis.horizon_days) {
+        (BasisKind::Cohort, Some(h)) => format!("cohort conversion within {h} days"),
+        (BasisKind::Cohort, None) => "cohort conversion".to_owned(),
+        (BasisKind::Period, _) => "period yields".to_owned(),
+    };
+    writeln!(out, "basis        {what} — {}", basis.reason)?;
+    for n in lag_notes {
+        writeln!(out, "lag          {n}")?;
+    }
+    Ok(())
+}
+
 /// A new table in the house style.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();

@@ -112,3 +112,102 @@ fn report_as_of_and_conversion_give_the_hand_computed_cohort() {
     let table = ok(d, &["conversion", "--as-of", "2025-03-22"]);
     assert!(table.contains("40.0%"), "{table}");
 }
+
+/// A lead funnel whose wins are recorded 14 days after entry and losses only at a
+/// 180-day timeout; intake falls from 20 a day to 2 a day after day 200, so the last
+/// 60 working days see recent wins against the timeouts of the busy months.
+fn lagging_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("line.toml"),
+        "[line]\nname='leads'\ntimezone='UTC'\ntarget_per_day=1\n\
+         [[station]]\nid='lead'\noperator='human'\ncapacity_per_day=80\n",
+    )
+    .expect("line");
+    let t0: jiff::Timestamp = "2024-01-01T12:00:00Z".parse().expect("ts");
+    let day = |d: i64| {
+        t0.checked_add(jiff::SignedDuration::from_hours(24 * d))
+            .expect("ts")
+    };
+    let last = 300;
+    let mut csv = String::from("event_id,ts,unit_id,account_id,station,kind,reason\n");
+    let mut n = 0u64;
+    for d in 0..last {
+        for _ in 0..if d < 200 { 20 } else { 2 } {
+            n += 1;
+            csv.push_str(&format!("e{n}a,{},u{n},a{n},lead,entered,\n", day(d)));
+            let (after, kind, reason) = if n % 100 < 27 {
+                (14, "passed", "")
+            } else {
+                (180, "failed", "no_response")
+            };
+            if d + after <= last {
+                csv.push_str(&format!(
+                    "e{n}b,{},u{n},a{n},lead,{kind},{reason}\n",
+                    day(d + after)
+                ));
+            }
+        }
+    }
+    std::fs::write(dir.path().join("events.csv"), csv).expect("events");
+    ok(dir.path(), &["import", "events", "events.csv"]);
+    dir
+}
+
+#[test]
+fn a_lagging_line_is_said_so_and_plans_on_cohort_conversion() {
+    let ws = lagging_workspace();
+    let d = ws.path();
+    let r = json(d, &["report", "--format", "json"]);
+    let lag = &r["stations"][0]["lag"];
+    assert_eq!(lag["detected"], true, "{lag}");
+    assert!(close(&lag["median_days_to_pass"], 14.0) && close(&lag["median_days_to_fail"], 180.0));
+    assert!(ok(d, &["report"]).contains("lag          lead: outcomes lag differently"));
+
+    // The default chooses the cohort basis and says why; the yield is the share of
+    // entries passed within 90 days (27 %), not the window's 3 % of dispositions.
+    let p = json(d, &["plan", "--runs", "200", "--format", "json"]);
+    assert_eq!(p["basis"]["basis"], "cohort", "{}", p["basis"]);
+    assert_eq!(p["basis"]["horizon_days"], 90);
+    assert!(
+        p["basis"]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("lag differently at lead")
+    );
+    let y = p["stations"][0]["yield"].as_f64().expect("yield");
+    assert!((y - 0.27).abs() < 0.01, "cohort yield {y}");
+    assert!(!p["lag_notes"].as_array().expect("notes").is_empty());
+    let period = json(
+        d,
+        &[
+            "plan", "--runs", "200", "--basis", "period", "--format", "json",
+        ],
+    );
+    assert_eq!(period["basis"]["basis"], "period");
+    let yp = period["stations"][0]["yield"].as_f64().expect("yield");
+    assert!(yp < 0.06, "period yield {yp}");
+    let need = |p: &Value| {
+        p["stations"][0]["required_dispositions_per_day"]
+            .as_f64()
+            .expect("need")
+    };
+    assert!(
+        need(&period) > 5.0 * need(&p),
+        "{} vs {}",
+        need(&period),
+        need(&p)
+    );
+
+    let w = json(d, &["watch", "--format", "json"]);
+    assert_eq!(w["basis"]["basis"], "cohort");
+    assert_eq!(w["basis"]["horizon_days"], 30);
+    assert!(!w["lag_notes"].as_array().expect("notes").is_empty());
+    // No territory was imported: unknown, not a burn alarm, and not red for it.
+    assert_ne!(w["health"], "red", "{w}");
+    let table = ok(d, &["watch"]);
+    assert!(
+        table.contains("basis        cohort conversion within 30 days"),
+        "{table}"
+    );
+}

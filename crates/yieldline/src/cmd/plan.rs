@@ -31,6 +31,9 @@ pub struct PlanArgs {
     /// Monte Carlo seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Yields: period (dispositions in the window) or cohort (share of entries passed within 90 days); default: cohort when outcomes lag differently.
+    #[arg(long, value_enum, default_value_t)]
+    basis: output::BasisArg,
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -47,6 +50,7 @@ pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
             to: args.to,
             runs: args.runs,
             seed: args.seed,
+            basis: args.basis.request(),
         },
     )?;
     let stdout = std::io::stdout();
@@ -121,6 +125,7 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
         ]);
     }
     writeln!(out, "{t}")?;
+    output::basis_lines(out, &p.basis, &p.lag_notes)?;
     if p.territory_known {
         writeln!(
             out,
