@@ -123,12 +123,30 @@ pub fn observation(v: &Visit, as_of: AsOf) -> Option<Observation> {
 }
 
 /// The conversion of one cohort of visits (`visits` entered before `as_of.until`, the
-/// period filter already applied), read at `horizons`.
+/// period filter already applied), read at the [`HORIZONS_DAYS`].
 pub fn conversion(visits: &[Visit], as_of: AsOf) -> Result<Conversion, StatsError> {
     let obs: Vec<Observation> = visits
         .iter()
         .filter_map(|v| observation(v, as_of))
         .collect();
+    conversion_of(&obs, follow_up_days(visits, as_of), as_of)
+}
+
+/// Days from the earliest entry of `visits` to the as-of instant (0 if none).
+pub fn follow_up_days(visits: &[Visit], as_of: AsOf) -> f64 {
+    visits
+        .iter()
+        .filter_map(|v| v.entered)
+        .min()
+        .map_or(0.0, |e| days_between(e, as_of.instant))
+}
+
+/// [`conversion`] from the cohort's observations and its longest follow-up in days.
+pub fn conversion_of(
+    obs: &[Observation],
+    follow_up: f64,
+    as_of: AsOf,
+) -> Result<Conversion, StatsError> {
     let open = obs.iter().filter(|o| o.outcome.is_none()).count() as u64;
     let mut c = Conversion {
         as_of: as_of.timestamp(),
@@ -140,14 +158,9 @@ pub fn conversion(visits: &[Visit], as_of: AsOf) -> Result<Conversion, StatsErro
         failed_by: None,
         median_days_to_disposition: None,
     };
-    let Some(est) = aalen_johansen(&obs, 3)? else {
+    let Some(est) = aalen_johansen(obs, 3)? else {
         return Ok(c);
     };
-    let follow_up = visits
-        .iter()
-        .filter_map(|v| v.entered)
-        .min()
-        .map_or(0.0, |e| days_between(e, as_of.instant));
     let hs: Vec<f64> = HORIZONS_DAYS.iter().map(|&h| f64::from(h)).collect();
     let known = |h: f64| h <= follow_up;
     let passed = est.cif_at(CAUSE_PASSED, &hs)?;
@@ -190,11 +203,7 @@ pub fn passed_within(
     let Some(est) = aalen_johansen(&obs, 3)? else {
         return Ok(None);
     };
-    let follow_up = visits
-        .iter()
-        .filter_map(|v| v.entered)
-        .min()
-        .map_or(0.0, |e| days_between(e, as_of.instant));
+    let follow_up = follow_up_days(visits, as_of);
     if follow_up < horizon_days {
         return Ok(None);
     }
@@ -216,11 +225,7 @@ pub fn passed_curve(
     let Some(est) = aalen_johansen(&obs, 3)? else {
         return Ok(Vec::new());
     };
-    let follow_up = visits
-        .iter()
-        .filter_map(|v| v.entered)
-        .min()
-        .map_or(0.0, |e| days_between(e, as_of.instant));
+    let follow_up = follow_up_days(visits, as_of);
     let days: Vec<u32> = (0..=max_days)
         .take_while(|&d| f64::from(d) <= follow_up)
         .collect();
@@ -334,45 +339,64 @@ pub struct Lag {
 
 /// The lag of one station's outcomes over its disposed visits (any entry day).
 pub fn lag(visits: &[Visit]) -> Lag {
-    let mut pass = Vec::new();
-    let mut fail = Vec::new();
+    let mut times = LagTimes::default();
     for v in visits {
+        times.add(v);
+    }
+    times.lag()
+}
+
+/// Days to a pass and to a failure of a station's disposed visits, collected one visit
+/// at a time (see [`lag`]).
+#[derive(Debug, Clone, Default)]
+pub struct LagTimes {
+    pass: Vec<f64>,
+    fail: Vec<f64>,
+}
+
+impl LagTimes {
+    /// Adds one visit (open ones and orphans are ignored).
+    pub fn add(&mut self, v: &Visit) {
         match (v.days(), v.disposal.map(|d| d.kind)) {
-            (Some(d), Some(EventKind::Passed)) => pass.push(d),
-            (Some(d), Some(EventKind::Failed)) => fail.push(d),
+            (Some(d), Some(EventKind::Passed)) => self.pass.push(d),
+            (Some(d), Some(EventKind::Failed)) => self.fail.push(d),
             _ => {}
         }
     }
-    pass.sort_unstable_by(f64::total_cmp);
-    fail.sort_unstable_by(f64::total_cmp);
-    let mp = quantile_linear(&pass, 0.5);
-    let mf = quantile_linear(&fail, 0.5);
-    let (np, nf) = (pass.len() as u64, fail.len() as u64);
-    let mut out = Lag {
-        median_days_to_pass: mp,
-        median_days_to_fail: mf,
-        passes: np,
-        failures: nf,
-        detected: false,
-        note: None,
-    };
-    if let (Some(p), Some(f)) = (mp, mf)
-        && np >= LAG_MIN_VISITS
-        && nf >= LAG_MIN_VISITS
-    {
-        let (fast, slow, fast_name, slow_name) = if p <= f {
-            (p, f, "passes", "failures")
-        } else {
-            (f, p, "failures", "passes")
+
+    /// The medians and the verdict.
+    pub fn lag(mut self) -> Lag {
+        self.pass.sort_unstable_by(f64::total_cmp);
+        self.fail.sort_unstable_by(f64::total_cmp);
+        let mp = quantile_linear(&self.pass, 0.5);
+        let mf = quantile_linear(&self.fail, 0.5);
+        let (np, nf) = (self.pass.len() as u64, self.fail.len() as u64);
+        let mut out = Lag {
+            median_days_to_pass: mp,
+            median_days_to_fail: mf,
+            passes: np,
+            failures: nf,
+            detected: false,
+            note: None,
         };
-        if slow - fast >= LAG_MIN_DAYS && slow >= LAG_MIN_RATIO * fast {
-            out.detected = true;
-            out.note = Some(format!(
-                "outcomes lag differently: {fast_name} are recorded after {fast:.1} days (median), {slow_name} after {slow:.1}; a period yield counts recent {fast_name} against old {slow_name}, so read the cohort conversion"
-            ));
+        if let (Some(p), Some(f)) = (mp, mf)
+            && np >= LAG_MIN_VISITS
+            && nf >= LAG_MIN_VISITS
+        {
+            let (fast, slow, fast_name, slow_name) = if p <= f {
+                (p, f, "passes", "failures")
+            } else {
+                (f, p, "failures", "passes")
+            };
+            if slow - fast >= LAG_MIN_DAYS && slow >= LAG_MIN_RATIO * fast {
+                out.detected = true;
+                out.note = Some(format!(
+                    "outcomes lag differently: {fast_name} are recorded after {fast:.1} days (median), {slow_name} after {slow:.1}; a period yield counts recent {fast_name} against old {slow_name}, so read the cohort conversion"
+                ));
+            }
         }
+        out
     }
-    out
 }
 
 #[cfg(test)]

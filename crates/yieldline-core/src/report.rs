@@ -23,13 +23,14 @@ use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 use yieldline_stats::proportion::{Interval, Z95, wilson};
 use yieldline_stats::quantile::{mean, quantile_linear};
+use yieldline_stats::survival::Observation;
 
 use crate::calendar::{epoch_day, local_date, period_bounds_micros, working_days_between};
-use crate::conversion::{AsOf, Conversion, Lag, conversion, lag};
+use crate::conversion::{AsOf, Conversion, Lag, LagTimes, conversion_of, observation};
 use crate::event::EventKind;
 use crate::line::Line;
 use crate::status::{UnitState, UnitStatus};
-use crate::visits::{Pairing, Step, Visit, unit_histories, visits};
+use crate::visits::{Pairing, Step, days_between, histories, unit_histories, visits_of};
 
 /// Station index of a fact whose station is not in the current line.
 pub const NO_STATION: u16 = u16::MAX;
@@ -378,30 +379,45 @@ pub fn report(
 }
 
 /// Each station's conversion of the visits entered in `start..end` (unix µs), followed
-/// to `as_of`, and the lag of its outcomes over every visit disposed by then.
+/// to `as_of`, and the lag of its outcomes over every visit disposed by then. One pass
+/// over the log, keeping only each cohort visit's observation and each disposed visit's
+/// time.
 pub fn conversions(
     line: &Line,
     log: &FactLog,
     (start, end): (i64, i64),
     as_of: AsOf,
 ) -> Result<Vec<(Conversion, Lag)>, ReportError> {
-    let mut by_station: Vec<Vec<Visit>> = vec![Vec::new(); line.stations.len()];
-    for v in visits(log, as_of.until) {
-        if let Some(b) = by_station.get_mut(usize::from(v.station)) {
-            b.push(v);
+    let n = line.stations.len();
+    let mut obs: Vec<Vec<Observation>> = vec![Vec::new(); n];
+    let mut earliest: Vec<Option<i64>> = vec![None; n];
+    let mut lags: Vec<LagTimes> = vec![LagTimes::default(); n];
+    let mut buf = Vec::new();
+    for h in histories(log) {
+        let s = usize::from(h[0].station);
+        if s >= n {
+            continue;
+        }
+        buf.clear();
+        visits_of(h, as_of.until, &mut buf);
+        for v in &buf {
+            lags[s].add(v);
+            if let Some(e) = v.entered.filter(|&e| e >= start && e < end)
+                && let Some(o) = observation(v, as_of)
+            {
+                obs[s].push(o);
+                earliest[s] = Some(earliest[s].map_or(e, |x| x.min(e)));
+            }
         }
     }
-    by_station
-        .into_iter()
-        .map(|all| {
-            let cohort: Vec<Visit> = all
-                .iter()
-                .filter(|v| v.entered.is_some_and(|e| e >= start && e < end))
-                .copied()
-                .collect();
-            let c =
-                conversion(&cohort, as_of).map_err(|e| ReportError::Conversion(e.to_string()))?;
-            Ok((c, lag(&all)))
+    obs.into_iter()
+        .zip(earliest)
+        .zip(lags)
+        .map(|((o, first), l)| {
+            let follow_up = first.map_or(0.0, |e| days_between(e, as_of.instant));
+            let c = conversion_of(&o, follow_up, as_of)
+                .map_err(|e| ReportError::Conversion(e.to_string()))?;
+            Ok((c, l.lag()))
         })
         .collect()
 }
