@@ -8,11 +8,16 @@
 //! - `capacity_ok = required_dispositions_per_day ≤ capacity_per_day`, and the shortfall;
 //! - `fresh_per_day = required_dispositions_per_day[first] − recycled_due_per_day` (recycled
 //!   units coming due re-enter and need no fresh target), and
-//!   `days_to_exhaustion = fresh territory / fresh_per_day`.
+//!   `days_to_exhaustion = fresh territory / fresh_per_day` (`null` when no territory is
+//!   imported: unknown, not exhausted).
+//!
+//! The yields are the report's period yields ([`plan`]) or any others with their basis
+//! stated ([`plan_with`], e.g. cohort conversion on a line whose outcomes lag).
 //!
 //! Forward check: each run is one working day. Each station's yield is drawn from its
 //! Beta(1 + passed, 1 + failed + recycled) posterior; arrivals at the first station are
-//! Poisson with mean `fresh_per_day + recycled_due_per_day`; each station disposes of at
+//! Poisson with mean `fresh_per_day + recycled_due_per_day` (only the recycled ones when
+//! an imported territory has no fresh unit left); each station disposes of at
 //! most its capacity and passes a Binomial(disposed, yield) share on to the next. The
 //! runs are split into fixed chunks, each with its own stream seeded from (seed, chunk),
 //! so results are identical for a given seed whatever the number of threads.
@@ -246,7 +251,7 @@ pub fn plan_with(
         );
     } else if fresh_available == 0 && fresh_per_day > 0.0 {
         notes.push(format!(
-            "no fresh territory is left: the target cannot be met from fresh targets (it needs {fresh_per_day:.1} a day; only the {:.1} recycled units coming due per day re-enter) — widen or enrich the territory",
+            "no fresh territory is left: the target cannot be met from fresh targets (it needs {fresh_per_day:.1} a day; only the {:.1} recycled units coming due per day re-enter, and the forward check counts only them) — widen or enrich the territory",
             input.recycled_due_per_day
         ));
     }
@@ -259,9 +264,15 @@ pub fn plan_with(
             capacity: st.capacity_per_day,
         })
         .collect();
+    // With no fresh territory left, only recycled units arrive.
+    let fresh_arrivals = if territory_known && fresh_available == 0 {
+        0.0
+    } else {
+        fresh_per_day
+    };
     let monte_carlo = forward_check(
         &counts,
-        fresh_per_day + input.recycled_due_per_day,
+        fresh_arrivals + input.recycled_due_per_day,
         input.target,
         input.runs,
         input.seed,
@@ -577,6 +588,8 @@ mod tests {
             "{:?}",
             p.notes
         );
+        // Only the 4 recycled units a day arrive: 4 × 0.8 × 0.25 × 0.5 = 0.4 a day.
+        assert!(p.monte_carlo.mean < 1.0, "{:?}", p.monte_carlo);
         // No territory imported: unknown, not exhausted.
         report.territory.territory_units = 0;
         let p = plan(&line, &report, input).expect("plan");
