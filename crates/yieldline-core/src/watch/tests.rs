@@ -312,6 +312,44 @@ fn a_yield_shift_on_the_control_chart_is_a_signal_and_an_action() {
 }
 
 #[test]
+fn on_the_cohort_basis_dilution_compares_entry_cohorts_old_enough_to_judge() {
+    let mut l = Log::default();
+    // Entry cohorts 70 and 40 days back: booked 20 → 40, held 80 % in both.
+    for i in 0..20 {
+        l.visit(&format!("pb{i}"), "meeting-booked", 70, true);
+        l.visit(&format!("ph{i}"), "meeting-held", 70, i < 16);
+    }
+    for i in 0..40 {
+        l.visit(&format!("rb{i}"), "meeting-booked", 40, true);
+        l.visit(&format!("rh{i}"), "meeting-held", 40, i < 32);
+    }
+    // Ten days back, 80 bookings and 40 held visits all lost at once: too young for a
+    // 30-day cohort, but they fill the period basis's recent window.
+    for i in 0..80 {
+        l.visit(&format!("yb{i}"), "meeting-booked", 10, true);
+    }
+    for i in 0..40 {
+        l.visit(&format!("yh{i}"), "meeting-held", 10, false);
+    }
+    assert_eq!(status(&l.run(0), "quality_dilution"), Status::Alarm);
+    let ctx = WatchContext {
+        basis: Some(Basis::cohort(30, "test")),
+        ..WatchContext::default()
+    };
+    let w = l.run_with(0, &ctx);
+    let s = w.signal("quality_dilution").expect("signal");
+    assert_eq!(s.status, Status::Ok, "{s:?}");
+    assert_eq!(
+        (
+            s.figures["booked_prior"].clone(),
+            s.figures["booked_recent"].clone()
+        ),
+        (20.into(), 40.into())
+    );
+    assert_eq!(w.basis.horizon_days, Some(30));
+}
+
+#[test]
 fn burn_alarms_on_a_rising_burned_share() {
     let build = |recent_burns: usize| {
         let mut l = Log::default();
