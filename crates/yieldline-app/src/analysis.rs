@@ -3,14 +3,22 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
+use yieldline_core::calendar::period_bounds_micros;
+use yieldline_core::conversion::{
+    AsOf, Basis, BasisKind, CohortGrain, Conversion, Lag, conversion as conversion_of,
+    entry_cohorts, lag, passed_curve, passed_within,
+};
 use yieldline_core::dispatch::{Dispatch, DispatchInput, UnitInfo, dispatch as dispatch_orders};
 use yieldline_core::line::Line;
 use yieldline_core::plan::{
-    Plan, PlanInput, last_working_days_from, plan as plan_line, recycled_due_per_day,
+    Plan, PlanInput, PlanYield, last_working_days_from, period_yields, plan_with,
+    recycled_due_per_day,
 };
-use yieldline_core::report::{FactLog, Period, Report, report as report_line};
+use yieldline_core::report::{FactLog, Period, Report, report_as_of};
 use yieldline_core::series::{Grain, station_series};
-use yieldline_core::watch::{Watch, WatchParams, watch as watch_line};
+use yieldline_core::watch::{
+    DriftShift, Watch, WatchContext, WatchParams, watch as watch_line, watch_with,
+};
 use yieldline_spc::{
     Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, Subgroup, analyze,
 };
@@ -27,10 +35,33 @@ pub const DISPATCH_PLAN_RUNS: u32 = 2_000;
 /// Default working days of fresh territory below which the watch's burn signal warns.
 pub const DEFAULT_HORIZON_DAYS: f64 = 90.0;
 
-/// The line's measurements over `period` (default: first to last event day).
+/// The line's measurements over `period` (default: first to last event day), the
+/// period's cohorts followed to the latest event.
 pub fn report(ws: &Workspace, period: Period) -> AppResult<Report> {
+    report_at(ws, period, None)
+}
+
+/// The instant a cohort is followed to: the end of `as_of` in the line's zone, or the
+/// latest event's instant.
+pub fn as_of_instant(line: &Line, log: &FactLog, as_of: Option<Date>) -> AsOf {
+    match as_of {
+        Some(d) => AsOf::end_at(period_bounds_micros(line, d, d).1),
+        None => AsOf::latest_event(log.span().map_or(0, |s| s.1)),
+    }
+}
+
+/// [`report`], with the period's cohorts followed to the end of `as_of` (default: the
+/// latest event's instant); events after it are not seen by the conversion figures.
+pub fn report_at(ws: &Workspace, period: Period, as_of: Option<Date>) -> AppResult<Report> {
     let snap = ws.store.snapshot(&ws.line, false)?;
-    Ok(report_line(&ws.line, &snap.log, &snap.territory, period)?)
+    let at = as_of_instant(&ws.line, &snap.log, as_of);
+    Ok(report_as_of(
+        &ws.line,
+        &snap.log,
+        &snap.territory,
+        period,
+        Some(at),
+    )?)
 }
 
 /// The measurements plans and watches are made from: the report over `from..=to`,
@@ -45,7 +76,7 @@ pub fn recent_report(
 ) -> AppResult<Report> {
     let (_, to) = Period { from, to }.resolve(line, log)?;
     let from = from.unwrap_or_else(|| last_working_days_from(line, to, RECENT_WORKING_DAYS));
-    Ok(report_line(
+    Ok(report_as_of(
         line,
         log,
         territory,
@@ -53,7 +84,114 @@ pub fn recent_report(
             from: Some(from),
             to: Some(to),
         },
+        Some(as_of_instant(line, log, Some(to))),
     )?)
+}
+
+/// Which yields `plan` and `watch` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasisRequest {
+    /// Cohort conversion when a station's outcomes lag differently, else period yields.
+    #[default]
+    Auto,
+    /// Period yields (dispositions recorded in the window).
+    Period,
+    /// Cohort conversion at the horizon.
+    Cohort,
+}
+
+/// Horizon of the cohort conversion a cohort-basis plan uses (days).
+pub const PLAN_COHORT_HORIZON_DAYS: u32 = 90;
+/// Horizon of the cohort conversion the watch's yield signals use on the cohort basis.
+pub const WATCH_COHORT_HORIZON_DAYS: u32 = 30;
+/// Entry days, before the horizon, of the cohort a cohort-basis plan reads: visits that
+/// entered in the `horizon + COHORT_ENTRY_DAYS` days ending on the window's last day.
+pub const COHORT_ENTRY_DAYS: i64 = 90;
+
+/// The basis asked for, or chosen (cohort when a station's outcomes lag differently),
+/// with the reason stated.
+pub fn choose_basis(req: BasisRequest, measured: &Report, horizon_days: u32) -> Basis {
+    let lagging: Vec<String> = measured
+        .stations
+        .iter()
+        .filter(|s| s.lag.detected)
+        .map(|s| {
+            format!(
+                "{} (passes after {:.1} days, failures after {:.1}, medians)",
+                s.id,
+                s.lag.median_days_to_pass.unwrap_or(f64::NAN),
+                s.lag.median_days_to_fail.unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    match req {
+        BasisRequest::Cohort => Basis::cohort(
+            horizon_days,
+            format!(
+                "asked for (--basis cohort): the share of entries passed within {horizon_days} days"
+            ),
+        ),
+        BasisRequest::Period if lagging.is_empty() => {
+            Basis::period("asked for (--basis period): passes over dispositions in the window")
+        }
+        BasisRequest::Period => Basis::period(format!(
+            "asked for (--basis period), although outcomes lag differently at {}",
+            lagging.join(", ")
+        )),
+        BasisRequest::Auto if lagging.is_empty() => Basis::period(
+            "chosen: no station's outcomes lag differently, so period yields over the window read true",
+        ),
+        BasisRequest::Auto => Basis::cohort(
+            horizon_days,
+            format!(
+                "chosen: outcomes lag differently at {}, so a period yield mixes cohorts; the share of entries passed within {horizon_days} days is used",
+                lagging.join(", ")
+            ),
+        ),
+    }
+}
+
+/// Each station's cohort-basis yield: the Aalen–Johansen share of the visits entered in
+/// the `horizon + COHORT_ENTRY_DAYS` days ending on `to` that passed within `horizon`
+/// days, followed to the end of `to` (`None` where the follow-up is shorter).
+pub fn cohort_yields(
+    line: &Line,
+    log: &FactLog,
+    to: Date,
+    horizon_days: u32,
+) -> AppResult<Vec<PlanYield>> {
+    let as_of = as_of_instant(line, log, Some(to));
+    let span_us = (i64::from(horizon_days) + COHORT_ENTRY_DAYS) * 86_400_000_000;
+    let start = as_of.instant - span_us;
+    let mut by_station = vec![Vec::new(); line.stations.len()];
+    for v in yieldline_core::visits::visits(log, as_of.until) {
+        if v.entered.is_some_and(|e| e >= start)
+            && let Some(b) = by_station.get_mut(usize::from(v.station))
+        {
+            b.push(v);
+        }
+    }
+    by_station
+        .iter()
+        .map(|cohort| {
+            let got = passed_within(cohort, as_of, f64::from(horizon_days)).map_err(stats_error)?;
+            Ok(match got {
+                Some((f, n)) => {
+                    let passed = (f * n as f64).round() as u64;
+                    PlanYield {
+                        yield_: Some(f),
+                        passed,
+                        not_passed: n.saturating_sub(passed),
+                    }
+                }
+                None => PlanYield {
+                    yield_: None,
+                    passed: 0,
+                    not_passed: 0,
+                },
+            })
+        })
+        .collect()
 }
 
 /// What `plan` is asked.
@@ -69,6 +207,8 @@ pub struct PlanRequest {
     pub runs: u32,
     /// Monte Carlo seed.
     pub seed: u64,
+    /// Period yields or cohort conversion (default: chosen by lag).
+    pub basis: BasisRequest,
 }
 
 impl Default for PlanRequest {
@@ -79,6 +219,7 @@ impl Default for PlanRequest {
             to: None,
             runs: 10_000,
             seed: 1,
+            basis: BasisRequest::Auto,
         }
     }
 }
@@ -87,30 +228,63 @@ impl Default for PlanRequest {
 pub fn plan(ws: &Workspace, req: PlanRequest) -> AppResult<Plan> {
     let snap = ws.store.snapshot(&ws.line, false)?;
     let measured = recent_report(&ws.line, &snap.log, &snap.territory, req.from, req.to)?;
-    plan_from(
-        &ws.line, &snap.log, &measured, req.target, req.runs, req.seed,
-    )
+    plan_from(&ws.line, &snap.log, &measured, &req)
 }
 
-fn plan_from(
-    line: &Line,
-    log: &FactLog,
-    measured: &Report,
-    target: Option<f64>,
-    runs: u32,
-    seed: u64,
-) -> AppResult<Plan> {
+/// The plan from the measured report, on the basis asked for (or chosen by lag).
+fn plan_from(line: &Line, log: &FactLog, measured: &Report, req: &PlanRequest) -> AppResult<Plan> {
+    let mut basis = choose_basis(req.basis, measured, PLAN_COHORT_HORIZON_DAYS);
+    let mut yields = period_yields(measured);
+    if basis.basis == BasisKind::Cohort {
+        let cohort = cohort_yields(line, log, measured.to, PLAN_COHORT_HORIZON_DAYS)?;
+        let short: Vec<&str> = cohort
+            .iter()
+            .zip(&line.stations)
+            .filter(|(y, _)| y.yield_.is_none())
+            .map(|(_, s)| s.id.as_str())
+            .collect();
+        if short.is_empty() {
+            yields = cohort;
+        } else if req.basis == BasisRequest::Cohort {
+            return Err(AppError::invalid(
+                "basis",
+                format!(
+                    "basis cohort: at {} the entries of the last {} days were not followed for {PLAN_COHORT_HORIZON_DAYS} days (the log is too short, or nothing entered); use --basis period",
+                    short.join(", "),
+                    i64::from(PLAN_COHORT_HORIZON_DAYS) + COHORT_ENTRY_DAYS
+                ),
+            ));
+        } else {
+            basis = Basis::period(format!(
+                "{}; but at {} no cohort was followed for {PLAN_COHORT_HORIZON_DAYS} days, so period yields are used",
+                basis.reason,
+                short.join(", ")
+            ));
+        }
+    }
     let input = PlanInput {
-        target: target.unwrap_or(line.target_per_day),
+        target: req.target.unwrap_or(line.target_per_day),
         recycled_due_per_day: recycled_due_per_day(line, log, measured.to, DUE_HORIZON_DAYS),
-        runs,
-        seed,
+        runs: req.runs,
+        seed: req.seed,
     };
-    Ok(plan_line(line, measured, input)?)
+    Ok(plan_with(line, measured, input, &yields, basis)?)
 }
 
-/// The toxic-automation watch as of `as_of` (default: the last event's day).
+/// The toxic-automation watch as of `as_of` (default: the last event's day), its basis
+/// chosen by lag.
 pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResult<Watch> {
+    watch_on(ws, as_of, horizon_days, BasisRequest::Auto)
+}
+
+/// [`watch`] on the asked basis: on the cohort basis, first-visit depletion and quality
+/// dilution compare entry cohorts passed within [`WATCH_COHORT_HORIZON_DAYS`] days.
+pub fn watch_on(
+    ws: &Workspace,
+    as_of: Option<Date>,
+    horizon_days: f64,
+    basis: BasisRequest,
+) -> AppResult<Watch> {
     if !(horizon_days.is_finite() && (1.0..=3650.0).contains(&horizon_days)) {
         return Err(AppError::invalid(
             "horizon",
@@ -119,11 +293,71 @@ pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResul
     }
     let snap = ws.store.snapshot(&ws.line, false)?;
     let recent = recent_report(&ws.line, &snap.log, &snap.territory, None, as_of)?;
-    Ok(watch_from(&ws.line, &snap.log, &recent, horizon_days))
+    let ctx = WatchContext {
+        drift: Some(drift_shifts(&ws.line, &snap.log, recent.to)),
+        experiments: crate::experiments::running(ws, recent.to)?
+            .into_iter()
+            .filter_map(|e| {
+                let station = ws.line.stations.get(e.station)?.id.clone();
+                Some((station, e.def.id))
+            })
+            .collect(),
+        basis: Some(choose_basis(basis, &recent, WATCH_COHORT_HORIZON_DAYS)),
+    };
+    Ok(watch_with(
+        &ws.line,
+        &snap.log,
+        &recent,
+        recent.to,
+        WatchParams { horizon_days },
+        &ctx,
+    ))
 }
 
+/// The watch dispatch's brake is taken from: the brake depends on the harm signals
+/// only, so no drift or experiment evidence is gathered.
 fn watch_from(line: &Line, log: &FactLog, recent: &Report, horizon_days: f64) -> Watch {
     watch_line(line, log, recent, recent.to, WatchParams { horizon_days })
+}
+
+/// The latest sustained shift of each station's yield on its daily EWMA chart (λ 0.2,
+/// L 3, the default baseline: the first 30 days with dispositions), charted from the
+/// first event's day to `to`: the drift evidence the watch weighs.
+pub fn drift_shifts(line: &Line, log: &FactLog, to: Date) -> Vec<DriftShift> {
+    let Ok((from, _)) = Period::default().resolve(line, log) else {
+        return Vec::new();
+    };
+    if from > to {
+        return Vec::new();
+    }
+    let series = station_series(line, log, from, to, Grain::Day, |_| true);
+    let mut out = Vec::new();
+    for (st, days) in line.stations.iter().zip(series) {
+        let subgroups: Vec<Subgroup> = days
+            .iter()
+            .map(|d| Subgroup::new(d.date.to_string(), d.passed, d.dispositions))
+            .collect();
+        let Ok(chart) = analyze(
+            &subgroups,
+            Baseline::default(),
+            ChartChoice::Forced(ChartKind::Ewma),
+            EwmaParams::default(),
+        ) else {
+            continue;
+        };
+        let latest = chart.signals.iter().rev().find_map(|s| {
+            Some(DriftShift {
+                station: st.id.clone(),
+                chart: chart.chart.as_str().to_owned(),
+                run_start: s.run_start.clone()?,
+                signalled_on: s.day.clone(),
+                before: s.before?,
+                after: s.after?,
+            })
+        });
+        out.extend(latest);
+    }
+    out
 }
 
 /// The day's work orders for `date`, within capacity and guardrails.
@@ -132,7 +366,11 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
     let log = &snap.log;
     let day_before = date.yesterday().unwrap_or(date);
     let recent = recent_report(&ws.line, log, &snap.territory, None, Some(day_before))?;
-    let plan = plan_from(&ws.line, log, &recent, None, DISPATCH_PLAN_RUNS, 1)
+    let req = PlanRequest {
+        runs: DISPATCH_PLAN_RUNS,
+        ..PlanRequest::default()
+    };
+    let plan = plan_from(&ws.line, log, &recent, &req)
         .map_err(|e| e.context("cannot size the fresh intake from the plan"))?;
     let w = watch_from(&ws.line, log, &recent, DEFAULT_HORIZON_DAYS);
     let suppression = ws
@@ -314,4 +552,119 @@ pub fn drift(ws: &Workspace, req: &DriftRequest) -> AppResult<Drift> {
         });
     }
     Ok(Drift { stations })
+}
+
+/// What `conversion` is asked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConversionRequest {
+    /// Only this station.
+    pub station: Option<String>,
+    /// How entry cohorts are cut.
+    pub grain: CohortGrain,
+    /// Follow the cohorts to the end of this day (default: the latest event's instant).
+    pub as_of: Option<Date>,
+    /// First entry day (default: the first event's day).
+    pub from: Option<Date>,
+    /// Last entry day (default: the last event's day).
+    pub to: Option<Date>,
+}
+
+/// One entry cohort's conversion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortConversion {
+    /// First day of the cohort (the week's Monday, or the month's first day).
+    pub cohort: Date,
+    /// The conversion figures (see `yieldline_core::conversion`).
+    #[serde(flatten)]
+    pub conversion: Conversion,
+    /// The share passed by each whole day of follow-up, `[day, share]`, up to 90 days.
+    pub curve: Vec<(u32, f64)>,
+}
+
+/// One station's curves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StationConversion {
+    /// Station id.
+    pub id: String,
+    /// Whether its outcomes lag differently.
+    pub lag: Lag,
+    /// Entry cohorts in day order.
+    pub cohorts: Vec<CohortConversion>,
+}
+
+/// Conversion curves per entry cohort.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversionCurves {
+    /// The instant the cohorts are followed to.
+    pub as_of: jiff::Timestamp,
+    /// How cohorts are cut.
+    pub cohort: CohortGrain,
+    /// First entry day.
+    pub from: Date,
+    /// Last entry day.
+    pub to: Date,
+    /// Stations in line order.
+    pub stations: Vec<StationConversion>,
+}
+
+/// Days of follow-up the conversion curves are drawn over.
+pub const CURVE_DAYS: u32 = 90;
+
+/// Conversion of each entry cohort at every station (or one), followed to the as-of
+/// instant with censoring.
+pub fn conversion(ws: &Workspace, req: &ConversionRequest) -> AppResult<ConversionCurves> {
+    let line = &ws.line;
+    if let Some(s) = &req.station
+        && line.station_index(s).is_none()
+    {
+        let known: Vec<_> = line.stations.iter().map(|s| s.id.as_str()).collect();
+        return Err(AppError::invalid(
+            "station",
+            format!("unknown station {s:?} (the line has: {})", known.join(", ")),
+        ));
+    }
+    let log = ws.store.load_log(line)?;
+    let (from, to) = Period {
+        from: req.from,
+        to: req.to,
+    }
+    .resolve(line, &log)?;
+    let as_of = as_of_instant(line, &log, req.as_of);
+    let bounds = period_bounds_micros(line, from, to);
+    let all = yieldline_core::visits::visits(&log, as_of.until);
+    let mut stations = Vec::new();
+    for (i, st) in line.stations.iter().enumerate() {
+        if req.station.as_ref().is_some_and(|s| *s != st.id) {
+            continue;
+        }
+        let mut cohorts = Vec::new();
+        for (day, visits) in entry_cohorts(line, &log, i, bounds, as_of, req.grain) {
+            cohorts.push(CohortConversion {
+                cohort: day,
+                conversion: conversion_of(&visits, as_of).map_err(stats_error)?,
+                curve: passed_curve(&visits, as_of, CURVE_DAYS).map_err(stats_error)?,
+            });
+        }
+        let station_visits: Vec<_> = all
+            .iter()
+            .filter(|v| usize::from(v.station) == i)
+            .copied()
+            .collect();
+        stations.push(StationConversion {
+            id: st.id.clone(),
+            lag: lag(&station_visits),
+            cohorts,
+        });
+    }
+    Ok(ConversionCurves {
+        as_of: as_of.timestamp(),
+        cohort: req.grain,
+        from,
+        to,
+        stations,
+    })
+}
+
+fn stats_error(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("cannot estimate conversion: {e}"))
 }

@@ -35,8 +35,9 @@ use crate::event::EventKind;
 use crate::experiment::ExperimentDef;
 use crate::identity::id_match_key;
 use crate::line::{Line, Operator, UnitKind};
-use crate::report::{FLAG_BURN, FactLog, NO_STATION};
+use crate::report::FactLog;
 use crate::suppression::{KnownContact, SuppressionList};
+use crate::visits::{Pairing, unit_histories};
 
 /// What dispatch knows of a unit besides its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,13 +135,8 @@ pub enum DispatchError {
 
 #[derive(Debug, Clone, Default)]
 struct UnitState {
-    entered_ever: bool,
-    burned: bool,
-    /// Open visits: (station, entered ts).
-    open: Vec<(usize, i64)>,
-    /// Latest disposition: (ts, kind, station, resume_on).
-    last_disp: Option<(i64, EventKind, usize, i32)>,
-    last_entry: Option<i64>,
+    /// Status facts (burned, open visits, the pending recycle): see [`crate::status`].
+    status: crate::status::UnitState,
     touches_30d: u32,
     last_fail: Option<i64>,
 }
@@ -173,40 +169,21 @@ pub fn dispatch(
         let st = state
             .get_mut(u)
             .ok_or(DispatchError::UnknownUnit(unit_facts[0].unit))?;
-        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
-            let s = group[0].station;
-            let mut stack: Vec<i64> = Vec::new();
+        let mut pairing = Pairing::default();
+        for group in unit_histories(unit_facts) {
+            pairing.clear();
             for f in group.iter().filter(|f| f.ts < now) {
+                st.status.observe(f);
+                pairing.step(f);
                 match f.kind {
-                    EventKind::Optout => st.burned = true,
-                    EventKind::Touch => {
-                        if f.ts >= window {
-                            st.touches_30d += 1;
-                        }
+                    EventKind::Touch if f.ts >= window => st.touches_30d += 1,
+                    EventKind::Failed => {
+                        st.last_fail = Some(st.last_fail.map_or(f.ts, |l| l.max(f.ts)));
                     }
-                    EventKind::Entered => {
-                        st.entered_ever = true;
-                        stack.push(f.ts);
-                        st.last_entry = Some(st.last_entry.map_or(f.ts, |l| l.max(f.ts)));
-                    }
-                    EventKind::Passed | EventKind::Failed | EventKind::Recycled => {
-                        if f.flags & FLAG_BURN != 0 {
-                            st.burned = true;
-                        }
-                        if f.kind == EventKind::Failed {
-                            st.last_fail = Some(st.last_fail.map_or(f.ts, |l| l.max(f.ts)));
-                        }
-                        stack.pop();
-                        if s != NO_STATION && st.last_disp.is_none_or(|(t, ..)| f.ts >= t) {
-                            st.last_disp = Some((f.ts, f.kind, usize::from(s), f.resume_on));
-                        }
-                    }
+                    _ => {}
                 }
             }
-            if s != NO_STATION {
-                st.open
-                    .extend(stack.into_iter().map(|ts| (usize::from(s), ts)));
-            }
+            st.status.close_history(group[0].station, &pairing);
         }
     }
 
@@ -217,7 +194,7 @@ pub fn dispatch(
     // Active contacts per account: units with an open visit anywhere.
     let mut active: HashMap<&str, usize> = HashMap::new();
     for (u, st) in state.iter().enumerate() {
-        if !st.open.is_empty() {
+        if !st.status.open.is_empty() {
             *active.entry(units[u].account.as_str()).or_default() += 1;
         }
     }
@@ -226,7 +203,7 @@ pub fn dispatch(
         let st = &state[u];
         if suppressed[u] {
             Some("suppressed")
-        } else if st.burned {
+        } else if st.status.burned() {
             Some("burned")
         } else if st.touches_30d >= touch_cap {
             Some("at touch cap")
@@ -242,29 +219,32 @@ pub fn dispatch(
     let mut queues: Vec<Vec<(usize, u8, i64, String)>> = vec![Vec::new(); n];
     for (u, st) in state.iter().enumerate() {
         if let Some(why) = blocked(u) {
-            if !st.open.is_empty()
+            if !st.status.open.is_empty()
                 || st
-                    .last_disp
-                    .is_some_and(|(_, k, _, r)| k == EventKind::Recycled && r <= day)
+                    .status
+                    .last_disposition
+                    .is_some_and(|d| d.kind == EventKind::Recycled && d.resume_on <= day)
             {
                 exclude(why);
             }
             continue;
         }
         let fit = units[u].fit_tier.unwrap_or(u8::MAX);
-        for &(s, ts) in &st.open {
+        for &(s, ts) in &st.status.open {
             queues[s].push((u, fit, ts, format!("in queue since {}", date_of(line, ts))));
         }
-        if st.open.is_empty()
-            && let Some((t, EventKind::Recycled, s, resume)) = st.last_disp
-            && resume <= day
-            && st.last_entry.is_none_or(|e| e < t)
+        if st.status.open.is_empty()
+            && let Some(d) = st.status.pending_recycle()
+            && !st.status.resting(day)
         {
-            queues[s].push((
+            queues[d.station].push((
                 u,
                 fit,
-                t,
-                format!("recycled, due {}", crate::calendar::from_epoch_day(resume)),
+                d.ts,
+                format!(
+                    "recycled, due {}",
+                    crate::calendar::from_epoch_day(d.resume_on)
+                ),
             ));
         }
     }
@@ -346,7 +326,7 @@ pub fn dispatch(
             if station.operator != Operator::Automation && reach > 0.0 {
                 let backlog = state
                     .iter()
-                    .filter(|st| st.open.iter().any(|&(s, _)| s == k))
+                    .filter(|st| st.status.open.iter().any(|&(s, _)| s == k))
                     .count() as f64;
                 let room = (station.capacity_per_day - backlog / 5.0).max(0.0);
                 let limit = room / reach;
@@ -386,7 +366,7 @@ pub fn dispatch(
             fresh = room;
         }
         let mut candidates: Vec<usize> = (0..units.len())
-            .filter(|&u| units[u].in_territory && !state[u].entered_ever && !in_orders[u])
+            .filter(|&u| units[u].in_territory && !state[u].status.entered() && !in_orders[u])
             .collect();
         candidates.sort_by_key(|&u| {
             (

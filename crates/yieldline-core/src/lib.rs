@@ -6,6 +6,7 @@
 //! server and the CLI move data in and out around it.
 
 pub mod calendar;
+pub mod conversion;
 pub mod dispatch;
 pub mod event;
 pub mod experiment;
@@ -15,9 +16,11 @@ pub mod line;
 pub mod plan;
 pub mod report;
 pub mod series;
+pub mod status;
 pub mod suppression;
 pub mod text;
 pub mod touches;
+pub mod visits;
 pub mod watch;
 
 pub use event::{Event, EventKind, RawEvent};

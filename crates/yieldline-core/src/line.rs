@@ -74,6 +74,38 @@ impl Operator {
     }
 }
 
+/// What a station stands for in the line, where the watch needs to know
+/// (`role = "booked"` in `line.toml`). A line without roles is read by position: its last
+/// three stations are booked, held and qualified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A meeting is booked.
+    Booked,
+    /// The meeting took place.
+    Held,
+    /// The meeting qualified the opportunity.
+    Qualified,
+}
+
+impl Role {
+    /// Every role, in line order.
+    pub const ALL: [Role; 3] = [Role::Booked, Role::Held, Role::Qualified];
+
+    /// The role's name in `line.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Booked => "booked",
+            Role::Held => "held",
+            Role::Qualified => "qualified",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
 /// One step of the line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Station {
@@ -87,6 +119,8 @@ pub struct Station {
     pub target_yield: Option<f64>,
     /// Effort per disposition, in minutes, for cost figures.
     pub cost_minutes: f64,
+    /// What the station stands for, if declared.
+    pub role: Option<Role>,
 }
 
 /// Limits that protect buyers and the territory.
@@ -192,6 +226,21 @@ impl Line {
     /// Index of the station with this id.
     pub fn station_index(&self, id: &str) -> Option<usize> {
         self.stations.iter().position(|s| s.id == id)
+    }
+
+    /// The station holding `role`: the one that declares it, or — on a line where no
+    /// station declares a role — by position (booked, held, qualified are the last
+    /// three stations, when the line has at least three).
+    pub fn station_with_role(&self, role: Role) -> Option<usize> {
+        if self.stations.iter().any(|s| s.role.is_some()) {
+            return self.stations.iter().position(|s| s.role == Some(role));
+        }
+        let n = self.stations.len();
+        (n >= 3).then(|| match role {
+            Role::Booked => n - 3,
+            Role::Held => n - 2,
+            Role::Qualified => n - 1,
+        })
     }
 
     /// Whether this weekday is a working day of the line.
@@ -351,6 +400,7 @@ struct RawStation {
     capacity_per_day: Spanned<Num>,
     target_yield: Option<Spanned<Num>>,
     cost_minutes: Option<Spanned<Num>>,
+    role: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -534,12 +584,38 @@ impl Validator<'_> {
                     v
                 }
             };
+            let role = s
+                .role
+                .as_ref()
+                .and_then(|r| match Role::parse(r.get_ref()) {
+                    None => {
+                        self.problem(
+                            r.span(),
+                            key("role"),
+                            format!(
+                                "unknown role {:?}: expected booked, held or qualified",
+                                r.get_ref()
+                            ),
+                        );
+                        None
+                    }
+                    Some(role) if stations.iter().any(|st| st.role == Some(role)) => {
+                        self.problem(
+                            r.span(),
+                            key("role"),
+                            format!("role {:?} is already held by another station", r.get_ref()),
+                        );
+                        None
+                    }
+                    Some(role) => Some(role),
+                });
             stations.push(Station {
                 id,
                 operator,
                 capacity_per_day: capacity,
                 target_yield,
                 cost_minutes,
+                role,
             });
         }
 
@@ -721,6 +797,38 @@ mod tests {
         );
         assert_eq!(line.working_days.len(), 5);
         assert_eq!(line.guardrails, Guardrails::default());
+    }
+
+    #[test]
+    fn roles_name_the_meeting_stations_and_a_line_without_roles_reads_positions() {
+        let t = parse(TEMPLATE).expect("template");
+        assert_eq!(t.station_with_role(Role::Booked), Some(3));
+        assert_eq!(t.station_with_role(Role::Qualified), Some(5));
+        // Roles declared away from the end are found where they are.
+        let text = "[line]\nname='x'\ntimezone='UTC'\ntarget_per_day=1\n\
+            [[station]]\nid='a'\noperator='human'\ncapacity_per_day=1\nrole='booked'\n\
+            [[station]]\nid='b'\noperator='human'\ncapacity_per_day=1\nrole='held'\n\
+            [[station]]\nid='c'\noperator='human'\ncapacity_per_day=1\n\
+            [[station]]\nid='d'\noperator='human'\ncapacity_per_day=1\n";
+        let l = parse(text).expect("valid");
+        assert_eq!(l.station_with_role(Role::Booked), Some(0));
+        assert_eq!(l.station_with_role(Role::Held), Some(1));
+        assert_eq!(l.station_with_role(Role::Qualified), None);
+        let none = parse(
+            &text
+                .replace("role='booked'\n", "")
+                .replace("role='held'\n", ""),
+        )
+        .expect("valid");
+        assert_eq!(none.station_with_role(Role::Booked), Some(1));
+        assert_eq!(none.station_with_role(Role::Qualified), Some(3));
+        let bad = parse(&text.replace("role='held'", "role='booked'")).expect_err("duplicate role");
+        assert_eq!(bad.problems[0].key, "station[2].role");
+        let bad = parse(&text.replace("role='held'", "role='won'")).expect_err("unknown role");
+        assert!(
+            bad.problems[0].message.contains("unknown role \"won\""),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -8,11 +8,16 @@
 //! - `capacity_ok = required_dispositions_per_day ≤ capacity_per_day`, and the shortfall;
 //! - `fresh_per_day = required_dispositions_per_day[first] − recycled_due_per_day` (recycled
 //!   units coming due re-enter and need no fresh target), and
-//!   `days_to_exhaustion = fresh territory / fresh_per_day`.
+//!   `days_to_exhaustion = fresh territory / fresh_per_day` (`null` when no territory is
+//!   imported: unknown, not exhausted).
+//!
+//! The yields are the report's period yields ([`plan`]) or any others with their basis
+//! stated ([`plan_with`], e.g. cohort conversion on a line whose outcomes lag).
 //!
 //! Forward check: each run is one working day. Each station's yield is drawn from its
 //! Beta(1 + passed, 1 + failed + recycled) posterior; arrivals at the first station are
-//! Poisson with mean `fresh_per_day + recycled_due_per_day`; each station disposes of at
+//! Poisson with mean `fresh_per_day + recycled_due_per_day` (only the recycled ones when
+//! an imported territory has no fresh unit left); each station disposes of at
 //! most its capacity and passes a Binomial(disposed, yield) share on to the next. The
 //! runs are split into fixed chunks, each with its own stream seeded from (seed, chunk),
 //! so results are identical for a given seed whatever the number of threads.
@@ -23,6 +28,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::conversion::Basis;
 use crate::line::Line;
 use crate::report::Report;
 
@@ -98,11 +104,36 @@ pub struct MonteCarlo {
     pub chance_to_hit: f64,
 }
 
+/// The days a plan's yields and output were measured over.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Window {
+    /// First local day.
+    pub from: jiff::civil::Date,
+    /// Last local day.
+    pub to: jiff::civil::Date,
+    /// Working days in it.
+    pub working_days: u32,
+}
+
 /// The plan for a daily target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     /// Final passes wanted per working day.
     pub target: f64,
+    /// The measurement window of the yields and the current output.
+    pub window: Window,
+    /// Final passes per working day now (over the window).
+    pub current_output_per_day: Option<f64>,
+    /// Whether a territory is imported (without one, how long it lasts is unknown).
+    pub territory_known: bool,
+    /// What the plan's figures mean for the target, in sentences (e.g. no fresh
+    /// territory left).
+    pub notes: Vec<String>,
+    /// Which yields the plan is made of (period yields or cohort conversion), and why.
+    pub basis: Basis,
+    /// The stations whose outcomes lag differently, in sentences (see
+    /// [`crate::conversion::Lag`]).
+    pub lag_notes: Vec<String>,
     /// Stations in line order.
     pub stations: Vec<StationPlan>,
     /// Recycled units coming due per working day (they re-enter without fresh input).
@@ -143,8 +174,51 @@ pub struct StationCounts {
     pub capacity: f64,
 }
 
-/// Makes the plan from a report (measured yields and the territory) and the inputs.
+/// A station's yield as a plan uses it, and the counts its Monte Carlo posterior is
+/// drawn from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanYield {
+    /// The yield (`None`: unknown).
+    pub yield_: Option<f64>,
+    /// Passes (or their cohort equivalent, yield × visits).
+    pub passed: u64,
+    /// The rest.
+    pub not_passed: u64,
+}
+
+/// The report's period yields: `passed / dispositions` in the window.
+pub fn period_yields(report: &Report) -> Vec<PlanYield> {
+    report
+        .stations
+        .iter()
+        .map(|s| PlanYield {
+            yield_: s.yield_,
+            passed: s.passed,
+            not_passed: s.failed + s.recycled,
+        })
+        .collect()
+}
+
+/// Makes the plan from a report (measured yields and the territory) and the inputs, on
+/// period yields.
 pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, PlanError> {
+    plan_with(
+        line,
+        report,
+        input,
+        &period_yields(report),
+        Basis::period("period yields over the measurement window"),
+    )
+}
+
+/// [`plan`] on the given yields (one per station), stating their basis.
+pub fn plan_with(
+    line: &Line,
+    report: &Report,
+    input: PlanInput,
+    basis_yields: &[PlanYield],
+    basis: Basis,
+) -> Result<Plan, PlanError> {
     if !(input.target.is_finite() && input.target > 0.0) {
         return Err(PlanError::BadTarget(input.target));
     }
@@ -161,8 +235,8 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
         return Err(PlanError::BadRecycled(input.recycled_due_per_day));
     }
     let mut yields = Vec::with_capacity(report.stations.len());
-    for s in &report.stations {
-        match s.yield_ {
+    for (i, s) in report.stations.iter().enumerate() {
+        match basis_yields.get(i).and_then(|y| y.yield_) {
             None => return Err(PlanError::NoYield(s.id.clone())),
             Some(y) if y <= 0.0 => return Err(PlanError::ZeroYield(s.id.clone())),
             Some(y) => yields.push(y),
@@ -189,26 +263,59 @@ pub fn plan(line: &Line, report: &Report, input: PlanInput) -> Result<Plan, Plan
         .map_or(0.0, |s| s.required_dispositions_per_day);
     let fresh_per_day = (first - input.recycled_due_per_day).max(0.0);
     let fresh_available = report.territory.fresh;
-    let days_to_exhaustion = (fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
-    let counts: Vec<StationCounts> = report
-        .stations
+    let territory_known = report.territory.territory_units > 0;
+    let days_to_exhaustion =
+        (territory_known && fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
+    let mut notes = Vec::new();
+    if !territory_known {
+        notes.push(
+            "territory unknown: no territory is imported, so how long the fresh targets last cannot be said"
+                .to_owned(),
+        );
+    } else if fresh_available == 0 && fresh_per_day > 0.0 {
+        notes.push(format!(
+            "no fresh territory is left: the target cannot be met from fresh targets (it needs {fresh_per_day:.1} a day; only the {:.1} recycled units coming due per day re-enter, and the forward check counts only them) — widen or enrich the territory",
+            input.recycled_due_per_day
+        ));
+    }
+    let counts: Vec<StationCounts> = basis_yields
         .iter()
         .zip(&line.stations)
-        .map(|(s, st)| StationCounts {
-            passed: s.passed,
-            not_passed: s.failed + s.recycled,
+        .map(|(y, st)| StationCounts {
+            passed: y.passed,
+            not_passed: y.not_passed,
             capacity: st.capacity_per_day,
         })
         .collect();
+    // With no fresh territory left, only recycled units arrive.
+    let fresh_arrivals = if territory_known && fresh_available == 0 {
+        0.0
+    } else {
+        fresh_per_day
+    };
     let monte_carlo = forward_check(
         &counts,
-        fresh_per_day + input.recycled_due_per_day,
+        fresh_arrivals + input.recycled_due_per_day,
         input.target,
         input.runs,
         input.seed,
     );
     Ok(Plan {
         target: input.target,
+        window: Window {
+            from: report.from,
+            to: report.to,
+            working_days: report.working_days,
+        },
+        current_output_per_day: report.production.per_day,
+        territory_known,
+        notes,
+        basis,
+        lag_notes: report
+            .stations
+            .iter()
+            .filter_map(|s| s.lag.note.as_ref().map(|n| format!("{}: {n}", s.id)))
+            .collect(),
         short_stations: stations
             .iter()
             .filter(|s| !s.capacity_ok)
@@ -371,6 +478,9 @@ mod tests {
                 open: 0,
                 yield_: None,
             },
+            conversion: crate::conversion::conversion(&[], crate::conversion::AsOf::end_at(0))
+                .expect("empty"),
+            lag: crate::conversion::lag(&[]),
         }
     }
 
@@ -395,6 +505,7 @@ mod tests {
             ],
             rty: None,
             bottleneck: None,
+            binding_constraint: None,
             line_capacity_per_day: None,
             production: Production {
                 per_day: None,
@@ -467,6 +578,47 @@ mod tests {
             "{:?}",
             p.monte_carlo
         );
+    }
+
+    #[test]
+    fn the_plan_states_its_window_and_output_and_when_fresh_targets_cannot_meet_the_target() {
+        let (line, mut report) =
+            fixture([120.0, 60.0, 30.0], [(800, 200), (250, 750), (500, 500)], 0);
+        report.territory.territory_units = 40;
+        report.production.per_day = Some(1.5);
+        let input = PlanInput {
+            target: 10.0,
+            recycled_due_per_day: 4.0,
+            runs: 100,
+            seed: 1,
+        };
+        let p = plan(&line, &report, input).expect("plan");
+        assert_eq!(
+            (
+                p.window.from.to_string(),
+                p.window.to.to_string(),
+                p.window.working_days
+            ),
+            ("2025-01-06".into(), "2025-03-28".into(), 60)
+        );
+        assert_eq!(p.current_output_per_day, Some(1.5));
+        assert!(p.territory_known);
+        assert_eq!(p.days_to_exhaustion, Some(0.0));
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("the target cannot be met from fresh targets")),
+            "{:?}",
+            p.notes
+        );
+        // Only the 4 recycled units a day arrive: 4 × 0.8 × 0.25 × 0.5 = 0.4 a day.
+        assert!(p.monte_carlo.mean < 1.0, "{:?}", p.monte_carlo);
+        // No territory imported: unknown, not exhausted.
+        report.territory.territory_units = 0;
+        let p = plan(&line, &report, input).expect("plan");
+        assert!(!p.territory_known);
+        assert_eq!(p.days_to_exhaustion, None);
+        assert!(p.notes[0].starts_with("territory unknown"), "{:?}", p.notes);
     }
 
     #[test]

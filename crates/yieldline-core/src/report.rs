@@ -9,6 +9,10 @@
 //!   unit at the same station, in time order (ties by `event_id`); `wip` counts `entered`
 //!   events not paired by the end of the period; cycle times are over the paired visits
 //!   whose disposition falls in the period;
+//! - `cohort`: the visits that entered in the period and what became of them by its end;
+//!   its `yield` is `passed / entered` (open visits count, with `open` stated);
+//! - `conversion` and `lag`: the same cohort followed to the as-of instant with
+//!   censoring, and whether outcomes lag differently (see [`crate::conversion`]);
 //! - `rty`, `line_capacity_per_day`, `bottleneck`, `production`, `breeding_ratio` and
 //!   `territory` as in the module's field docs.
 
@@ -19,10 +23,14 @@ use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 use yieldline_stats::proportion::{Interval, Z95, wilson};
 use yieldline_stats::quantile::{mean, quantile_linear};
+use yieldline_stats::survival::Observation;
 
 use crate::calendar::{epoch_day, local_date, period_bounds_micros, working_days_between};
+use crate::conversion::{AsOf, Conversion, Lag, LagTimes, conversion_of, observation};
 use crate::event::EventKind;
 use crate::line::Line;
+use crate::status::{UnitState, UnitStatus};
+use crate::visits::{Pairing, Step, days_between, histories, unit_histories, visits_of};
 
 /// Station index of a fact whose station is not in the current line.
 pub const NO_STATION: u16 = u16::MAX;
@@ -133,7 +141,8 @@ pub struct CycleTime {
     pub visits: u64,
 }
 
-/// Of the units that entered the station in the period, what became of them.
+/// Of the units that entered the station in the period, what became of them by the end
+/// of the period. For their fate after it, with censoring, see [`Conversion`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cohort {
     /// Visits that entered in the period.
@@ -142,9 +151,12 @@ pub struct Cohort {
     pub passed: u64,
     /// Of those, disposed (any disposition) by the end of the period.
     pub disposed: u64,
-    /// Of those, still open at the end of the period (never counted as failures).
+    /// Of those, still open at the end of the period: not (yet) passed, so they count in
+    /// the yield's denominator.
     pub open: u64,
-    /// `passed / disposed`.
+    /// `passed / entered`: the share of the period's entries passed by its end. Open
+    /// visits are counted, not dropped, so a cohort most of which is still open shows a
+    /// low yield and its `open` count, never a perfect one.
     #[serde(rename = "yield")]
     pub yield_: Option<f64>,
 }
@@ -191,6 +203,20 @@ pub struct StationReport {
     pub cost_minutes: f64,
     /// Of the visits entered in the period, what became of them.
     pub cohort: Cohort,
+    /// Of the visits entered in the period, followed to the as-of instant with
+    /// censoring: cumulative incidence of passes and failures by horizon.
+    pub conversion: Conversion,
+    /// Whether passes and failures are recorded with different lags.
+    pub lag: Lag,
+}
+
+/// The station that binds the actual flow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BindingConstraint {
+    /// Station id.
+    pub station: String,
+    /// Its utilization: dispositions per working day / capacity.
+    pub utilization: f64,
 }
 
 /// Daily production against the target.
@@ -223,7 +249,8 @@ pub struct Territory {
     pub territory_units: u64,
     /// Fresh units that first entered the first station in the period.
     pub fresh_consumed: u64,
-    /// `fresh / (fresh_consumed / working_days)`.
+    /// `fresh / (fresh_consumed / working_days)`; `null` when no territory is imported
+    /// (the territory is unknown, not exhausted).
     pub days_to_exhaustion: Option<f64>,
 }
 
@@ -242,8 +269,12 @@ pub struct Report {
     pub stations: Vec<StationReport>,
     /// Rolled throughput yield: the product of the station yields.
     pub rty: Option<f64>,
-    /// The station attaining `line_capacity_per_day`.
+    /// The theoretical bottleneck: the station attaining `line_capacity_per_day` (what
+    /// would limit output if every station worked at capacity).
     pub bottleneck: Option<String>,
+    /// The binding constraint on actual flow: the station with the highest utilization
+    /// (dispositions per working day / capacity) in the period.
+    pub binding_constraint: Option<BindingConstraint>,
     /// `min_s capacity_s × Π_{k≥s} yield_k`.
     pub line_capacity_per_day: Option<f64>,
     /// Daily production against target.
@@ -278,6 +309,9 @@ pub enum ReportError {
         /// End.
         to: Date,
     },
+    /// The conversion estimate failed (a visit with an invalid time).
+    #[error("cannot estimate cohort conversion: {0}")]
+    Conversion(String),
 }
 
 /// The period a report covers; absent ends default to the first and last event day.
@@ -333,22 +367,69 @@ struct Acc {
     cohort_disposed: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum UnitState {
-    Unseen,
-    Fresh,
-    InLine,
-    Resting,
-    Burned,
-    Done,
-}
-
-/// Computes the line report over `period` from the ordered log and the territory's units.
+/// Computes the line report over `period` from the ordered log and the territory's units,
+/// following the period's cohorts to the latest event (see [`report_as_of`]).
 pub fn report(
     line: &Line,
     log: &FactLog,
     territory: &[u32],
     period: Period,
+) -> Result<Report, ReportError> {
+    report_as_of(line, log, territory, period, None)
+}
+
+/// Each station's conversion of the visits entered in `start..end` (unix µs), followed
+/// to `as_of`, and the lag of its outcomes over every visit disposed by then. One pass
+/// over the log, keeping only each cohort visit's observation and each disposed visit's
+/// time.
+pub fn conversions(
+    line: &Line,
+    log: &FactLog,
+    (start, end): (i64, i64),
+    as_of: AsOf,
+) -> Result<Vec<(Conversion, Lag)>, ReportError> {
+    let n = line.stations.len();
+    let mut obs: Vec<Vec<Observation>> = vec![Vec::new(); n];
+    let mut earliest: Vec<Option<i64>> = vec![None; n];
+    let mut lags: Vec<LagTimes> = vec![LagTimes::default(); n];
+    let mut buf = Vec::new();
+    for h in histories(log) {
+        let s = usize::from(h[0].station);
+        if s >= n {
+            continue;
+        }
+        buf.clear();
+        visits_of(h, as_of.until, &mut buf);
+        for v in &buf {
+            lags[s].add(v);
+            if let Some(e) = v.entered.filter(|&e| e >= start && e < end)
+                && let Some(o) = observation(v, as_of)
+            {
+                obs[s].push(o);
+                earliest[s] = Some(earliest[s].map_or(e, |x| x.min(e)));
+            }
+        }
+    }
+    obs.into_iter()
+        .zip(earliest)
+        .zip(lags)
+        .map(|((o, first), l)| {
+            let follow_up = first.map_or(0.0, |e| days_between(e, as_of.instant));
+            let c = conversion_of(&o, follow_up, as_of)
+                .map_err(|e| ReportError::Conversion(e.to_string()))?;
+            Ok((c, l.lag()))
+        })
+        .collect()
+}
+
+/// [`report`], with the cohorts followed to `as_of` (default: the latest event's
+/// instant).
+pub fn report_as_of(
+    line: &Line,
+    log: &FactLog,
+    territory: &[u32],
+    period: Period,
+    as_of: Option<AsOf>,
 ) -> Result<Report, ReportError> {
     let (from, to) = period.resolve(line, log)?;
     let (start, end) = period_bounds_micros(line, from, to);
@@ -364,41 +445,32 @@ pub fn report(
         .chain(territory.iter().copied())
         .max()
         .map_or(0, |m| m as usize + 1);
-    let mut state = vec![UnitState::Unseen; max_unit];
-    let mut entered_ever = vec![false; max_unit];
+    let mut states = vec![UnitState::default(); max_unit];
     let mut recycled_total = 0u64;
     let mut referrals = 0u64;
     let mut fresh_consumed = 0u64;
     let mut unknown = 0u64;
-    // Open `entered` instants of the current (unit, station) visit stack, with a flag
-    // saying whether that entry fell in the period (for cohorts).
-    let mut stack: Vec<(i64, bool)> = Vec::new();
+    let mut pairing = Pairing::default();
 
     for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
         let unit = unit_facts[0].unit as usize;
-        let mut burned = false;
-        let mut open_anywhere = false;
+        let mut us = UnitState::default();
         let mut first_entry_at_first: Option<i64> = None;
-        // Latest disposition before the end: (ts, kind, resume_on); latest entry before the end.
-        let mut last_disp: Option<(i64, EventKind, i32)> = None;
-        let mut last_entry: Option<i64> = None;
-        let seen = unit_facts.iter().any(|f| f.ts < end);
 
-        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
+        for group in unit_histories(unit_facts) {
             let st = group[0].station;
+            pairing.clear();
             if st == NO_STATION {
                 unknown += group.len() as u64;
-                for f in group {
-                    if f.ts < end && (f.kind == EventKind::Optout || f.flags & FLAG_BURN != 0) {
-                        burned = true;
-                    }
+                for f in group.iter().filter(|f| f.ts < end) {
+                    us.observe(f);
+                    pairing.step(f);
                 }
                 continue;
             }
             let s = usize::from(st);
             let a = &mut acc[s];
             let station = &line.stations[s];
-            stack.clear();
             for f in group {
                 let p = in_period(f.ts);
                 if p {
@@ -410,75 +482,48 @@ pub fn report(
                     } else if f.kind.is_disposition() {
                         a.cost += station.cost_minutes;
                     }
-                }
-                if f.ts < end {
                     match f.kind {
-                        EventKind::Optout => burned = true,
-                        EventKind::Failed if f.flags & FLAG_BURN != 0 => burned = true,
-                        _ => {}
-                    }
-                }
-                match f.kind {
-                    EventKind::Entered => {
-                        if s == 0 && first_entry_at_first.is_none() {
-                            first_entry_at_first = Some(f.ts);
-                        }
-                        if f.ts < end {
-                            stack.push((f.ts, p));
-                            last_entry = Some(last_entry.map_or(f.ts, |l| l.max(f.ts)));
-                        }
-                        if p {
+                        EventKind::Entered => {
                             a.entered += 1;
                             a.cohort_entered += 1;
                         }
-                    }
-                    EventKind::Touch => {
-                        if p {
+                        EventKind::Touch => {
                             a.touches += 1;
                             if f.flags & FLAG_AUTOMATED != 0 {
                                 a.automated_touches += 1;
                             }
                         }
-                    }
-                    EventKind::Optout => {
-                        if p {
-                            a.optouts += 1;
+                        EventKind::Optout => a.optouts += 1,
+                        EventKind::Passed => a.passed += 1,
+                        EventKind::Failed => a.failed += 1,
+                        EventKind::Recycled => {
+                            a.recycled += 1;
+                            recycled_total += 1;
                         }
                     }
-                    EventKind::Passed | EventKind::Failed | EventKind::Recycled => {
-                        if p {
-                            match f.kind {
-                                EventKind::Passed => a.passed += 1,
-                                EventKind::Failed => a.failed += 1,
-                                _ => {
-                                    a.recycled += 1;
-                                    recycled_total += 1;
-                                }
-                            }
-                        }
-                        if f.ts < end {
-                            if last_disp.is_none_or(|(t, _, _)| f.ts >= t) {
-                                last_disp = Some((f.ts, f.kind, f.resume_on));
-                            }
-                            if let Some((entered_ts, entered_in_period)) = stack.pop() {
-                                if p {
-                                    a.cycle_hours.push((f.ts - entered_ts) as f64 / 3.6e9);
-                                }
-                                if entered_in_period {
-                                    a.cohort_disposed += 1;
-                                    if f.kind == EventKind::Passed {
-                                        a.cohort_passed += 1;
-                                    }
-                                }
-                            }
+                }
+                if f.kind == EventKind::Entered && s == 0 && first_entry_at_first.is_none() {
+                    first_entry_at_first = Some(f.ts);
+                }
+                if f.ts >= end {
+                    continue;
+                }
+                us.observe(f);
+                if let Step::Disposed(Some(entered_ts)) = pairing.step(f) {
+                    if p {
+                        a.cycle_hours.push((f.ts - entered_ts) as f64 / 3.6e9);
+                    }
+                    // The visit entered in the period (it entered before the end).
+                    if entered_ts >= start {
+                        a.cohort_disposed += 1;
+                        if f.kind == EventKind::Passed {
+                            a.cohort_passed += 1;
                         }
                     }
                 }
             }
-            a.wip += stack.len() as u64;
-            if !stack.is_empty() {
-                open_anywhere = true;
-            }
+            a.wip += pairing.open().len() as u64;
+            us.close_history(st, &pairing);
         }
 
         if let Some(t) = first_entry_at_first
@@ -486,22 +531,7 @@ pub fn report(
         {
             fresh_consumed += 1;
         }
-        let entered = last_entry.is_some();
-        entered_ever[unit] = entered;
-        state[unit] = if burned {
-            UnitState::Burned
-        } else if open_anywhere {
-            UnitState::InLine
-        } else if let Some((t, EventKind::Recycled, resume)) = last_disp
-            && resume > to_day
-            && last_entry.is_none_or(|e| e < t)
-        {
-            UnitState::Resting
-        } else if seen {
-            UnitState::Done
-        } else {
-            UnitState::Unseen
-        };
+        states[unit] = us;
     }
 
     let mut terr = Territory {
@@ -514,23 +544,23 @@ pub fn report(
         fresh_consumed,
         days_to_exhaustion: None,
     };
+    let mut in_territory = vec![false; max_unit];
     for &u in territory {
-        let u = u as usize;
-        // Precedence: burned, in line, resting, then fresh (never entered), else done.
-        if !entered_ever[u] && matches!(state[u], UnitState::Unseen | UnitState::Done) {
-            state[u] = UnitState::Fresh;
+        in_territory[u as usize] = true;
+    }
+    for (st, &t) in states.iter().zip(&in_territory) {
+        match st.status(t, to_day) {
+            Some(UnitStatus::Fresh) => terr.fresh += 1,
+            Some(UnitStatus::InLine) => terr.in_line += 1,
+            Some(UnitStatus::Resting) => terr.resting += 1,
+            Some(UnitStatus::Burned) => terr.burned += 1,
+            Some(UnitStatus::Done) => terr.done += 1,
+            None => {}
         }
     }
-    for s in &state {
-        match s {
-            UnitState::Fresh => terr.fresh += 1,
-            UnitState::InLine => terr.in_line += 1,
-            UnitState::Resting => terr.resting += 1,
-            UnitState::Burned => terr.burned += 1,
-            UnitState::Done => terr.done += 1,
-            UnitState::Unseen => {}
-        }
-    }
+
+    let as_of = as_of.unwrap_or_else(|| AsOf::latest_event(log.span().map_or(end, |s| s.1)));
+    let conv = conversions(line, log, (start, end), as_of)?;
 
     let working_days = working_days_between(line, from, to);
     let wd = (working_days > 0).then_some(f64::from(working_days));
@@ -538,7 +568,8 @@ pub fn report(
         .stations
         .iter()
         .zip(acc)
-        .map(|(st, mut a)| {
+        .zip(conv)
+        .map(|((st, mut a), (conversion, lag))| {
             let dispositions = a.passed + a.failed + a.recycled;
             let yield_ = (dispositions > 0).then(|| a.passed as f64 / dispositions as f64);
             let yield_ci = wilson(a.passed, dispositions, Z95).map(|Interval { lo, hi }| [lo, hi]);
@@ -573,9 +604,11 @@ pub fn report(
                     passed: a.cohort_passed,
                     disposed: cohort_disposed,
                     open: a.cohort_entered - cohort_disposed,
-                    yield_: (cohort_disposed > 0)
-                        .then(|| a.cohort_passed as f64 / cohort_disposed as f64),
+                    yield_: (a.cohort_entered > 0)
+                        .then(|| a.cohort_passed as f64 / a.cohort_entered as f64),
                 },
+                conversion,
+                lag,
             }
         })
         .collect();
@@ -598,6 +631,15 @@ pub fn report(
         }
         None => (None, None),
     };
+    let binding_constraint = stations
+        .iter()
+        .filter_map(|s| s.utilization.map(|u| (u, s)))
+        .filter(|(u, _)| *u > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(u, s)| BindingConstraint {
+            station: s.id.clone(),
+            utilization: u,
+        });
     let final_passed = stations.last().map_or(0, |s| s.passed);
     let per_day = wd.map(|d| final_passed as f64 / d);
     let production = Production {
@@ -608,7 +650,7 @@ pub fn report(
     };
     let breeding_ratio =
         (fresh_consumed > 0).then(|| (recycled_total + referrals) as f64 / fresh_consumed as f64);
-    terr.days_to_exhaustion = wd.and_then(|d| {
+    terr.days_to_exhaustion = wd.filter(|_| terr.territory_units > 0).and_then(|d| {
         let rate = fresh_consumed as f64 / d;
         (rate > 0.0).then(|| terr.fresh as f64 / rate)
     });
@@ -623,6 +665,7 @@ pub fn report(
         working_days,
         rty,
         bottleneck,
+        binding_constraint,
         line_capacity_per_day,
         production,
         breeding_ratio,

@@ -3,6 +3,7 @@
 
 use crate::event::EventKind;
 use crate::report::{FactLog, NO_STATION};
+use crate::visits::histories;
 
 /// One touch and what followed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +35,9 @@ pub fn touch_outcomes(log: &FactLog, station: u16) -> Vec<TouchOutcome> {
     const WINDOW_US: i64 = 30 * 86_400_000_000;
     let mut out = Vec::new();
     let mut times: Vec<i64> = Vec::new();
-    for group in log
-        .facts()
-        .chunk_by(|a, b| (a.unit, a.station) == (b.unit, b.station))
-    {
+    // Within one unit's history at the station, a pass (the reply) disposes of the visit
+    // the touches were made in; it is credited to the latest touch before it.
+    for group in histories(log) {
         if group[0].station != station {
             continue;
         }

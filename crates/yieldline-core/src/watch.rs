@@ -1,5 +1,12 @@
-//! The toxic-automation watch (DESIGN §8): six signals, each with a status, the figures
+//! The toxic-automation watch (DESIGN §8): seven signals, each with a status, the figures
 //! behind it and one plain sentence, and a health verdict with the action it suggests.
+//!
+//! Health: **red** only when harm is in progress — a [`HARM_SIGNALS`] signal (buyer harm,
+//! territory burn, saturation, automation that no longer adds output) in alarm; **amber**
+//! when any signal warns or alarms (running out of the best-fit tier alone is amber, with
+//! the action "widen or enrich the territory"); green otherwise. With no territory
+//! imported the burn signal says "territory unknown" and never alarms. A suggested
+//! experiment is replaced by "let it reach its verdict" when one already runs there.
 //!
 //! Windows: *recent* is the 28 days ending with `as_of`, *prior* the 28 days before.
 //!
@@ -9,8 +16,9 @@
 //! | low-hanging fruit depletion | weekly yield of *first visits* at the touch station (the station with the most touches), on a p/Laney chart (baseline: the first half of the weeks) | a downward signal in the last 8 weeks | a downward rule-1 or rule-2 signal in the last 4 weeks |
 //! | territory burn | burned share now and 28 days ago; days to exhaustion | share up > 0.5 pt or exhaustion within the horizon (default 90 working days) | share up > 2 pt or exhaustion within a third of the horizon |
 //! | saturation | contacts over `max_touches_per_contact_30d`, accounts over `max_active_contacts_per_account` | any | over-cap contacts > 1 % of contacts touched |
-//! | quality dilution | booked passes (third-last station), held and qualified yields (last two), recent vs prior | booked up > 10 % and a downstream yield down (p < 0.2) | … down with p < 0.05 |
+//! | quality dilution | booked passes, held and qualified yields, recent vs prior (the stations with roles `booked`, `held`, `qualified` in `line.toml`; on a line without roles, the last three) | booked up > 10 % and a downstream yield down (p < 0.2) | … down with p < 0.05 |
 //! | buyer harm | people who opted out (an `optout` event or a `failed`/`optout`, counted once per person) per touch, last 30 days | above half of `max_optout_rate` | above `max_optout_rate` |
+//! | yield drift | sustained shifts on each station's daily EWMA chart of its yield (the application layer's drift, passed in [`WatchContext`]) | a downward shift still signalled in the last 28 days | — |
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,9 +26,12 @@ use yieldline_spc::{Baseline, ChartChoice, EwmaParams, Subgroup as SpcSubgroup, 
 use yieldline_stats::twosample::ztest_pooled;
 
 use crate::calendar::{epoch_day, from_epoch_day, period_bounds_micros};
+use crate::conversion::{Basis, BasisKind};
 use crate::event::EventKind;
-use crate::line::Line;
-use crate::report::{FLAG_AUTOMATED, FLAG_BURN, FLAG_OPTOUT, FactLog, NO_STATION, Report};
+use crate::line::{Line, Role};
+use crate::report::{FLAG_AUTOMATED, FLAG_OPTOUT, FactLog, NO_STATION, Report};
+use crate::status::UnitState;
+use crate::visits::{histories, unit_histories, visits, visits_of};
 
 /// A signal's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -61,6 +72,10 @@ pub struct Watch {
     pub brake: Option<String>,
     /// The signals.
     pub signals: Vec<Signal>,
+    /// Which yields the yield-based signals read (period or cohort), and why.
+    pub basis: Basis,
+    /// The stations whose outcomes lag differently, in sentences.
+    pub lag_notes: Vec<String>,
 }
 
 impl Watch {
@@ -86,23 +101,81 @@ impl Default for WatchParams {
 const DAY_US: i64 = 86_400_000_000;
 
 /// Names of the signals, in output order.
-pub const SIGNALS: [&str; 6] = [
+pub const SIGNALS: [&str; 7] = [
     "marginal_yield_of_automation",
     "low_hanging_fruit_depletion",
     "territory_burn",
     "saturation",
     "quality_dilution",
     "buyer_harm",
+    "yield_drift",
 ];
 
+/// The signals whose alarm means harm in progress — to buyers, to the territory, or
+/// automation that no longer adds output — and so a red verdict. Any other signal in
+/// alarm (the best-fit tier running out, worse meetings, a yield shift) is amber: a
+/// problem to act on, not damage being done.
+pub const HARM_SIGNALS: [&str; 4] = [
+    "buyer_harm",
+    "territory_burn",
+    "saturation",
+    "marginal_yield_of_automation",
+];
+
+/// A sustained shift of a station's yield found by its control chart (the application
+/// layer's drift analysis): the latest one signalled per station.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftShift {
+    /// Station id.
+    pub station: String,
+    /// Chart kind (`p`, `laney`, `ewma`).
+    pub chart: String,
+    /// First day of the run.
+    pub run_start: String,
+    /// Day the chart last signalled it.
+    pub signalled_on: String,
+    /// Pooled yield before the run.
+    pub before: f64,
+    /// Pooled yield over the run.
+    pub after: f64,
+}
+
+/// What the watch is told besides the log: evidence computed elsewhere.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchContext {
+    /// Sustained yield shifts from the control charts (`None`: not charted).
+    pub drift: Option<Vec<DriftShift>>,
+    /// Experiments running on the as-of day: (station id, experiment id).
+    pub experiments: Vec<(String, String)>,
+    /// The yields' basis (`None`: period yields). On the cohort basis at horizon `h`,
+    /// first-visit depletion and quality dilution compare *entry* cohorts old enough to
+    /// be judged — visits entered at least `h` days before the as-of day, passed within
+    /// `h` days of entry over all of them — instead of dispositions recorded in a window.
+    pub basis: Option<Basis>,
+}
+
 /// Runs the watch as of the end of `as_of`, with `report` measured over a recent window
-/// ending on `as_of` (for the territory) and the territory's unit count.
+/// ending on `as_of` (for the territory) and the territory's unit count, without outside
+/// evidence (see [`watch_with`]).
 pub fn watch(
     line: &Line,
     log: &FactLog,
     report: &Report,
     as_of: jiff::civil::Date,
     params: WatchParams,
+) -> Watch {
+    watch_with(line, log, report, as_of, params, &WatchContext::default())
+}
+
+/// [`watch`], taking the control charts' yield shifts and the running experiments into
+/// account.
+pub fn watch_with(
+    line: &Line,
+    log: &FactLog,
+    report: &Report,
+    as_of: jiff::civil::Date,
+    params: WatchParams,
+    ctx: &WatchContext,
 ) -> Watch {
     let (_, end) = period_bounds_micros(line, as_of, as_of);
     let recent_start = end - 28 * DAY_US;
@@ -114,7 +187,8 @@ pub fn watch(
     let mut auto_touches = [0u64; 2]; // [prior, recent]
     let mut output = [0u64; 2];
     let mut touches_by_station = vec![0u64; n];
-    let mut station_counts = vec![[[0u64; 2]; 2]; n]; // [window][passed, dispositions]
+    // [window][passed, dispositions] (replaced by entry-cohort counts on the cohort basis)
+    let mut station_counts = vec![[[0u64; 2]; 2]; n];
     let mut touches_30d = 0u64;
     let mut optouts_30d = 0u64;
     let window_30 = end - 30 * DAY_US;
@@ -130,11 +204,10 @@ pub fn watch(
         // An opt-out is often recorded twice (the `optout` event and the `failed`/`optout`
         // disposition): count people, not records.
         let mut opted_out_30d = false;
-        let mut burned_at: Option<i64> = None;
-        let mut seen = false;
-        for group in unit_facts.chunk_by(|a, b| a.station == b.station) {
+        let mut us = UnitState::default();
+        for group in unit_histories(unit_facts) {
             for f in group.iter().filter(|f| f.ts < end) {
-                seen = true;
+                us.observe(f);
                 let w = if f.ts >= recent_start {
                     Some(1)
                 } else if f.ts >= prior_start {
@@ -142,10 +215,6 @@ pub fn watch(
                 } else {
                     None
                 };
-                let burns = f.kind == EventKind::Optout || f.flags & FLAG_BURN != 0;
-                if burns {
-                    burned_at = Some(burned_at.map_or(f.ts, |b| b.min(f.ts)));
-                }
                 match f.kind {
                     EventKind::Touch => {
                         if f.station != NO_STATION {
@@ -182,7 +251,7 @@ pub fn watch(
                 }
             }
         }
-        if seen {
+        if us.seen {
             units_seen += 1;
         }
         if opted_out_30d {
@@ -194,7 +263,7 @@ pub fn watch(
                 over_cap_contacts += 1;
             }
         }
-        if let Some(b) = burned_at {
+        if let Some(b) = us.burned_at {
             burned_now += 1;
             if b < recent_start {
                 burned_before += 1;
@@ -202,40 +271,181 @@ pub fn watch(
         }
     }
 
-    let mut signals = Vec::with_capacity(6);
+    let mut signals = Vec::with_capacity(SIGNALS.len());
     signals.push(marginal(auto_touches, output));
-    signals.push(depletion(line, log, as_of, &touches_by_station));
+    let basis = ctx
+        .basis
+        .clone()
+        .unwrap_or_else(|| Basis::period("period yields over the watch's windows"));
+    let cohort_h = match basis.basis {
+        BasisKind::Cohort => basis.horizon_days.map(f64::from),
+        BasisKind::Period => None,
+    };
+    if let Some(h) = cohort_h {
+        station_counts = cohort_counts(log, n, end, h);
+    }
+    signals.push(depletion(line, log, as_of, &touches_by_station, cohort_h));
     // Burned share: burned units over the larger of the territory and the units in the log.
     let population = report.territory.territory_units.max(units_seen).max(1) as f64;
-    signals.push(burn(
-        burned_now,
-        burned_before,
-        population,
-        report.territory.days_to_exhaustion,
-        params,
-    ));
+    signals.push(if report.territory.territory_units == 0 {
+        territory_unknown(burned_now, params)
+    } else {
+        burn(
+            burned_now,
+            burned_before,
+            population,
+            report.territory.days_to_exhaustion,
+            params,
+        )
+    });
     signals.push(saturation(
         line,
         over_cap_contacts,
         touched_contacts,
         report,
     ));
-    signals.push(dilution(&station_counts));
+    signals.push(dilution(line, &station_counts));
     signals.push(harm(line, optouts_30d, touches_30d));
+    signals.push(drift(ctx.drift.as_deref(), as_of));
 
-    let worst = signals.iter().map(|s| s.status).max().unwrap_or(Status::Ok);
-    let health = match worst {
-        Status::Ok => "green",
-        Status::Warn => "amber",
-        Status::Alarm => "red",
-    };
+    let health = health(&signals);
     let brake = brake(&signals);
     Watch {
         as_of,
         health,
-        action: action(&signals, line, &touches_by_station, brake.is_some()),
+        action: action(
+            &signals,
+            line,
+            &touches_by_station,
+            brake.is_some(),
+            ctx,
+            as_of,
+        ),
         brake,
         signals,
+        basis,
+        lag_notes: report
+            .stations
+            .iter()
+            .filter_map(|s| s.lag.note.as_ref().map(|n| format!("{}: {n}", s.id)))
+            .collect(),
+    }
+}
+
+/// Per station, `[prior, recent][passed within h days, visits]` over the visits that
+/// entered 56 to 28 days and 28 to 0 days before `end − h` (the cohort basis of
+/// quality dilution): every visit counted was followed for `h` days.
+fn cohort_counts(log: &FactLog, n: usize, end: i64, h: f64) -> Vec<[[u64; 2]; 2]> {
+    let mut counts = vec![[[0u64; 2]; 2]; n];
+    let cut = end - (h * DAY_US as f64) as i64;
+    for v in visits(log, end) {
+        let (Some(e), Some(row)) = (v.entered, counts.get_mut(usize::from(v.station))) else {
+            continue;
+        };
+        let w = if e >= cut - 28 * DAY_US && e < cut {
+            1
+        } else if e >= cut - 56 * DAY_US && e < cut - 28 * DAY_US {
+            0
+        } else {
+            continue;
+        };
+        row[w][1] += 1;
+        if v.disposal.is_some_and(|d| d.kind == EventKind::Passed)
+            && v.days().is_some_and(|d| d <= h)
+        {
+            row[w][0] += 1;
+        }
+    }
+    counts
+}
+
+/// Red when a [`HARM_SIGNALS`] signal is in alarm; amber when any signal warns or alarms;
+/// green otherwise.
+fn health(signals: &[Signal]) -> &'static str {
+    if signals
+        .iter()
+        .any(|s| s.status == Status::Alarm && HARM_SIGNALS.contains(&s.name))
+    {
+        "red"
+    } else if signals.iter().any(|s| s.status >= Status::Warn) {
+        "amber"
+    } else {
+        "green"
+    }
+}
+
+/// Days before `as_of` within which a chart's signal counts as current.
+pub const DRIFT_RECENT_DAYS: i64 = 28;
+
+/// The control charts' evidence: a station whose yield shifted down and whose chart
+/// still signalled it within the last [`DRIFT_RECENT_DAYS`] days warns.
+fn drift(shifts: Option<&[DriftShift]>, as_of: jiff::civil::Date) -> Signal {
+    let Some(shifts) = shifts else {
+        return Signal {
+            name: SIGNALS[6],
+            status: Status::Ok,
+            figures: json!({ "charted": false }),
+            message: "the stations' yields were not charted".into(),
+        };
+    };
+    let down = recent_down(shifts, as_of);
+    let status = if down.is_empty() {
+        Status::Ok
+    } else {
+        Status::Warn
+    };
+    Signal {
+        name: SIGNALS[6],
+        status,
+        figures: json!({ "charted": true, "shifts_down": down, "recent_days": DRIFT_RECENT_DAYS }),
+        message: if down.is_empty() {
+            format!(
+                "no station's yield has shifted down on its control chart in the last {DRIFT_RECENT_DAYS} days"
+            )
+        } else {
+            down.iter()
+                .map(|d| {
+                    format!(
+                        "{}'s yield shifted down from {:.1} % to {:.1} % since {} ({} chart, still signalled on {})",
+                        d.station,
+                        d.before * 100.0,
+                        d.after * 100.0,
+                        d.run_start,
+                        d.chart,
+                        d.signalled_on
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    }
+}
+
+/// The downward shifts still signalled within [`DRIFT_RECENT_DAYS`] days of `as_of`.
+fn recent_down(shifts: &[DriftShift], as_of: jiff::civil::Date) -> Vec<&DriftShift> {
+    let since = as_of
+        .checked_sub(jiff::Span::new().days(DRIFT_RECENT_DAYS))
+        .unwrap_or(as_of)
+        .to_string();
+    shifts
+        .iter()
+        .filter(|d| d.after < d.before && d.signalled_on.as_str() > since.as_str())
+        .collect()
+}
+
+/// The burn signal when no territory is imported: the burned share and the days to
+/// exhaustion have no denominator, so nothing alarms.
+fn territory_unknown(burned: u64, params: WatchParams) -> Signal {
+    Signal {
+        name: SIGNALS[2],
+        status: Status::Ok,
+        figures: json!({
+            "territory_known": false, "burned": burned, "burned_share": null,
+            "days_to_exhaustion": null, "horizon_days": params.horizon_days,
+        }),
+        message: format!(
+            "territory unknown: no territory is imported, so its burned share and how long it lasts cannot be judged ({burned} units in the log are burned); import it with `yieldline import territory`"
+        ),
     }
 }
 
@@ -315,6 +525,7 @@ fn depletion(
     log: &FactLog,
     as_of: jiff::civil::Date,
     touches_by_station: &[u64],
+    cohort_h: Option<f64>,
 ) -> Signal {
     let station = touches_by_station
         .iter()
@@ -326,20 +537,47 @@ fn depletion(
     // Weekly first-visit dispositions at the station.
     let (_, end) = period_bounds_micros(line, as_of, as_of);
     let mut weeks: std::collections::BTreeMap<i32, (u64, u64)> = std::collections::BTreeMap::new();
-    for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
-        if let Some(f) = unit_facts
-            .iter()
-            .find(|f| usize::from(f.station) == station && f.kind.is_disposition())
-            && f.ts < end
-        {
+    let mut visits = Vec::new();
+    for history in histories(log).filter(|h| usize::from(h[0].station) == station) {
+        // The unit's first visit at the station: its first disposition there.
+        visits.clear();
+        visits_of(history, end, &mut visits);
+        if let Some(h) = cohort_h {
+            // Cohort basis: the first entry, if followed for h days; passed within h.
+            let Some((v, e)) = visits
+                .iter()
+                .filter_map(|v| v.entered.map(|e| (v, e)))
+                .min_by_key(|(_, e)| *e)
+            else {
+                continue;
+            };
+            if e + (h * DAY_US as f64) as i64 > end {
+                continue;
+            }
             let day = crate::calendar::local_date(
                 line,
-                jiff::Timestamp::from_microsecond(f.ts).unwrap_or_default(),
+                jiff::Timestamp::from_microsecond(e).unwrap_or_default(),
+            );
+            let w = weeks
+                .entry(epoch_day(crate::series::week_start(day)))
+                .or_default();
+            w.1 += 1;
+            if v.disposal.is_some_and(|d| d.kind == EventKind::Passed)
+                && v.days().is_some_and(|d| d <= h)
+            {
+                w.0 += 1;
+            }
+            continue;
+        }
+        if let Some(d) = visits.first().and_then(|v| v.disposal) {
+            let day = crate::calendar::local_date(
+                line,
+                jiff::Timestamp::from_microsecond(d.ts).unwrap_or_default(),
             );
             let week = epoch_day(crate::series::week_start(day));
             let e = weeks.entry(week).or_default();
             e.1 += 1;
-            if f.kind == EventKind::Passed {
+            if d.kind == EventKind::Passed {
                 e.0 += 1;
             }
         }
@@ -435,6 +673,7 @@ fn burn(now: u64, before: u64, population: f64, dte: Option<f64>, params: WatchP
         name: SIGNALS[2],
         status,
         figures: json!({
+            "territory_known": true,
             "burned": now, "burned_share": share_now, "burned_share_28d_ago": share_before,
             "days_to_exhaustion": dte, "horizon_days": h,
         }),
@@ -479,25 +718,27 @@ fn saturation(line: &Line, over_cap: u64, touched: u64, report: &Report) -> Sign
     }
 }
 
-fn dilution(counts: &[[[u64; 2]; 2]]) -> Signal {
-    let n = counts.len();
-    if n < 3 {
+fn dilution(line: &Line, counts: &[[[u64; 2]; 2]]) -> Signal {
+    let Some(booked_at) = line.station_with_role(Role::Booked) else {
         return Signal {
             name: SIGNALS[4],
             status: Status::Ok,
             figures: json!({}),
-            message: "the line has fewer than three stations: no booked/held/qualified to compare"
+            message: "no station is the booked one (declare role = \"booked\" in line.toml, or give the line three stations): no booked/held/qualified to compare"
                 .into(),
         };
-    }
-    let booked = counts[n - 3];
+    };
+    let booked = counts[booked_at];
     let (b0, b1) = (booked[0][0], booked[1][0]);
     let booked_up = b0 > 0 && b1 as f64 > b0 as f64 * 1.10;
     let mut worst_p = 1.0f64;
     let mut figures = serde_json::Map::new();
     figures.insert("booked_prior".into(), json!(b0));
     figures.insert("booked_recent".into(), json!(b1));
-    for (name, s) in [("held", n - 2), ("qualified", n - 1)] {
+    let downstream = [Role::Held, Role::Qualified]
+        .into_iter()
+        .filter_map(|r| line.station_with_role(r).map(|s| (r.name(), s)));
+    for (name, s) in downstream {
         let [prior, recent] = counts[s];
         let y0 = (prior[1] > 0).then(|| prior[0] as f64 / prior[1] as f64);
         let y1 = (recent[1] > 0).then(|| recent[0] as f64 / recent[1] as f64);
@@ -557,7 +798,14 @@ fn harm(line: &Line, optouts: u64, touches: u64) -> Signal {
     }
 }
 
-fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64], braked: bool) -> String {
+fn action(
+    signals: &[Signal],
+    line: &Line,
+    touches_by_station: &[u64],
+    braked: bool,
+    ctx: &WatchContext,
+    as_of: jiff::civil::Date,
+) -> String {
     let is = |name: &str, s: Status| signals.iter().any(|x| x.name == name && x.status >= s);
     // The station with the most touches (a validated line has at least one station).
     let touch_station = touches_by_station
@@ -584,17 +832,44 @@ fn action(signals: &[Signal], line: &Line, touches_by_station: &[u64], braked: b
     if is("territory_burn", Status::Warn) {
         acts.push("slow the fresh intake or add territory before the fresh targets run out".into());
     }
-    if is("low_hanging_fruit_depletion", Status::Warn)
-        || is("marginal_yield_of_automation", Status::Warn)
-    {
+    if is("low_hanging_fruit_depletion", Status::Warn) {
         acts.push(format!(
-            "run an experiment on station {touch_station} (human vs automated) before adding volume"
+            "widen or enrich the territory: the best-fit targets at {touch_station} are used up"
         ));
+    }
+    if is("marginal_yield_of_automation", Status::Warn) {
+        let running: Vec<&str> = ctx
+            .experiments
+            .iter()
+            .filter(|(st, _)| st == touch_station)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        if running.is_empty() {
+            acts.push(format!(
+                "run an experiment on station {touch_station} (human vs automated) before adding volume"
+            ));
+        } else {
+            acts.push(format!(
+                "let the experiment running at {touch_station} ({}) reach its verdict before adding volume (`yieldline experiment analyze {}`)",
+                running.join(", "),
+                running[0]
+            ));
+        }
     }
     if is("quality_dilution", Status::Warn) {
         acts.push(
             "review qualification: more meetings are turning into fewer qualified ones".into(),
         );
+    }
+    if is("yield_drift", Status::Warn) {
+        let stations: Vec<String> = recent_down(ctx.drift.as_deref().unwrap_or_default(), as_of)
+            .iter()
+            .map(|d| format!("{} around {}", d.station, d.run_start))
+            .collect();
+        acts.push(format!(
+            "find what changed at {} (a template, a list, a rep) and undo or test it",
+            stations.join(", ")
+        ));
     }
     if acts.is_empty() {
         "keep going: no signal of toxic automation".into()

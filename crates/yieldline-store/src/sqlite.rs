@@ -74,9 +74,31 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the store at `path`.
+    ///
+    /// Several processes may open a new store at once: switching a new file to WAL mode
+    /// and migrating it take locks that SQLite may refuse without waiting, so a busy
+    /// open is retried until the lock timeout.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        Self::init(conn, Some(path.to_owned()))
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let attempt = Connection::open(path)
+                .map_err(StoreError::from)
+                .and_then(|conn| Self::init(conn, Some(path.to_owned())));
+            match attempt {
+                Err(StoreError::Busy { holder, .. }) => {
+                    if started.elapsed() >= lock_timeout() {
+                        return Err(StoreError::Busy {
+                            waited_seconds: started.elapsed().as_secs(),
+                            holder,
+                        });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// An empty store in memory (for tests and simulations).

@@ -67,6 +67,8 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Detect drift: control charts and run rules for every station's yield.
     Drift(cmd::drift::DriftArgs),
+    /// Cohort conversion: of the units that entered each week (or month), the share passed by day N, with censoring.
+    Conversion(cmd::conversion::ConversionArgs),
     /// Randomized experiments at a station: create, assign, analyse, decide.
     Experiment {
         #[command(subcommand)]
@@ -76,7 +78,7 @@ enum Command {
     Plan(cmd::plan::PlanArgs),
     /// Simulate a territory day by day under a policy (the toxic-automation cycle, before it happens).
     Simulate(cmd::simulate::SimulateArgs),
-    /// Watch for toxic automation: six signals, a health verdict and an action.
+    /// Watch for toxic automation: seven signals, a health verdict and an action.
     Watch(cmd::watch::WatchArgs),
     /// The day's work orders, within capacity and guardrails; never a suppressed contact.
     Dispatch(cmd::dispatch::DispatchArgs),
@@ -109,6 +111,7 @@ fn main() -> ExitCode {
         Command::Import { what } => cmd::import::run(&cli.workspace, what),
         Command::Report(args) => cmd::report::run(&cli.workspace, &args),
         Command::Drift(args) => cmd::drift::run(&cli.workspace, &args),
+        Command::Conversion(args) => cmd::conversion::run(&cli.workspace, &args),
         Command::Experiment { cmd } => cmd::experiment::run(&cli.workspace, cmd),
         Command::Plan(args) => cmd::plan::run(&cli.workspace, &args),
         Command::Simulate(args) => cmd::simulate::run(&cli.workspace, &args),

@@ -34,6 +34,49 @@ fn operator(o: Operator) -> &'static str {
     }
 }
 
+/// Which yields were used, for `--basis period|cohort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum BasisArg {
+    /// Cohort conversion when a station's outcomes lag differently, else period yields.
+    #[default]
+    Auto,
+    /// Period yields: passes over dispositions recorded in the window.
+    Period,
+    /// Cohort conversion: the share of entries passed within the horizon.
+    Cohort,
+}
+
+impl BasisArg {
+    /// The application layer's request.
+    pub fn request(self) -> yieldline_app::analysis::BasisRequest {
+        use yieldline_app::analysis::BasisRequest;
+        match self {
+            BasisArg::Auto => BasisRequest::Auto,
+            BasisArg::Period => BasisRequest::Period,
+            BasisArg::Cohort => BasisRequest::Cohort,
+        }
+    }
+}
+
+/// The basis line of plan and watch tables, then one line per lagging station.
+pub fn basis_lines(
+    out: &mut impl Write,
+    basis: &yieldline_core::conversion::Basis,
+    lag_notes: &[String],
+) -> Result<()> {
+    use yieldline_core::conversion::BasisKind;
+    let what = match (basis.basis, basis.horizon_days) {
+        (BasisKind::Cohort, Some(h)) => format!("cohort conversion within {h} days"),
+        (BasisKind::Cohort, None) => "cohort conversion".to_owned(),
+        (BasisKind::Period, _) => "period yields".to_owned(),
+    };
+    writeln!(out, "basis        {what} — {}", basis.reason)?;
+    for n in lag_notes {
+        writeln!(out, "lag          {n}")?;
+    }
+    Ok(())
+}
+
 /// A new table in the house style.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -73,11 +116,16 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
     ]);
     for (s, st) in r.stations.iter().zip(&line.stations) {
         let bottleneck = r.bottleneck.as_deref() == Some(s.id.as_str());
+        let binding = r
+            .binding_constraint
+            .as_ref()
+            .is_some_and(|b| b.station == s.id);
         t.add_row(vec![
-            if bottleneck {
-                format!("{} ◀ bottleneck", s.id)
-            } else {
-                s.id.clone()
+            match (bottleneck, binding) {
+                (true, true) => format!("{} ◀ bottleneck, binding", s.id),
+                (true, false) => format!("{} ◀ bottleneck", s.id),
+                (false, true) => format!("{} ◀ binding", s.id),
+                (false, false) => s.id.clone(),
             },
             operator(st.operator).to_owned(),
             num(Some(s.capacity_per_day), 0),
@@ -109,10 +157,14 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
     )?;
     writeln!(
         out,
-        "line         RTY {}, capacity {} per day, bottleneck {}",
+        "line         RTY {}, capacity {} per day; bottleneck (theoretical: capacity × later yields) {}; binding constraint on actual flow {}",
         pct(r.rty),
         num(r.line_capacity_per_day, 2),
-        r.bottleneck.as_deref().unwrap_or("–")
+        r.bottleneck.as_deref().unwrap_or("–"),
+        r.binding_constraint.as_ref().map_or_else(
+            || "–".to_owned(),
+            |b| format!("{} (utilization {})", b.station, pct(Some(b.utilization)))
+        )
     )?;
     writeln!(
         out,
@@ -123,28 +175,85 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         r.territory.fresh_consumed
     )?;
     let t = &r.territory;
-    writeln!(
-        out,
-        "territory    {} fresh, {} in line, {} resting, {} burned, {} done; fresh lasts {} working days",
-        t.fresh,
-        t.in_line,
-        t.resting,
-        t.burned,
-        t.done,
-        num(t.days_to_exhaustion, 0)
-    )?;
+    if t.territory_units == 0 {
+        writeln!(
+            out,
+            "territory    unknown: no territory imported ({} in line, {} resting, {} burned, {} done among the units in the log)",
+            t.in_line, t.resting, t.burned, t.done
+        )?;
+    } else {
+        writeln!(
+            out,
+            "territory    {} fresh, {} in line, {} resting, {} burned, {} done; fresh lasts {} working days",
+            t.fresh,
+            t.in_line,
+            t.resting,
+            t.burned,
+            t.done,
+            num(t.days_to_exhaustion, 0)
+        )?;
+    }
     writeln!(
         out,
         "effort       {} touches per unit, {} minutes per output",
         num(r.touches_per_unit, 1),
         num(r.cost_per_output_minutes, 0)
     )?;
+    cohort_table(out, r)?;
     if r.events_at_unknown_stations > 0 {
         writeln!(
             out,
             "note         {} events are at stations line.toml no longer has; they are not measured",
             r.events_at_unknown_stations
         )?;
+    }
+    Ok(())
+}
+
+/// The period's cohorts: what the entries became by the period's end (open ones stated
+/// and counted), and followed to the as-of instant with censoring; then lag notes.
+fn cohort_table(out: &mut impl Write, r: &Report) -> Result<()> {
+    let as_of = r.stations.first().map(|s| s.conversion.as_of);
+    writeln!(
+        out,
+        "cohorts      visits entered in the period: passed by its end (open ones counted), and followed to {} (censored)",
+        as_of.map_or_else(|| "–".to_owned(), |t| t.to_string())
+    )?;
+    let mut t = table(&[
+        "station",
+        "entered",
+        "passed",
+        "open",
+        "cohort yield",
+        "passed ≤7d",
+        "≤30d",
+        "≤90d",
+        "open at as-of",
+        "median days",
+    ]);
+    let at = |v: &Option<Vec<Option<f64>>>, i: usize| {
+        v.as_ref().and_then(|v| v.get(i).copied().flatten())
+    };
+    for s in &r.stations {
+        let c = &s.conversion;
+        t.add_row(vec![
+            s.id.clone(),
+            s.cohort.entered.to_string(),
+            s.cohort.passed.to_string(),
+            s.cohort.open.to_string(),
+            pct(s.cohort.yield_),
+            pct(at(&c.passed_by, 0)),
+            pct(at(&c.passed_by, 2)),
+            pct(at(&c.passed_by, 4)),
+            c.open.to_string(),
+            num(c.median_days_to_disposition, 1),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    for s in &r.stations {
+        if let Some(note) = &s.lag.note {
+            writeln!(out, "lag          {}: {note}", s.id)?;
+        }
     }
     Ok(())
 }

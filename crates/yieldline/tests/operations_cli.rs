@@ -73,7 +73,7 @@ fn plan_is_consistent_with_its_own_yields() {
 }
 
 #[test]
-fn watch_reports_six_signals_and_a_verdict() {
+fn watch_reports_seven_signals_and_a_verdict() {
     let w = json(demo(), &["watch", "--format", "json"]);
     assert!(["green", "amber", "red"].contains(&w["health"].as_str().expect("health")));
     let names: Vec<&str> = w["signals"]
@@ -90,13 +90,63 @@ fn watch_reports_six_signals_and_a_verdict() {
             "territory_burn",
             "saturation",
             "quality_dilution",
-            "buyer_harm"
+            "buyer_harm",
+            "yield_drift"
         ]
     );
     assert!(!w["action"].as_str().expect("action").is_empty());
     let table = ok(demo(), &["watch"]);
     assert!(
         table.contains("health") && table.contains("action:"),
+        "{table}"
+    );
+}
+
+#[test]
+fn watch_sees_the_demo_reply_drift_on_the_control_chart() {
+    // The demo's template change drops the reply yield from about 41 % to 29 % at the
+    // end of August; the watch used to say nothing of it.
+    let w = json(demo(), &["watch", "--format", "json"]);
+    let drift = w["signals"]
+        .as_array()
+        .expect("signals")
+        .iter()
+        .find(|s| s["name"] == "yield_drift")
+        .expect("yield_drift signal");
+    assert_eq!(drift["status"], "warn", "{drift}");
+    let msg = drift["message"].as_str().expect("message");
+    assert!(msg.contains("reply's yield shifted down"), "{msg}");
+    let action = w["action"].as_str().expect("action");
+    assert!(
+        action.contains("find what changed at") && action.contains("reply around"),
+        "{action}"
+    );
+}
+
+#[test]
+fn watch_does_not_advise_the_experiment_that_is_running() {
+    // On 2025-08-20 the demo's auto-first-touch experiment runs at first-touch.
+    let w = json(
+        demo(),
+        &["watch", "--as-of", "2025-08-20", "--format", "json"],
+    );
+    let action = w["action"].as_str().expect("action");
+    assert!(
+        !action.contains("run an experiment on station first-touch"),
+        "{action}"
+    );
+    assert!(action.contains("auto-first-touch"), "{action}");
+}
+
+#[test]
+fn plan_states_its_window_and_the_current_output() {
+    let p = json(demo(), &["plan", "--runs", "200", "--format", "json"]);
+    assert_eq!(p["window"]["to"], "2025-10-17");
+    assert_eq!(p["window"]["working_days"], 60);
+    assert!(p["current_output_per_day"].as_f64().expect("output") > 0.0);
+    let table = ok(demo(), &["plan", "--runs", "200"]);
+    assert!(
+        table.contains("measured over 2025-07-28 to 2025-10-17"),
         "{table}"
     );
 }

@@ -347,3 +347,31 @@ fn bad_periods_are_errors() {
         Err(ReportError::EmptyPeriod { .. })
     ));
 }
+
+#[test]
+fn the_binding_constraint_on_actual_flow_is_named_apart_from_the_theoretical_bottleneck() {
+    // Ten units through a (8 pass), all entering b, where only one is disposed (passed):
+    // b's queue grows. Theoretical: a 10 × 0.8 × 1 = 8, b 4 × 1 = 4 → b. Actual flow:
+    // a disposes 10 in 3 working days of capacity 10 (33 %), b 1 of capacity 4 (8 %) → a.
+    let mut rows = Vec::new();
+    for i in 0..10 {
+        rows.push(format!("e{i}a,2025-03-03T09:00:00Z,u{i},a,entered"));
+        if i < 8 {
+            rows.push(format!("e{i}b,2025-03-04T09:00:00Z,u{i},a,passed"));
+            rows.push(format!("e{i}c,2025-03-04T09:00:00Z,u{i},b,entered"));
+        } else {
+            rows.push(format!(
+                "e{i}b,2025-03-04T09:00:00Z,u{i},a,failed,no_response"
+            ));
+        }
+    }
+    rows.push("e0d,2025-03-05T09:00:00Z,u0,b,passed".into());
+    let r = check(LINE, &rows.join("\n"), &[], Period::default());
+    assert_eq!(r.bottleneck.as_deref(), Some("b"));
+    let binding = r.binding_constraint.expect("binding");
+    assert_eq!(binding.station, "a");
+    close(Some(binding.utilization), 10.0 / 3.0 / 10.0);
+    // No territory imported: how long it lasts is unknown, not zero days.
+    assert_eq!(r.territory.territory_units, 0);
+    assert_eq!(r.territory.days_to_exhaustion, None);
+}

@@ -82,7 +82,32 @@ impl Log {
         }
     }
     fn run(&self, territory: usize) -> Watch {
+        self.run_on(LINE, territory)
+    }
+    /// Runs with outside evidence (drift, running experiments).
+    fn run_with(&self, territory: usize, ctx: &WatchContext) -> Watch {
         let line = Line::from_toml("line.toml", LINE).expect("line");
+        let mut units = Interner::default();
+        let log = log_from_events(&line, &self.events, &mut units);
+        let territory: Vec<u32> = (0..territory)
+            .map(|i| units.intern(&format!("t{i}")))
+            .collect();
+        let from = AS_OF.checked_sub(jiff::Span::new().days(83)).expect("date");
+        let r = report(
+            &line,
+            &log,
+            &territory,
+            Period {
+                from: Some(from),
+                to: Some(AS_OF),
+            },
+        )
+        .expect("report");
+        watch_with(&line, &log, &r, AS_OF, WatchParams::default(), ctx)
+    }
+    /// Runs on another line definition (with the same station ids, and maybe more).
+    fn run_on(&self, line_toml: &str, territory: usize) -> Watch {
+        let line = Line::from_toml("line.toml", line_toml).expect("line");
         let mut units = Interner::default();
         let log = log_from_events(&line, &self.events, &mut units);
         let territory: Vec<u32> = (0..territory)
@@ -171,6 +196,161 @@ fn depletion_alarms_when_first_visit_yield_falls() {
 }
 
 #[test]
+fn running_out_of_the_best_fit_tier_alone_is_amber_with_widen_the_territory() {
+    let mut l = Log::default();
+    for week in 0..12i64 {
+        let passes = if week >= 8 { 10 } else { 30 };
+        for i in 0..100 {
+            let unit = format!("w{week}u{i}");
+            l.touch(&unit, (11 - week) * 7 + 1, true);
+            l.visit(&unit, "first-touch", (11 - week) * 7 + 1, i < passes);
+        }
+    }
+    let w = l.run(0);
+    assert_eq!(status(&w, "low_hanging_fruit_depletion"), Status::Alarm);
+    // Nothing harmful is in progress: amber, and the action is about the territory.
+    assert_eq!(w.health, "amber", "{:?}", w.signals);
+    assert!(
+        w.action.contains("widen or enrich the territory"),
+        "{}",
+        w.action
+    );
+    assert!(!w.action.contains("run an experiment"), "{}", w.action);
+}
+
+#[test]
+fn no_territory_imported_is_territory_unknown_not_a_burn_alarm() {
+    let mut l = Log::default();
+    for i in 0..800 {
+        l.visit(&format!("t{i}"), "first-touch", 60, false);
+    }
+    for i in 0..600 {
+        l.push(&format!("t{i}"), "first-touch", "optout", 5, &[]);
+    }
+    let w = l.run(0);
+    let s = w.signal("territory_burn").expect("signal");
+    assert_eq!(s.status, Status::Ok, "{s:?}");
+    assert!(s.message.starts_with("territory unknown"), "{}", s.message);
+    assert_eq!(s.figures["territory_known"], false);
+    assert_eq!(w.brake, None);
+}
+
+#[test]
+fn a_running_experiment_replaces_the_advice_to_run_one() {
+    let mut l = Log::default();
+    for i in 0..100 {
+        l.touch(&format!("p{i}"), 40, true);
+    }
+    for i in 0..300 {
+        l.touch(&format!("r{i}"), 10, true);
+    }
+    for i in 0..10 {
+        l.visit(&format!("po{i}"), "qualified", 40, true);
+    }
+    for i in 0..16 {
+        l.visit(&format!("ro{i}"), "qualified", 10, true);
+    }
+    // Touches ×3, output 10 → 16: marginal 0.03 against 0.1 on average (warn).
+    let w = l.run(0);
+    assert_eq!(status(&w, "marginal_yield_of_automation"), Status::Warn);
+    assert!(
+        w.action
+            .contains("run an experiment on station first-touch"),
+        "{}",
+        w.action
+    );
+    let ctx = WatchContext {
+        experiments: vec![("first-touch".into(), "auto-ft".into())],
+        ..WatchContext::default()
+    };
+    let w = l.run_with(0, &ctx);
+    assert!(!w.action.contains("run an experiment"), "{}", w.action);
+    assert!(
+        w.action
+            .contains("let the experiment running at first-touch (auto-ft) reach its verdict"),
+        "{}",
+        w.action
+    );
+}
+
+#[test]
+fn a_yield_shift_on_the_control_chart_is_a_signal_and_an_action() {
+    let shift = |signalled_on: &str| DriftShift {
+        station: "reply".into(),
+        chart: "ewma".into(),
+        run_start: "2025-04-28".into(),
+        signalled_on: signalled_on.into(),
+        before: 0.41,
+        after: 0.29,
+    };
+    let l = Log::default();
+    let ctx = WatchContext {
+        drift: Some(vec![shift("2025-06-26")]),
+        ..WatchContext::default()
+    };
+    let w = l.run_with(0, &ctx);
+    let s = w.signal("yield_drift").expect("signal");
+    assert_eq!(s.status, Status::Warn, "{s:?}");
+    assert!(
+        s.message
+            .contains("reply's yield shifted down from 41.0 % to 29.0 % since 2025-04-28"),
+        "{}",
+        s.message
+    );
+    assert_eq!(w.health, "amber");
+    assert!(
+        w.action
+            .contains("find what changed at reply around 2025-04-28"),
+        "{}",
+        w.action
+    );
+    // A shift the chart stopped signalling two months ago is history, not news.
+    let ctx = WatchContext {
+        drift: Some(vec![shift("2025-04-30")]),
+        ..WatchContext::default()
+    };
+    assert_eq!(status(&l.run_with(0, &ctx), "yield_drift"), Status::Ok);
+}
+
+#[test]
+fn on_the_cohort_basis_dilution_compares_entry_cohorts_old_enough_to_judge() {
+    let mut l = Log::default();
+    // Entry cohorts 70 and 40 days back: booked 20 → 40, held 80 % in both.
+    for i in 0..20 {
+        l.visit(&format!("pb{i}"), "meeting-booked", 70, true);
+        l.visit(&format!("ph{i}"), "meeting-held", 70, i < 16);
+    }
+    for i in 0..40 {
+        l.visit(&format!("rb{i}"), "meeting-booked", 40, true);
+        l.visit(&format!("rh{i}"), "meeting-held", 40, i < 32);
+    }
+    // Ten days back, 80 bookings and 40 held visits all lost at once: too young for a
+    // 30-day cohort, but they fill the period basis's recent window.
+    for i in 0..80 {
+        l.visit(&format!("yb{i}"), "meeting-booked", 10, true);
+    }
+    for i in 0..40 {
+        l.visit(&format!("yh{i}"), "meeting-held", 10, false);
+    }
+    assert_eq!(status(&l.run(0), "quality_dilution"), Status::Alarm);
+    let ctx = WatchContext {
+        basis: Some(Basis::cohort(30, "test")),
+        ..WatchContext::default()
+    };
+    let w = l.run_with(0, &ctx);
+    let s = w.signal("quality_dilution").expect("signal");
+    assert_eq!(s.status, Status::Ok, "{s:?}");
+    assert_eq!(
+        (
+            s.figures["booked_prior"].clone(),
+            s.figures["booked_recent"].clone()
+        ),
+        (20.into(), 40.into())
+    );
+    assert_eq!(w.basis.horizon_days, Some(30));
+}
+
+#[test]
 fn burn_alarms_on_a_rising_burned_share() {
     let build = |recent_burns: usize| {
         let mut l = Log::default();
@@ -230,6 +410,46 @@ fn quality_dilution_alarms_when_more_meetings_are_worse_ones() {
     assert_eq!(status(&build(16), "quality_dilution"), Status::Alarm);
     // Held 80 % → 77.5 %: no real fall.
     assert_eq!(status(&build(31), "quality_dilution"), Status::Ok);
+}
+
+#[test]
+fn quality_dilution_finds_the_meeting_stations_by_role_not_position() {
+    // A station after `qualified` (a hand-off): by position the last three would be
+    // held, qualified and hand-off; the roles say which are booked, held and qualified.
+    let with_roles =
+        LINE.replace(
+            "id='meeting-booked'\noperator='human'",
+            "id='meeting-booked'\nrole='booked'\noperator='human'",
+        )
+        .replace(
+            "id='meeting-held'\noperator='human'",
+            "id='meeting-held'\nrole='held'\noperator='human'",
+        )
+        .replace(
+            "id='qualified'\noperator='human'",
+            "id='qualified'\nrole='qualified'\noperator='human'",
+        ) + "[[station]]\nid='handoff'\noperator='human'\ncapacity_per_day=100\n";
+    let mut l = Log::default();
+    for i in 0..20 {
+        l.visit(&format!("pb{i}"), "meeting-booked", 40, true);
+        l.visit(&format!("ph{i}"), "meeting-held", 40, i < 16);
+    }
+    for i in 0..40 {
+        l.visit(&format!("rb{i}"), "meeting-booked", 10, true);
+        l.visit(&format!("rh{i}"), "meeting-held", 10, i < 16);
+    }
+    let w = l.run_on(&with_roles, 0);
+    let s = w.signal("quality_dilution").expect("signal");
+    assert_eq!(s.status, Status::Alarm, "{s:?}");
+    assert_eq!(s.figures["booked_recent"], 40);
+    // Without roles the same five-station line is read by position, as before.
+    let by_position =
+        LINE.to_owned() + "[[station]]\nid='handoff'\noperator='human'\ncapacity_per_day=100\n";
+    let w = l.run_on(&by_position, 0);
+    assert_eq!(
+        w.signal("quality_dilution").expect("signal").figures["booked_recent"],
+        16
+    );
 }
 
 #[test]

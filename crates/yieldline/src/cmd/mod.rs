@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod conversion;
 pub mod demo;
 pub mod dispatch;
 pub mod drift;

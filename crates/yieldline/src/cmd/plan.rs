@@ -31,6 +31,9 @@ pub struct PlanArgs {
     /// Monte Carlo seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Yields: period (dispositions in the window) or cohort (share of entries passed within 90 days); default: cohort when outcomes lag differently.
+    #[arg(long, value_enum, default_value_t)]
+    basis: output::BasisArg,
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -47,6 +50,7 @@ pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
             to: args.to,
             runs: args.runs,
             seed: args.seed,
+            basis: args.basis.request(),
         },
     )?;
     let stdout = std::io::stdout();
@@ -85,8 +89,12 @@ pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
 fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
     writeln!(
         out,
-        "plan for {} final passes per working day",
-        num(Some(p.target), 1)
+        "plan for {} final passes per working day; now {} per day, measured over {} to {} ({} working days)",
+        num(Some(p.target), 1),
+        num(p.current_output_per_day, 2),
+        p.window.from,
+        p.window.to,
+        p.window.working_days
     )?;
     let mut t = output::table(&[
         "station",
@@ -117,14 +125,24 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
         ]);
     }
     writeln!(out, "{t}")?;
-    writeln!(
-        out,
-        "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days",
-        num(Some(p.fresh_per_day), 1),
-        num(Some(p.recycled_due_per_day), 1),
-        p.fresh_available,
-        num(p.days_to_exhaustion, 0)
-    )?;
+    output::basis_lines(out, &p.basis, &p.lag_notes)?;
+    if p.territory_known {
+        writeln!(
+            out,
+            "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days",
+            num(Some(p.fresh_per_day), 1),
+            num(Some(p.recycled_due_per_day), 1),
+            p.fresh_available,
+            num(p.days_to_exhaustion, 0)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "intake       {} fresh units per day ({} recycled units come due per day); territory unknown",
+            num(Some(p.fresh_per_day), 1),
+            num(Some(p.recycled_due_per_day), 1),
+        )?;
+    }
     let mc = &p.monte_carlo;
     writeln!(
         out,
@@ -135,6 +153,9 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
         num(Some(mc.p90), 1),
         pct(Some(mc.chance_to_hit))
     )?;
+    for n in &p.notes {
+        writeln!(out, "note         {n}")?;
+    }
     if !p.short_stations.is_empty() {
         writeln!(
             out,

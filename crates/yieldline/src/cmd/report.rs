@@ -20,6 +20,9 @@ pub struct ReportArgs {
     /// Last day of the period (default: the last event's day).
     #[arg(long)]
     pub to: Option<Date>,
+    /// Follow the period's cohorts to the end of this day (default: the latest event's instant).
+    #[arg(long)]
+    pub as_of: Option<Date>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
@@ -28,12 +31,13 @@ pub struct ReportArgs {
 /// Prints the report.
 pub fn run(dir: &Path, args: &ReportArgs) -> Result<()> {
     let ws = Workspace::open(dir)?;
-    let r = yieldline_app::analysis::report(
+    let r = yieldline_app::analysis::report_at(
         &ws,
         Period {
             from: args.from,
             to: args.to,
         },
+        args.as_of,
     )?;
     print(&ws, &r, args.format)
 }

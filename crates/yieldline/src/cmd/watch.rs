@@ -21,6 +21,9 @@ pub struct WatchArgs {
     /// Working days of fresh territory below which the burn signal warns.
     #[arg(long, default_value_t = yieldline_app::analysis::DEFAULT_HORIZON_DAYS)]
     horizon: f64,
+    /// Yields of the depletion and dilution signals: period or cohort (entries passed within 30 days); default: cohort when outcomes lag differently.
+    #[arg(long, value_enum, default_value_t)]
+    basis: output::BasisArg,
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -29,7 +32,7 @@ pub struct WatchArgs {
 /// Runs `yieldline watch`.
 pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
     let ws = Workspace::open(dir)?;
-    let w = yieldline_app::analysis::watch(&ws, args.as_of, args.horizon)?;
+    let w = yieldline_app::analysis::watch_on(&ws, args.as_of, args.horizon, args.basis.request())?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -54,6 +57,7 @@ pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
                 ]);
             }
             writeln!(out, "{t}")?;
+            output::basis_lines(&mut out, &w.basis, &w.lag_notes)?;
             writeln!(out, "action: {}", w.action)?;
             Ok(())
         }
