@@ -420,7 +420,8 @@ mod tests {
                 .connection()
                 .execute_batch(
                     "DROP TRIGGER fact_pages_on_delete; DROP TRIGGER fact_pages_on_update;
-                     DROP TABLE fact_pages; DROP TABLE store_meta; PRAGMA user_version = 4;",
+                     DROP TABLE fact_pages; DROP TABLE store_meta; DROP TABLE api_tokens;
+                     PRAGMA user_version = 4;",
                 )
                 .expect("downgrade");
             facts
