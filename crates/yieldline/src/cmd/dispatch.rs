@@ -46,30 +46,7 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
     };
     match args.format {
         OutputFormat::Json => output::json(&mut sink, &d)?,
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut sink);
-            w.write_record([
-                "date",
-                "station",
-                "unit_id",
-                "account_id",
-                "operator_kind",
-                "arm",
-                "reason",
-            ])?;
-            for o in &d.orders {
-                w.write_record([
-                    o.date.to_string(),
-                    o.station.clone(),
-                    o.unit_id.clone(),
-                    o.account_id.clone(),
-                    o.operator_kind.clone(),
-                    o.arm.clone().unwrap_or_default(),
-                    o.reason.clone(),
-                ])?;
-            }
-            w.flush()?;
-        }
+        OutputFormat::Csv => yieldline_app::render::write_dispatch_csv(&mut sink, &d)?,
         OutputFormat::Table => {
             writeln!(
                 sink,
