@@ -189,3 +189,101 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(resp: Response) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let bytes = rt
+            .block_on(axum::body::to_bytes(resp.into_body(), 1 << 20))
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[test]
+    fn kinds_map_to_statuses() {
+        let cases = [
+            (
+                AppError::invalid("from", "bad"),
+                false,
+                400,
+                "invalid_parameter",
+            ),
+            (
+                AppError::invalid("weights", "bad"),
+                true,
+                422,
+                "invalid_body",
+            ),
+            (
+                AppError::not_found("gone"),
+                false,
+                404,
+                "resource_not_found",
+            ),
+            (AppError::conflict("taken"), false, 409, "conflict"),
+            (
+                AppError::from(yieldline_store::StoreError::Busy {
+                    waited_seconds: 1,
+                    holder: None,
+                }),
+                false,
+                503,
+                "busy",
+            ),
+            (AppError::internal("disk"), false, 500, "internal"),
+        ];
+        for (e, body, status, code) in cases {
+            let a = ApiError::from_app(e, body);
+            assert_eq!((a.status.as_u16(), a.code), (status, code));
+        }
+    }
+
+    #[test]
+    fn a_server_error_shows_no_internals_but_its_request_id() {
+        let resp = REQUEST_ID.sync_scope("req-42".to_owned(), || {
+            ApiError::internal("cannot open /secret/path/yieldline.db").into_response()
+        });
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            resp.headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(PROBLEM_JSON.as_bytes())
+        );
+        let p = body_of(resp);
+        assert_eq!(p["request_id"], "req-42");
+        assert_eq!(p["code"], "internal");
+        assert!(!p.to_string().contains("/secret/path"), "{p}");
+    }
+
+    #[test]
+    fn busy_says_when_to_retry_and_unauthorized_how_to_authenticate() {
+        let busy = ApiError::from(AppError::from(yieldline_store::StoreError::Busy {
+            waited_seconds: 1,
+            holder: None,
+        }))
+        .into_response();
+        assert_eq!(
+            busy.headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.as_bytes()),
+            Some(&b"5"[..])
+        );
+        let p = body_of(busy);
+        assert!(!p.to_string().contains("database is locked"));
+        let unauth = ApiError::unauthorized("x").into_response();
+        assert_eq!(
+            unauth
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .map(|v| v.as_bytes()),
+            Some(&b"Bearer"[..])
+        );
+        assert!(body_of(unauth).get("request_id").is_none());
+    }
+}
