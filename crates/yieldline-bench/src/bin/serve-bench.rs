@@ -60,6 +60,7 @@ fn main() -> Result<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed: `apt-get install wrk` (Debian), then run again");
     }
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let out = PathBuf::from("target/serve-bench");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
@@ -149,7 +150,8 @@ fn main() -> Result<()> {
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "serve-bench: {events} events, {CONNECTIONS} connections, {seconds} s per run, 2 worker threads; load average before the runs: {}",
+        "serve-bench: {events} events, {CONNECTIONS} connections, {seconds} s per run, 2 worker threads; load average before: {}, after: {}",
+        load_before.trim(),
         load.trim()
     );
     println!(
@@ -181,7 +183,8 @@ fn main() -> Result<()> {
         "seconds": seconds,
         "runs": runs,
         "ingest": {"events": ingest_imported, "seconds": ingest_s, "events_per_s": ingest_imported as f64 / ingest_s},
-        "loadavg": load.trim(),
+        "loadavg_before": load_before.trim(),
+        "loadavg_after": load.trim(),
     });
     std::fs::write(
         out.join("results.json"),
