@@ -29,6 +29,8 @@ pub struct AppError {
     pub param: Option<String>,
     /// What went wrong, for people (the whole story: context, then cause).
     pub message: String,
+    /// The 1-based line of the input at fault (a bad row of an import), when one is.
+    pub line: Option<u64>,
 }
 
 impl AppError {
@@ -38,6 +40,7 @@ impl AppError {
             kind: ErrorKind::Invalid,
             param: Some(param.into()),
             message: message.into(),
+            line: None,
         }
     }
 
@@ -47,6 +50,7 @@ impl AppError {
             kind: ErrorKind::Invalid,
             param: None,
             message: message.into(),
+            line: None,
         }
     }
 
@@ -56,6 +60,7 @@ impl AppError {
             kind: ErrorKind::NotFound,
             param: None,
             message: message.into(),
+            line: None,
         }
     }
 
@@ -65,6 +70,7 @@ impl AppError {
             kind: ErrorKind::Conflict,
             param: None,
             message: message.into(),
+            line: None,
         }
     }
 
@@ -74,6 +80,7 @@ impl AppError {
             kind: ErrorKind::Internal,
             param: None,
             message: message.into(),
+            line: None,
         }
     }
 
@@ -100,6 +107,7 @@ impl From<StoreError> for AppError {
             kind,
             param: None,
             message: e.to_string(),
+            line: None,
         }
     }
 }
@@ -111,9 +119,20 @@ impl From<ImportError> for AppError {
             ImportError::BadRow(row) => Self {
                 kind: ErrorKind::Invalid,
                 param: row.field.clone(),
+                line: Some(row.line),
                 message: ImportError::BadRow(row).to_string(),
             },
-            other => Self::input(other.to_string()),
+            other => {
+                let line = match &other {
+                    ImportError::Malformed { line, .. } => Some(*line),
+                    ImportError::Header { .. } => Some(1),
+                    _ => None,
+                };
+                Self {
+                    line,
+                    ..Self::input(other.to_string())
+                }
+            }
         }
     }
 }

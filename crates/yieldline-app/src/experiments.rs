@@ -36,6 +36,7 @@ pub fn parse_time(line: &Line, param: &str, text: &str) -> AppResult<Timestamp> 
 
 /// What `experiment create` is asked.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentRequest {
     /// Experiment id (letters, digits, '.', '_', '-').

@@ -65,6 +65,40 @@ pub struct ImportReport {
     pub failure: Option<AppError>,
 }
 
+/// The counts of one file's import, as every interface shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportSummary {
+    /// `events` or `territory`.
+    pub kind: String,
+    /// Records read.
+    pub read: u64,
+    /// Records stored for the first time.
+    pub imported: u64,
+    /// Records already stored unchanged (skipped).
+    pub duplicates: u64,
+    /// Records updated (territory).
+    pub updated: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Records skipped because they name an erased person (territory).
+    pub erased: u64,
+}
+
+impl From<&yieldline_store::ImportRecord> for ImportSummary {
+    fn from(r: &yieldline_store::ImportRecord) -> Self {
+        Self {
+            kind: r.kind.clone(),
+            read: r.read,
+            imported: r.imported,
+            duplicates: r.duplicates,
+            updated: r.updated,
+            rejected: r.rejected,
+            erased: r.erased,
+        }
+    }
+}
+
 /// Imports the files of `req`, reporting each file's bytes read to `progress`.
 pub fn import(
     ws: &Workspace,

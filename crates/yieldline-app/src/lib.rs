@@ -13,7 +13,9 @@ pub mod error;
 pub mod experiments;
 pub mod import;
 pub mod privacy;
+pub mod render;
 pub mod simulate;
+pub mod tokens;
 pub mod workspace;
 
 pub use error::{AppError, AppResult, ErrorKind};

@@ -111,6 +111,40 @@ pub fn entries(ws: &Workspace) -> AppResult<Vec<SuppressionEntry>> {
     Ok(ws.store.suppression_entries()?)
 }
 
+/// One suppression entry as every interface shows it (`suppress list --format json`,
+/// `GET suppressions`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntryView {
+    /// `contact`, `email`, `domain` or `erased`.
+    pub kind: String,
+    /// The contact id, address, domain or erased person's hash.
+    pub target: String,
+    /// When it was added (RFC 3339).
+    pub added_at: String,
+    /// Who added it.
+    pub added_by: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl From<&SuppressionEntry> for EntryView {
+    fn from(e: &SuppressionEntry) -> Self {
+        Self {
+            kind: e.kind.as_str().to_owned(),
+            target: e.target.clone(),
+            added_at: e.added_at.clone(),
+            added_by: e.added_by.clone(),
+            reason: e.reason.clone(),
+        }
+    }
+}
+
+/// Every suppression entry, ordered by kind then target, as shown.
+pub fn entry_views(ws: &Workspace) -> AppResult<Vec<EntryView>> {
+    Ok(entries(ws)?.iter().map(EntryView::from).collect())
+}
+
 /// The suppression log, oldest first.
 pub fn log(ws: &Workspace) -> AppResult<Vec<SuppressionLogEntry>> {
     Ok(ws.store.suppression_log()?)

@@ -13,6 +13,7 @@ mod queries;
 mod schema;
 mod sqlite;
 mod suppression;
+mod tokens;
 
 use std::collections::HashMap;
 
@@ -149,6 +150,21 @@ impl From<rusqlite::Error> for StoreError {
             _ => Self::Backend(e.to_string()),
         }
     }
+}
+
+/// A stored API token: its name, role and the hash of its secret (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The token's name (unique in the workspace).
+    pub name: String,
+    /// Its role (`viewer`, `analyst` or `admin`; the application layer decides).
+    pub role: String,
+    /// The hash of its secret (lower-case hex).
+    pub hash: String,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: String,
+    /// Who created it.
+    pub created_by: String,
 }
 
 /// What an import's fill function tells the store at its end.
@@ -319,6 +335,27 @@ pub trait Store: Send + Sync {
     /// a broken suppression-log chain, a suppression without its log entry or one the
     /// log says is in force but is missing, and the backend's own integrity check.
     fn integrity(&self) -> Result<Vec<String>, StoreError>;
+
+    // -- API tokens ------------------------------------------------------------------
+
+    /// Stores a new API token (its secret's hash only); `false` (nothing changed) when
+    /// its name or hash is taken.
+    fn insert_token(
+        &self,
+        name: &str,
+        role: &str,
+        hash: &str,
+        by: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Every API token, by name.
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Removes the API token `name`; `false` when there is none.
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// The API token whose secret hashes to `hash`, if any (a read: it never writes).
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 }
 
 /// The body of a [`StoreExt`] method: adapts a typed, fallible `fill` to the store's

@@ -427,7 +427,7 @@ mod tests {
                      ALTER TABLE suppression_log DROP COLUMN reason_hash;
                      ALTER TABLE suppression_log DROP COLUMN prev_hash;
                      ALTER TABLE suppression_log DROP COLUMN entry_hash;
-                     DROP TABLE event_removals;
+                     DROP TABLE event_removals; DROP TABLE api_tokens;
                      PRAGMA user_version = 4;",
                 )
                 .expect("downgrade");

@@ -180,4 +180,16 @@ pub const MIGRATIONS: &[&str] = &[
         reason   TEXT NOT NULL
     );
     ",
+    // 8: API tokens of the HTTP server. Only the SHA-256 (hex) of each token's secret is
+    // kept; name is how people refer to it (list, revoke); role is viewer | analyst |
+    // admin. Revoking deletes the row.
+    "
+    CREATE TABLE api_tokens (
+        name       TEXT PRIMARY KEY,
+        role       TEXT NOT NULL,
+        hash       TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];

@@ -1012,6 +1012,28 @@ impl Store for SqliteStore {
         self.write(|tx| crate::suppression::unsuppress(tx, kind, target, by, reason))
     }
 
+    fn insert_token(
+        &self,
+        name: &str,
+        role: &str,
+        hash: &str,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| crate::tokens::insert(tx, name, role, hash, by))
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::TokenRecord>, StoreError> {
+        self.read(crate::tokens::all)
+    }
+
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.write(|tx| crate::tokens::revoke(tx, name))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<crate::TokenRecord>, StoreError> {
+        self.read(|c| crate::tokens::by_hash(c, hash))
+    }
+
     fn erase(&self, who: &str, by: &str, reason: &str) -> Result<crate::EraseOutcome, StoreError> {
         self.lock_writer()
             .pragma_update(None, "secure_delete", true)?;

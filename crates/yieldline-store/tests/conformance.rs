@@ -511,6 +511,47 @@ fn a_mistaken_event_can_be_removed(store: &dyn Store) {
     assert!(store.integrity().expect("integrity").is_empty());
 }
 
+fn tokens_are_kept_by_hash_and_revoked(store: &dyn Store) {
+    assert!(store.tokens().expect("tokens").is_empty());
+    assert!(
+        store
+            .insert_token("ci", "viewer", "aa11", "ops")
+            .expect("insert")
+    );
+    assert!(
+        store
+            .insert_token("ops", "admin", "bb22", "ops")
+            .expect("insert")
+    );
+    // A taken name or hash changes nothing.
+    assert!(
+        !store
+            .insert_token("ci", "admin", "cc33", "ops")
+            .expect("insert")
+    );
+    assert!(
+        !store
+            .insert_token("other", "admin", "aa11", "ops")
+            .expect("insert")
+    );
+    let all = store.tokens().expect("tokens");
+    let names: Vec<_> = all.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["ci", "ops"]);
+    assert_eq!(all[0].role, "viewer");
+    assert_eq!(all[0].created_by, "ops");
+    let t = store.token_by_hash("bb22").expect("read").expect("found");
+    assert_eq!((t.name.as_str(), t.role.as_str()), ("ops", "admin"));
+    assert!(store.token_by_hash("cc33").expect("read").is_none());
+    // Lookups are reads: they do not move the generation.
+    let g = store.generation().expect("g");
+    let _ = store.token_by_hash("aa11").expect("read");
+    assert_eq!(store.generation().expect("g"), g);
+    assert!(store.revoke_token("ci").expect("revoke"));
+    assert!(!store.revoke_token("ci").expect("revoke"));
+    assert!(store.token_by_hash("aa11").expect("read").is_none());
+    assert_eq!(store.tokens().expect("tokens").len(), 1);
+}
+
 // -- the backends ----------------------------------------------------------------------
 
 macro_rules! backend {
@@ -545,6 +586,7 @@ macro_rules! backend {
             check!(the_import_history_is_kept);
             check!(the_generation_moves_with_every_write);
             check!(a_mistaken_event_can_be_removed);
+            check!(tokens_are_kept_by_hash_and_revoked);
 
             #[test]
             fn writes_from_many_threads_queue_and_reads_run_alongside() {

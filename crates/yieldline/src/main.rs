@@ -16,15 +16,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "yieldline", version, about, max_term_width = 100)]
 struct Cli {
-    /// The workspace directory (holds line.toml and yieldline.db).
+    /// The workspace directory (holds line.toml and yieldline.db; default: `.`).
+    /// `serve` takes it more than once.
     #[arg(
         short = 'w',
         long,
         global = true,
-        default_value = ".",
-        env = "YIELDLINE_WORKSPACE"
+        env = "YIELDLINE_WORKSPACE",
+        value_name = "DIR",
+        action = clap::ArgAction::Append
     )]
-    workspace: PathBuf,
+    workspace: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -101,26 +103,54 @@ enum Command {
         #[command(subcommand)]
         cmd: cmd::check::EventsCmd,
     },
+    /// Serve the HTTP API for workspaces (-w DIR, repeatable, or --root DIR).
+    Serve(cmd::serve::ServeArgs),
+    /// Bearer tokens of the HTTP API: create (printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        cmd: cmd::token::TokenCmd,
+    },
+}
+
+impl Cli {
+    /// The one workspace of a command other than `serve`.
+    fn dir(&self) -> anyhow::Result<PathBuf> {
+        match self.workspace.as_slice() {
+            [] => Ok(PathBuf::from(".")),
+            [one] => Ok(one.clone()),
+            _ => anyhow::bail!("-w is given more than once: only `serve` takes several workspaces"),
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let dir = match cli.dir() {
+        Ok(d) => d,
+        Err(e) if !matches!(cli.command, Command::Serve(_)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        Err(_) => PathBuf::new(),
+    };
     let result = match cli.command {
-        Command::Init { force } => cmd::init::run(&cli.workspace, force),
-        Command::Demo { seed, format } => cmd::demo::run(&cli.workspace, seed, format),
-        Command::Import { what } => cmd::import::run(&cli.workspace, what),
-        Command::Report(args) => cmd::report::run(&cli.workspace, &args),
-        Command::Drift(args) => cmd::drift::run(&cli.workspace, &args),
-        Command::Conversion(args) => cmd::conversion::run(&cli.workspace, &args),
-        Command::Experiment { cmd } => cmd::experiment::run(&cli.workspace, cmd),
-        Command::Plan(args) => cmd::plan::run(&cli.workspace, &args),
-        Command::Simulate(args) => cmd::simulate::run(&cli.workspace, &args),
-        Command::Watch(args) => cmd::watch::run(&cli.workspace, &args),
-        Command::Dispatch(args) => cmd::dispatch::run(&cli.workspace, &args),
-        Command::Suppress { cmd } => cmd::suppress::run(&cli.workspace, cmd),
-        Command::Erase(args) => cmd::erase::run(&cli.workspace, &args),
-        Command::Check { format } => cmd::check::run(&cli.workspace, format),
-        Command::Events { cmd } => cmd::check::events(&cli.workspace, cmd),
+        Command::Init { force } => cmd::init::run(&dir, force),
+        Command::Demo { seed, format } => cmd::demo::run(&dir, seed, format),
+        Command::Import { what } => cmd::import::run(&dir, what),
+        Command::Report(args) => cmd::report::run(&dir, &args),
+        Command::Drift(args) => cmd::drift::run(&dir, &args),
+        Command::Experiment { cmd } => cmd::experiment::run(&dir, cmd),
+        Command::Plan(args) => cmd::plan::run(&dir, &args),
+        Command::Simulate(args) => cmd::simulate::run(&dir, &args),
+        Command::Watch(args) => cmd::watch::run(&dir, &args),
+        Command::Dispatch(args) => cmd::dispatch::run(&dir, &args),
+        Command::Suppress { cmd } => cmd::suppress::run(&dir, cmd),
+        Command::Erase(args) => cmd::erase::run(&dir, &args),
+        Command::Serve(args) => cmd::serve::run(&cli.workspace, &args),
+        Command::Token { cmd } => cmd::token::run(&dir, cmd),
+        Command::Conversion(args) => cmd::conversion::run(&dir, &args),
+        Command::Check { format } => cmd::check::run(&dir, format),
+        Command::Events { cmd } => cmd::check::events(&dir, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,10 +9,10 @@ use serde::Serialize;
 use yieldline_core::line::{Line, Operator};
 use yieldline_core::report::Report;
 
-/// Writes any serialisable value as pretty JSON with a trailing newline.
+/// Writes any serialisable value as pretty JSON with a trailing newline
+/// (the application layer's rendering, which the HTTP API serves too).
 pub fn json(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)?;
+    yieldline_app::render::write_json(out, value)?;
     Ok(())
 }
 

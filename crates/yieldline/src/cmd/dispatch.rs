@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use jiff::civil::Date;
-use yieldline_core::text::csv_safe;
 
 use crate::OutputFormat;
 use crate::output;
@@ -47,32 +46,7 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
     };
     match args.format {
         OutputFormat::Json => output::json(&mut sink, &d)?,
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut sink);
-            w.write_record([
-                "date",
-                "station",
-                "unit_id",
-                "account_id",
-                "operator_kind",
-                "arm",
-                "reason",
-            ])?;
-            for o in &d.orders {
-                // Ids, arms and reasons are text from outside: neutralised as formulas.
-                let arm = o.arm.as_deref().unwrap_or_default();
-                w.write_record([
-                    o.date.to_string().as_str(),
-                    &csv_safe(&o.station),
-                    &csv_safe(&o.unit_id),
-                    &csv_safe(&o.account_id),
-                    &csv_safe(&o.operator_kind),
-                    &csv_safe(arm),
-                    &csv_safe(&o.reason),
-                ])?;
-            }
-            w.flush()?;
-        }
+        OutputFormat::Csv => yieldline_app::render::write_dispatch_csv(&mut sink, &d)?,
         OutputFormat::Table => {
             writeln!(
                 sink,

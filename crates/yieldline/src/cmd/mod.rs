@@ -11,6 +11,8 @@ pub mod import;
 pub mod init;
 pub mod plan;
 pub mod report;
+pub mod serve;
 pub mod simulate;
 pub mod suppress;
+pub mod token;
 pub mod watch;

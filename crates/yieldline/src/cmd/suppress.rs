@@ -7,9 +7,9 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use clap::{ArgGroup, Args, Subcommand};
 use serde::Serialize;
-use yieldline_app::privacy;
+use yieldline_app::privacy::{self, EntryView};
 use yieldline_core::text::csv_safe;
-use yieldline_store::{Added, SuppressionEntry, SuppressionLogEntry};
+use yieldline_store::{Added, SuppressionLogEntry};
 
 use crate::OutputFormat;
 use crate::output;
@@ -172,32 +172,9 @@ fn remove(dir: &Path, a: &RemoveArgs) -> Result<()> {
     Ok(())
 }
 
-/// One entry as printed (JSON and CSV).
-#[derive(Debug, Serialize)]
-struct EntryOut<'a> {
-    kind: &'a str,
-    target: &'a str,
-    added_at: &'a str,
-    added_by: &'a str,
-    reason: &'a str,
-}
-
-impl<'a> From<&'a SuppressionEntry> for EntryOut<'a> {
-    fn from(e: &'a SuppressionEntry) -> Self {
-        Self {
-            kind: e.kind.as_str(),
-            target: &e.target,
-            added_at: &e.added_at,
-            added_by: &e.added_by,
-            reason: &e.reason,
-        }
-    }
-}
-
 fn list(dir: &Path, format: OutputFormat) -> Result<()> {
     let ws = Workspace::open(dir)?;
-    let entries = ws.store.suppression_entries()?;
-    let rows: Vec<EntryOut<'_>> = entries.iter().map(EntryOut::from).collect();
+    let rows = privacy::entry_views(&ws)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -210,7 +187,13 @@ fn list(dir: &Path, format: OutputFormat) -> Result<()> {
         OutputFormat::Table => {
             let mut t = text_table(&["kind", "target", "added", "by", "reason"]);
             for r in &rows {
-                t.add_row(vec![r.kind, r.target, r.added_at, r.added_by, r.reason]);
+                t.add_row(vec![
+                    &r.kind,
+                    &r.target,
+                    &r.added_at,
+                    &r.added_by,
+                    &r.reason,
+                ]);
             }
             use std::io::Write;
             writeln!(out, "{t}")?;
@@ -285,14 +268,14 @@ trait CsvRow {
     fn cells(&self) -> Vec<Cow<'_, str>>;
 }
 
-impl CsvRow for EntryOut<'_> {
+impl CsvRow for EntryView {
     fn cells(&self) -> Vec<Cow<'_, str>> {
         [
-            self.kind,
-            self.target,
-            self.added_at,
-            self.added_by,
-            self.reason,
+            self.kind.as_str(),
+            &self.target,
+            &self.added_at,
+            &self.added_by,
+            &self.reason,
         ]
         .map(csv_safe)
         .into()
