@@ -399,7 +399,17 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
         experiments: crate::experiments::running(ws, date)?,
         suppression,
     };
-    Ok(dispatch_orders(&ws.line, log, &units, &input)?)
+    let mut d = dispatch_orders(&ws.line, log, &units, &input)?;
+    if !ws.line.is_working_day(date.weekday()) {
+        d.notes.insert(
+            0,
+            format!(
+                "{date} is a {}, not a working day of the line: these are the orders for a day the line does not work (pass --date with a working day)",
+                date.strftime("%A")
+            ),
+        );
+    }
+    Ok(d)
 }
 
 /// Chart selection of `drift`.

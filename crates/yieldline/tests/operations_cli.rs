@@ -321,3 +321,35 @@ fn simulate_calibrates_from_a_workspace() {
     let sim: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(sim["days"].as_array().expect("days").len(), 40);
 }
+
+#[test]
+fn dispatch_out_writes_the_orders_and_says_when_the_day_is_not_worked() {
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let csv_path = out_dir.path().join("orders.csv");
+    let json_path = out_dir.path().join("orders.json");
+    let csv_arg = csv_path.display().to_string();
+    let json_arg = json_path.display().to_string();
+    ok(
+        demo(),
+        &["dispatch", "--date", "2025-10-20", "--out", &csv_arg],
+    );
+    let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    assert!(
+        csv.starts_with("date,station,unit_id,account_id,operator_kind,arm,reason\n"),
+        "{csv}"
+    );
+    ok(
+        demo(),
+        &["dispatch", "--date", "2025-10-20", "--out", &json_arg],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("json")).expect("parse");
+    assert!(v["orders"].is_array(), "{v}");
+    // 2025-10-19 is a Sunday; the demo line works Monday to Friday.
+    let sunday = json(
+        demo(),
+        &["dispatch", "--date", "2025-10-19", "--format", "json"],
+    );
+    let first = sunday["notes"][0].as_str().expect("a note");
+    assert!(first.contains("not a working day"), "{first}");
+}

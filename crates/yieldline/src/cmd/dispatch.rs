@@ -17,10 +17,11 @@ pub struct DispatchArgs {
     /// The day to dispatch (YYYY-MM-DD; default: today in the line's time zone).
     #[arg(long)]
     date: Option<Date>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: OutputFormat,
-    /// Write the orders to this file instead of standard output.
+    /// Output format (default: a table on the terminal; with --out, the file's
+    /// extension: .json for JSON, else CSV).
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
+    /// Write the orders themselves to this file (never the summary table).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -44,7 +45,22 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    match args.format {
+    let format = match (args.format, &args.out) {
+        (Some(f), None) => f,
+        (Some(OutputFormat::Table) | None, Some(path)) => {
+            let json = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            if json {
+                OutputFormat::Json
+            } else {
+                OutputFormat::Csv
+            }
+        }
+        (Some(f), Some(_)) => f,
+        (None, None) => OutputFormat::Table,
+    };
+    match format {
         OutputFormat::Json => output::json(&mut sink, &d)?,
         OutputFormat::Csv => yieldline_app::render::write_dispatch_csv(&mut sink, &d)?,
         OutputFormat::Table => {
