@@ -508,29 +508,9 @@ mod tests {
             Ok("ann@example.com")
         );
         assert_eq!(parse_domain("Example.COM.").as_deref(), Ok("example.com"));
-        for bad in [
-            "",
-            "ann",
-            "@example.com",
-            "ann@",
-            "ann@localhost",
-            "an n@example.com",
-            "ann@exa mple.com",
-        ] {
-            assert!(parse_email(bad).is_err(), "{bad:?}");
-        }
-        for bad in [
-            "",
-            "com",
-            "@example.com",
-            "-a.com",
-            "a-.com",
-            "a..com",
-            "ex ample.com",
-            "a@b.com",
-        ] {
-            assert!(parse_domain(bad).is_err(), "{bad:?}");
-        }
+        // Malformed input: `identity::tests::malformed_addresses_and_domains_are_refused`.
+        assert!(parse_email("ann@").is_err());
+        assert!(parse_domain("a..com").is_err());
     }
 
     #[test]

@@ -108,11 +108,12 @@ pub enum StoreError {
     Backend(String),
     /// Another writer held the store's write lock for longer than the lock timeout.
     #[error(
-        "the store is busy: another writer held its write lock for more than {waited_seconds} s{}; try again when it is done (the timeout is set by YIELDLINE_LOCK_TIMEOUT, in seconds)",
+        "the store is busy: another writer held its write lock{}{}; try again when it is done (the timeout is set by YIELDLINE_LOCK_TIMEOUT, in seconds)",
+        if *waited_seconds > 0 { format!(" for more than {waited_seconds} s") } else { String::new() },
         holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
     )]
     Busy {
-        /// Seconds waited.
+        /// Seconds waited (0 when SQLite refused without waiting).
         waited_seconds: u64,
         /// What holds the lock, when it is known (process, command, since when).
         holder: Option<String>,
@@ -143,7 +144,7 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 Self::Busy {
-                    waited_seconds: sqlite::lock_timeout().as_secs(),
+                    waited_seconds: 0,
                     holder: None,
                 }
             }

@@ -272,8 +272,10 @@ impl SqliteStore {
     /// Adds what is known of the lock's holder to a busy error.
     fn busy_holder(&self, e: StoreError) -> StoreError {
         match (e, &self.path) {
-            (StoreError::Busy { waited_seconds, .. }, Some(path)) => StoreError::Busy {
-                waited_seconds,
+            // BEGIN IMMEDIATE fails busy only once the busy handler has waited the
+            // whole lock timeout.
+            (StoreError::Busy { .. }, Some(path)) => StoreError::Busy {
+                waited_seconds: lock_timeout().as_secs(),
                 holder: WriterNote::read(path),
             },
             (e, _) => e,
