@@ -271,13 +271,8 @@ fn plan_from(line: &Line, log: &FactLog, measured: &Report, req: &PlanRequest) -
     Ok(plan_with(line, measured, input, &yields, basis)?)
 }
 
-/// The toxic-automation watch as of `as_of` (default: the last event's day), its basis
-/// chosen by lag.
-pub fn watch(ws: &Workspace, as_of: Option<Date>, horizon_days: f64) -> AppResult<Watch> {
-    watch_on(ws, as_of, horizon_days, BasisRequest::Auto)
-}
-
-/// [`watch`] on the asked basis: on the cohort basis, first-visit depletion and quality
+/// The toxic-automation watch as of `as_of` (default: the last event's day), on the asked
+/// basis (`Auto` chooses as the plan does): on the cohort basis, first-visit depletion and quality
 /// dilution compare entry cohorts passed within [`WATCH_COHORT_HORIZON_DAYS`] days.
 pub fn watch_on(
     ws: &Workspace,
