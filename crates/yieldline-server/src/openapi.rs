@@ -5,94 +5,119 @@
 
 use std::sync::OnceLock;
 
+use std::collections::BTreeMap;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::routes;
 
+/// A problem-details response of each `(status, description)`.
+fn problems(list: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    list.iter()
+        .map(|(status, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/problem+json", content)
+                .build();
+            ((*status).to_owned(), response.into())
+        })
+        .collect()
+}
+
+const UNAUTHORIZED: (&str, &str) = ("401", "No token, or an unknown or revoked one.");
+const FORBIDDEN: (&str, &str) = ("403", "The token's role may not do this.");
+const NOT_FOUND: (&str, &str) = (
+    "404",
+    "No such workspace (or not the token's), route or resource.",
+);
+const CONFLICT: &str = "409";
+const TOO_LARGE: &str = "413";
+const UNPROCESSABLE: &str = "422";
+const UNAVAILABLE: (&str, &str) = (
+    "503",
+    "The store is busy or the request took too long: retry after `Retry-After` seconds.",
+);
+
 /// Error responses of reads.
-#[allow(dead_code)] // a schema-only type
-#[derive(utoipa::IntoResponses)]
-pub enum ReadErrors {
-    /// A query or path parameter is invalid (`param` names it).
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No token, or an unknown or revoked one.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such workspace (or not the token's), route or resource.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The store is busy or the request took too long: retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+pub struct ReadErrors;
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            (
+                "400",
+                "A query or path parameter is invalid (`param` names it).",
+            ),
+            UNAUTHORIZED,
+            FORBIDDEN,
+            NOT_FOUND,
+            UNAVAILABLE,
+        ])
+    }
 }
 
 /// Error responses of writes with a JSON body.
-#[allow(dead_code)] // a schema-only type
-#[derive(utoipa::IntoResponses)]
-pub enum WriteErrors {
-    /// A parameter is invalid, or the body is not JSON.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No token, or an unknown or revoked one.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such workspace (or not the token's), route or resource.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The request conflicts with what is stored (an id taken, already stopped).
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// The body is larger than the route's limit (64 KiB for JSON).
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body does not fit the request's schema, or its values are invalid (`param` names the field).
-    #[response(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Problem),
-    /// The store is busy or the request took too long: retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+pub struct WriteErrors;
+
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            ("400", "A parameter is invalid, or the body is not JSON."),
+            UNAUTHORIZED,
+            FORBIDDEN,
+            NOT_FOUND,
+            (
+                CONFLICT,
+                "The request conflicts with what is stored (an id taken, already stopped).",
+            ),
+            (
+                TOO_LARGE,
+                "The body is larger than the route's limit (64 KiB for JSON).",
+            ),
+            (
+                UNPROCESSABLE,
+                "The body does not fit the request's schema, or its values are invalid (`param` names the field).",
+            ),
+            UNAVAILABLE,
+        ])
+    }
 }
 
 /// Error responses of imports.
-#[allow(dead_code)] // a schema-only type
-#[derive(utoipa::IntoResponses)]
-pub enum ImportErrors {
-    /// A parameter is invalid, or the body could not be read.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No token, or an unknown or revoked one.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such workspace (or not the token's).
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// An event id is already stored with different content: nothing was imported.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// The body is larger than 256 MiB.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body is neither text/csv nor application/x-ndjson.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// A row is invalid (`line` and `param` name it): nothing was imported.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Problem),
-    /// The store is busy or the request took too long: retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+pub struct ImportErrors;
+
+impl IntoResponses for ImportErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            (
+                "400",
+                "A parameter is invalid, or the body could not be read.",
+            ),
+            UNAUTHORIZED,
+            FORBIDDEN,
+            ("404", "No such workspace (or not the token's)."),
+            (
+                CONFLICT,
+                "An event id is already stored with different content: nothing was imported.",
+            ),
+            (TOO_LARGE, "The body is larger than 256 MiB."),
+            (
+                "415",
+                "The body is neither text/csv nor application/x-ndjson.",
+            ),
+            (
+                UNPROCESSABLE,
+                "A row is invalid (`line` and `param` name it): nothing was imported.",
+            ),
+            UNAVAILABLE,
+        ])
+    }
 }
 
 struct BearerAuth;
