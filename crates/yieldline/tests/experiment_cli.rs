@@ -85,28 +85,11 @@ fn create_list_show_stop_and_bad_inputs() {
     let d = ws.path();
     ok(
         d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "exp-1",
-            "--station",
-            "first-touch",
-            "--arms",
-            "human,auto",
-            "--weights",
-            "50,50",
-            "--unit",
-            "contact",
-            "--start",
-            "2025-03-01",
-            "--guardrail",
-            "optout_rate:0.01",
-            "--guardrail",
-            "qualified:0.5%",
-            "--tau2",
-            "0.0025",
-        ],
+        &words(
+            "experiment create --id exp-1 --station first-touch --arms human,auto --weights 50,50 \
+             --unit contact --start 2025-03-01 --guardrail optout_rate:0.01 \
+             --guardrail qualified:0.5% --tau2 0.0025",
+        ),
     );
     let list: Value =
         serde_json::from_str(&ok(d, &["experiment", "list", "--format", "json"])).expect("json");
@@ -127,137 +110,42 @@ fn create_list_show_stop_and_bad_inputs() {
         "{show}"
     );
 
-    fails_with(
+    let create = "experiment create --id x --station reply";
+    fails_each(
         d,
         &[
-            "experiment",
-            "create",
-            "--id",
-            "exp-1",
-            "--station",
-            "first-touch",
-            "--arms",
-            "a,b",
+            (
+                "experiment create --id exp-1 --station first-touch --arms a,b",
+                "already exists",
+            ),
+            (
+                "experiment create --id x --station nope --arms a,b",
+                "unknown station \"nope\"",
+            ),
+            (
+                &format!("{create} --arms a,b,c --weights 1,2"),
+                "2 weights for 3 arms",
+            ),
+            (&format!("{create} --arms a,b --weights 0,0"), "positive"),
+            (&format!("{create} --arms a"), "at least 2 arms"),
+            (
+                &format!("{create} --arms a,b --guardrail optout"),
+                "bad guardrail",
+            ),
+            (
+                &format!("{create} --arms a,b --guardrail clicks:0.1"),
+                "unknown metric \"clicks\"",
+            ),
+            (
+                &format!("{create} --arms a,b --holdout c"),
+                "unknown arm \"c\"",
+            ),
+            (
+                "experiment show nope",
+                "unknown experiment \"nope\" (the workspace has: exp-1)",
+            ),
+            ("experiment analyze nope", "unknown experiment \"nope\""),
         ],
-        "already exists",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "nope",
-            "--arms",
-            "a,b",
-        ],
-        "unknown station \"nope\"",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "reply",
-            "--arms",
-            "a,b,c",
-            "--weights",
-            "1,2",
-        ],
-        "2 weights for 3 arms",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "reply",
-            "--arms",
-            "a,b",
-            "--weights",
-            "0,0",
-        ],
-        "positive",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "reply",
-            "--arms",
-            "a",
-        ],
-        "at least 2 arms",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "reply",
-            "--arms",
-            "a,b",
-            "--guardrail",
-            "optout",
-        ],
-        "bad guardrail",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "reply",
-            "--arms",
-            "a,b",
-            "--guardrail",
-            "clicks:0.1",
-        ],
-        "unknown metric \"clicks\"",
-    );
-    fails_with(
-        d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "x",
-            "--station",
-            "reply",
-            "--arms",
-            "a,b",
-            "--holdout",
-            "c",
-        ],
-        "unknown arm \"c\"",
-    );
-    fails_with(
-        d,
-        &["experiment", "show", "nope"],
-        "unknown experiment \"nope\" (the workspace has: exp-1)",
-    );
-    fails_with(
-        d,
-        &["experiment", "analyze", "nope"],
-        "unknown experiment \"nope\"",
     );
 
     ok(d, &["experiment", "stop", "exp-1", "--at", "2025-03-20"]);
@@ -279,34 +167,13 @@ fn analyze_json_on_a_small_log() {
     let d = ws.path();
     ok(
         d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "exp",
-            "--station",
-            "first-touch",
-            "--arms",
-            "human,auto",
-            "--unit",
-            "contact",
-            "--start",
-            "2025-03-01T00:00:00-05:00",
-            "--guardrail",
-            "optout_rate:0.5",
-        ],
+        &words(
+            "experiment create --id exp --station first-touch --arms human,auto --unit contact --start 2025-03-01T00:00:00-05:00 --guardrail optout_rate:0.5",
+        ),
     );
     let a: Value = serde_json::from_str(&ok(
         d,
-        &[
-            "experiment",
-            "analyze",
-            "exp",
-            "--format",
-            "json",
-            "--as-of",
-            "2025-03-31",
-        ],
+        &words("experiment analyze exp --format json --as-of 2025-03-31"),
     ))
     .expect("json");
     assert_eq!(a["id"], "exp");
@@ -371,18 +238,7 @@ fn assign_from_a_file_and_stdin() {
     let d = ws.path();
     ok(
         d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "acc",
-            "--station",
-            "first-touch",
-            "--arms",
-            "a,b",
-            "--salt",
-            "s1",
-        ],
+        &words("experiment create --id acc --station first-touch --arms a,b --salt s1"),
     );
     std::fs::write(
         d.join("ids.csv"),
@@ -436,18 +292,7 @@ fn assign_from_a_file_and_stdin() {
     // By contact: no territory needed; switchback by week: one arm for the whole file.
     ok(
         d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "wk",
-            "--station",
-            "first-touch",
-            "--arms",
-            "a,b",
-            "--unit",
-            "week",
-        ],
+        &words("experiment create --id wk --station first-touch --arms a,b --unit week"),
     );
     std::fs::write(d.join("plain.txt"), "ghost\nhuman-c0\nauto-c1\n").expect("ids");
     let plain = d.join("plain.txt").to_string_lossy().into_owned();
@@ -490,13 +335,7 @@ fn the_demo_experiment_lifts_first_touch_but_rolls_back() {
     ok(d, &["demo"]);
     let a: Value = serde_json::from_str(&ok(
         d,
-        &[
-            "experiment",
-            "analyze",
-            "auto-first-touch",
-            "--format",
-            "json",
-        ],
+        &words("experiment analyze auto-first-touch --format json"),
     ))
     .expect("json");
     assert_eq!(a["variance"], "cluster-robust (account)");

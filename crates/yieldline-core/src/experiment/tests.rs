@@ -15,6 +15,9 @@ fn account_line() -> Line {
     .expect("template")
 }
 
+/// Weights 10 : 30 : 60 (three arms).
+const W_10_30_60: &[f64] = &[10.0, 30.0, 60.0];
+
 /// Values computed with Python's `xxhash` 4.1.0 at authoring time:
 /// `h = xxhash.xxh3_64_intdigest(f"{salt}:{id}".encode())`, arm by the documented rule.
 const PYTHON_FIXTURES: &[(&str, &str, &[f64], u64, usize)] = &[
@@ -25,34 +28,10 @@ const PYTHON_FIXTURES: &[(&str, &str, &[f64], u64, usize)] = &[
     ("s1", "c2", &[50.0, 50.0], 0x5ada574c5d988378, 0),
     ("s1", "c3", &[50.0, 50.0], 0xab32a32b000b9d68, 1),
     ("s1", "c4", &[50.0, 50.0], 0xefa4ca77d9e054d7, 1),
-    (
-        "exp-7",
-        "acc-42",
-        &[10.0, 30.0, 60.0],
-        0x3667728a3465ef2b,
-        1,
-    ),
-    (
-        "exp-7",
-        "acc-43",
-        &[10.0, 30.0, 60.0],
-        0x07fa4bfdf4365b34,
-        0,
-    ),
-    (
-        "exp-7",
-        "acc-44",
-        &[10.0, 30.0, 60.0],
-        0x0b8025b2db3d6b1b,
-        0,
-    ),
-    (
-        "exp-7",
-        "acc-45",
-        &[10.0, 30.0, 60.0],
-        0x366fc8c6c04ad897,
-        1,
-    ),
+    ("exp-7", "acc-42", W_10_30_60, 0x3667728a3465ef2b, 1),
+    ("exp-7", "acc-43", W_10_30_60, 0x07fa4bfdf4365b34, 0),
+    ("exp-7", "acc-44", W_10_30_60, 0x0b8025b2db3d6b1b, 0),
+    ("exp-7", "acc-45", W_10_30_60, 0x366fc8c6c04ad897, 1),
     ("", "", &[1.0, 1.0], 0xa4209686811de3cc, 1),
     ("sälz", "kontakt-ü", &[1.0, 2.0], 0x9cbc1233c09686f2, 1),
     ("w", "2025-W23", &[1.0, 1.0], 0x97b456fb406e14c3, 1),
@@ -220,81 +199,48 @@ fn validation_gives_clear_errors() {
         assert!(err.contains(needle), "{err} should contain {needle}");
     };
     def(RandomizationUnit::Account).validate(&l).expect("valid");
-    check(
-        ExperimentDef {
-            station: "nope".into(),
-            ..def(RandomizationUnit::Account)
-        },
-        "unknown station \"nope\"",
-    );
-    let mut d = def(RandomizationUnit::Account);
-    d.arms.truncate(1);
-    check(d, "at least 2 arms");
-    let mut d = def(RandomizationUnit::Account);
-    d.arms[1].name = "human".into();
-    check(d, "listed twice");
-    let mut d = def(RandomizationUnit::Account);
-    d.arms[0].weight = -1.0;
-    check(d, "finite number");
-    let mut d = def(RandomizationUnit::Account);
-    d.arms[0].weight = 0.0;
-    d.arms[1].weight = 0.0;
-    check(d, "sum to a positive number");
-    check(
-        ExperimentDef {
-            control: "x".into(),
-            ..def(RandomizationUnit::Account)
-        },
-        "unknown arm \"x\"",
-    );
-    check(
-        ExperimentDef {
-            holdout: Some("y".into()),
-            ..def(RandomizationUnit::Account)
-        },
-        "unknown arm \"y\"",
-    );
-    check(
-        ExperimentDef {
-            id: "a b".into(),
-            ..def(RandomizationUnit::Account)
-        },
-        "malformed experiment id",
-    );
-    check(
-        ExperimentDef {
-            tau2: 0.0,
-            ..def(RandomizationUnit::Account)
-        },
-        "tau2",
-    );
-    check(
-        ExperimentDef {
-            guardrails: vec![Guardrail {
-                metric: "research".into(),
-                margin: 0.01,
-            }],
-            ..def(RandomizationUnit::Account)
-        },
-        "unknown metric \"research\"",
-    );
-    check(
-        ExperimentDef {
-            tau2: 4.0,
-            ..def(RandomizationUnit::Account)
-        },
-        "tau2 must be a number in (0, 1]",
-    );
     // `experiment create --start 9999-12-31`: the day starts past jiff's last instant;
     // it used to be stored as -9999-01-02. Now it saturates and is refused.
-    let start = crate::calendar::day_start(&l, Date::constant(9999, 12, 31));
-    check(
-        ExperimentDef {
-            start,
-            ..def(RandomizationUnit::Account)
-        },
-        "is outside 2000-01-01 to 2100-12-31",
-    );
+    let far = crate::calendar::day_start(&l, Date::constant(9999, 12, 31));
+    type Change<'a> = &'a dyn Fn(&mut ExperimentDef);
+    let cases: &[(&str, Change)] = &[
+        ("unknown station \"nope\"", &|d| d.station = "nope".into()),
+        ("at least 2 arms", &|d| d.arms.truncate(1)),
+        ("listed twice", &|d| d.arms[1].name = "human".into()),
+        ("finite number", &|d| d.arms[0].weight = -1.0),
+        ("sum to a positive number", &|d| {
+            d.arms[0].weight = 0.0;
+            d.arms[1].weight = 0.0;
+        }),
+        ("unknown arm \"x\"", &|d| d.control = "x".into()),
+        ("unknown arm \"y\"", &|d| d.holdout = Some("y".into())),
+        ("malformed experiment id", &|d| d.id = "a b".into()),
+        ("tau2", &|d| d.tau2 = 0.0),
+        ("unknown metric \"research\"", &|d| {
+            d.guardrails = vec![Guardrail {
+                metric: "research".into(),
+                margin: 0.01,
+            }];
+        }),
+        ("tau2 must be a number in (0, 1]", &|d| d.tau2 = 4.0),
+        ("is outside 2000-01-01 to 2100-12-31", &|d| d.start = far),
+        ("the stop 9999-12-30T22:00:00", &|d| {
+            d.stop = Some(jiff::Timestamp::MAX);
+        }),
+        ("last station", &|d| {
+            d.station = "qualified".into();
+            d.arms.push(ArmDef {
+                name: "h".into(),
+                weight: 1.0,
+            });
+            d.holdout = Some("h".into());
+        }),
+    ];
+    for (needle, change) in cases {
+        let mut d = def(RandomizationUnit::Account);
+        change(&mut d);
+        check(d, needle);
+    }
     for (y, ok) in [(1999, false), (2000, true), (2100, true), (2101, false)] {
         let at = |m, d| crate::calendar::day_start(&l, Date::constant(y, m, d));
         let start = if y == 2100 { at(12, 31) } else { at(1, 1) };
@@ -304,25 +250,10 @@ fn validation_gives_clear_errors() {
         };
         assert_eq!(d.validate(&l).is_ok(), ok, "start in {y}");
     }
-    check(
-        ExperimentDef {
-            stop: Some(jiff::Timestamp::MAX),
-            ..def(RandomizationUnit::Account)
-        },
-        "the stop 9999-12-30T22:00:00",
-    );
     let err = def(RandomizationUnit::Contact)
         .validate(&account_line())
         .expect_err("finer");
     assert!(err.to_string().contains("randomize by account"), "{err}");
-    let mut d = def(RandomizationUnit::Account);
-    d.station = "qualified".into();
-    d.arms.push(ArmDef {
-        name: "h".into(),
-        weight: 1.0,
-    });
-    d.holdout = Some("h".into());
-    check(d, "last station");
 }
 
 #[test]
@@ -488,6 +419,11 @@ fn as_of() -> Timestamp {
     "2025-03-20T12:00:00Z".parse().expect("ts")
 }
 
+/// The analysis of `b`'s events under `d` on the template line, as of [`as_of`].
+fn analyzed(d: &ExperimentDef, b: &Builder) -> Analysis {
+    analyze(d, &line(), &b.data(), as_of()).expect("analysis")
+}
+
 fn no_nan(v: &serde_json::Value) {
     match v {
         serde_json::Value::Number(n) => assert!(n.as_f64().is_some_and(f64::is_finite)),
@@ -501,7 +437,7 @@ fn no_nan(v: &serde_json::Value) {
 fn per_arm_counts_and_comparison_match_the_stats_crate() {
     let b = simple(4000, [400, 600], 0, [120, 80]);
     let d = def(RandomizationUnit::Contact);
-    let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyzed(&d, &b);
     assert_eq!(a.variance, "binomial");
     assert_eq!(a.arms.len(), 2);
     let (h, t) = (&a.arms[0], &a.arms[1]);
@@ -567,7 +503,7 @@ fn a_breached_guardrail_rolls_back_despite_a_better_yield() {
             margin: 0.0,
         },
     ];
-    let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyzed(&d, &b);
     assert_eq!(a.arms[1].guardrails[OPTOUT_RATE].count, 160);
     assert_eq!(a.arms[0].guardrails[OPTOUT_RATE].count, 0);
     let g = &a.comparisons[0].guardrails;
@@ -592,7 +528,7 @@ fn a_breached_guardrail_rolls_back_despite_a_better_yield() {
         metric: OPTOUT_RATE.into(),
         margin: 0.2,
     }];
-    let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyzed(&d, &b);
     assert!(!a.comparisons[0].guardrails[0].breached);
     assert_eq!(a.verdict.decision, "ship");
 }
@@ -600,13 +536,7 @@ fn a_breached_guardrail_rolls_back_despite_a_better_yield() {
 #[test]
 fn a_small_effect_keeps_running_with_days_to_a_decision() {
     let b = simple(500, [50, 58], 0, [0, 0]);
-    let a = analyze(
-        &def(RandomizationUnit::Contact),
-        &line(),
-        &b.data(),
-        as_of(),
-    )
-    .expect("analysis");
+    let a = analyzed(&def(RandomizationUnit::Contact), &b);
     assert_eq!(a.verdict.decision, "keep running", "{:?}", a.verdict);
     let days = a.verdict.days_to_decision.expect("days");
     assert!(days > 1.0 && days.is_finite(), "{days}");
@@ -618,18 +548,12 @@ fn a_small_effect_keeps_running_with_days_to_a_decision() {
     // Once stopped, no more data will come.
     let mut d = def(RandomizationUnit::Contact);
     d.stop = Some("2025-03-15T00:00:00Z".parse().expect("ts"));
-    let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyzed(&d, &b);
     assert_eq!(a.verdict.decision, "keep running");
     assert!(a.verdict.reason.contains("stopped"), "{}", a.verdict.reason);
     // Identical arms: no decision in sight.
     let b = simple(500, [50, 50], 0, [0, 0]);
-    let a = analyze(
-        &def(RandomizationUnit::Contact),
-        &line(),
-        &b.data(),
-        as_of(),
-    )
-    .expect("analysis");
+    let a = analyzed(&def(RandomizationUnit::Contact), &b);
     assert_eq!(a.verdict.decision, "keep running");
     assert_eq!(a.verdict.days_to_decision, None);
 }
@@ -641,13 +565,7 @@ fn a_broken_split_warns_and_gives_no_verdict() {
     b.events.retain(|e| {
         !(e.unit.starts_with("auto-") && e.unit[5..].parse::<u32>().is_ok_and(|i| i >= 600))
     });
-    let a = analyze(
-        &def(RandomizationUnit::Contact),
-        &line(),
-        &b.data(),
-        as_of(),
-    )
-    .expect("analysis");
+    let a = analyzed(&def(RandomizationUnit::Contact), &b);
     assert!(a.srm_p.expect("srm") < SRM_ALPHA);
     assert_eq!(a.verdict.decision, "no verdict");
     assert!(
@@ -680,13 +598,7 @@ fn no_data_is_a_clear_not_enough_data_verdict() {
     // Only control data.
     let mut b = Builder::new();
     b.visit("u1", "a1", 0, "human", EventKind::Passed, None);
-    let a = analyze(
-        &def(RandomizationUnit::Contact),
-        &line(),
-        &b.data(),
-        as_of(),
-    )
-    .expect("analysis");
+    let a = analyzed(&def(RandomizationUnit::Contact), &b);
     assert!(a.comparisons[0].note.is_some());
     assert_eq!(a.verdict.decision, "keep running");
     // Before the start: nothing counts.
@@ -706,13 +618,7 @@ fn unknown_arms_and_crossovers_are_reported() {
     let mut b = simple(100, [10, 20], 0, [0, 0]);
     b.visit("x1", "ax", 1, "mystery", EventKind::Passed, None);
     b.visit("human-0", "acc-human-0", 3, "auto", EventKind::Failed, None);
-    let a = analyze(
-        &def(RandomizationUnit::Contact),
-        &line(),
-        &b.data(),
-        as_of(),
-    )
-    .expect("analysis");
+    let a = analyzed(&def(RandomizationUnit::Contact), &b);
     assert_eq!(a.crossovers, 1);
     assert_eq!(
         a.arms[0].dispositions, 100,
@@ -764,13 +670,7 @@ fn account_randomization_uses_cluster_robust_variance() {
         }
         clusters[arm].push((y, f64::from(size)));
     }
-    let a = analyze(
-        &def(RandomizationUnit::Account),
-        &line(),
-        &b.data(),
-        as_of(),
-    )
-    .expect("analysis");
+    let a = analyzed(&def(RandomizationUnit::Account), &b);
     assert_eq!(a.variance, "cluster-robust (account)");
     assert_eq!(a.arms[0].randomization_units, 200);
     assert_eq!(a.arms[0].accounts, 200);
@@ -865,7 +765,7 @@ fn a_holdout_is_compared_on_what_its_units_still_produce() {
             );
         }
     }
-    let a = analyze(&d, &line(), &b.data(), as_of()).expect("analysis");
+    let a = analyzed(&d, &b);
     let hold = &a.arms[1];
     assert!(hold.holdout && hold.control);
     assert_eq!(

@@ -23,26 +23,25 @@ pub fn yieldline(dir: &Path, args: &[&str]) -> Output {
         .expect("run yieldline")
 }
 
-/// Runs a command that must succeed; returns its standard output.
-pub fn ok(dir: &Path, args: &[&str]) -> String {
+/// Runs a command that must succeed; returns what it wrote.
+pub fn succeeds(dir: &Path, args: &[&str]) -> Output {
     let out = yieldline(dir, args);
     assert!(
         out.status.success(),
         "yieldline {args:?} failed: {}",
         stderr(&out)
     );
-    String::from_utf8(out.stdout).expect("utf8")
+    out
+}
+
+/// Runs a command that must succeed; returns its standard output.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8(succeeds(dir, args).stdout).expect("utf8")
 }
 
 /// Runs a command that must succeed; returns its standard error (summaries, notes).
 pub fn stderr_of(dir: &Path, args: &[&str]) -> String {
-    let out = yieldline(dir, args);
-    assert!(
-        out.status.success(),
-        "yieldline {args:?} failed: {}",
-        stderr(&out)
-    );
-    stderr(&out)
+    stderr(&succeeds(dir, args))
 }
 
 /// Runs a command that must succeed and print JSON.
@@ -79,4 +78,17 @@ pub fn fails_with(dir: &Path, args: &[&str], needle: &str) {
 /// A command's standard error as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A command line's words (split at white space; no quoting).
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Runs each `(command line, needle)`: each must fail with a message containing
+/// `needle` (see [`fails`]).
+pub fn fails_each(dir: &Path, cases: &[(&str, &str)]) {
+    for (line, needle) in cases {
+        fails_with(dir, &words(line), needle);
+    }
 }
