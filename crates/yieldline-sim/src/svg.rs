@@ -9,6 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use yieldline_spc::{svg_document, svg_font as font};
+
 use crate::SimOutput;
 use crate::output::moving_average;
 
@@ -26,11 +28,6 @@ const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const SUBTLE: RGBColor = RGBColor(0x55, 0x55, 0x55);
 const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
 
-/// A sans-serif font of `px` CSS pixels (plotters' SVG backend divides sizes by 1.24).
-fn font(px: f64) -> FontDesc<'static> {
-    FontDesc::new(FontFamily::SansSerif, px * 1.24, FontStyle::Normal)
-}
-
 /// One panel: its title, the daily values, their moving average (if drawn) and colour.
 struct Panel<'a> {
     title: &'a str,
@@ -41,21 +38,9 @@ struct Panel<'a> {
 
 /// Renders the run as a self-contained SVG document.
 pub fn render_svg(out: &SimOutput) -> String {
-    let mut svg = String::with_capacity(64 * 1024);
-    let drawn = {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, out).and_then(|()| root.present().map_err(Into::into))
-    };
-    match drawn {
-        Ok(()) => svg,
-        // The SVG backend writes to a String, so this is not expected; still return a
-        // valid document that says what happened.
-        Err(e) => format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\">\
-             <text x=\"20\" y=\"30\">chart could not be drawn: {}</text></svg>\n",
-            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
-        ),
-    }
+    svg_document((WIDTH, HEIGHT), 64 * 1024, "simulation", |root| {
+        draw(root, out)
+    })
 }
 
 fn draw(root: &DrawingArea<SVGBackend<'_>, Shift>, out: &SimOutput) -> Result<(), Box<dyn Error>> {

@@ -48,19 +48,37 @@ const R_FLAG: i32 = 5;
 /// station and chart kind, axis labels and date ticks.
 pub fn render_svg(station: &str, chart: &ControlChart) -> String {
     let title = format!("{station} — {} of daily yield", kind_label(chart));
-    let mut out = String::with_capacity(16384 + 600 * chart.points.len());
+    svg_document(
+        (WIDTH, HEIGHT),
+        16384 + 600 * chart.points.len(),
+        &title,
+        |root| draw(root, &title, chart),
+    )
+}
+
+/// An SVG document of `size` pixels drawn by `draw` with plotters' SVG backend (also
+/// used by `yieldline-sim`). Should drawing fail — not expected, as the backend writes to
+/// a `String` and the built-in font estimate cannot fail — it is still a valid document
+/// that says what happened, after `title`.
+pub fn svg_document(
+    size: (u32, u32),
+    capacity: usize,
+    title: &str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), Box<dyn Error>>,
+) -> String {
+    let mut out = String::with_capacity(capacity);
     let drawn = {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, &title, chart).and_then(|()| root.present().map_err(Into::into))
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        draw(&root).and_then(|()| root.present().map_err(Into::into))
     };
     match drawn {
         Ok(()) => out,
-        // The SVG backend writes to a String and the built-in font estimate cannot fail,
-        // so this is not expected; still return a valid document that says what happened.
         Err(e) => format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\">\
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\
              <text x=\"20\" y=\"30\">{} (chart could not be drawn: {})</text></svg>\n",
-            esc(&title),
+            size.0,
+            size.1,
+            esc(title),
             esc(&e.to_string())
         ),
     }
@@ -79,7 +97,7 @@ fn kind_label(chart: &ControlChart) -> String {
 }
 
 /// A sans-serif font of `px` CSS pixels (plotters' SVG backend divides sizes by 1.24).
-fn font(px: f64) -> FontDesc<'static> {
+pub fn font(px: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::SansSerif, px * 1.24, FontStyle::Normal)
 }
 
