@@ -175,32 +175,8 @@ fn remove(dir: &Path, a: &RemoveArgs) -> Result<()> {
 fn list(dir: &Path, format: OutputFormat) -> Result<()> {
     let ws = Workspace::open(dir)?;
     let rows = privacy::entry_views(&ws)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match format {
-        OutputFormat::Json => output::json(&mut out, &rows),
-        OutputFormat::Csv => write_csv(
-            &mut out,
-            &["kind", "target", "added_at", "added_by", "reason"],
-            &rows,
-        ),
-        OutputFormat::Table => {
-            let mut t = text_table(&["kind", "target", "added", "by", "reason"]);
-            for r in &rows {
-                t.add_row(vec![
-                    &r.kind,
-                    &r.target,
-                    &r.added_at,
-                    &r.added_by,
-                    &r.reason,
-                ]);
-            }
-            use std::io::Write;
-            writeln!(out, "{t}")?;
-            writeln!(out, "{} suppressed", rows.len())?;
-            Ok(())
-        }
-    }
+    let footer = format!("{} suppressed", rows.len());
+    print(&rows, format, Some(footer))
 }
 
 /// One log row as printed.
@@ -233,22 +209,26 @@ fn log(dir: &Path, format: OutputFormat) -> Result<()> {
     let ws = Workspace::open(dir)?;
     let entries = ws.store.suppression_log()?;
     let rows: Vec<LogOut<'_>> = entries.iter().map(LogOut::from).collect();
+    print(&rows, format, None)
+}
+
+/// Prints `rows` as JSON, CSV or a table (then `footer`, if any).
+fn print<T: Listed>(rows: &[T], format: OutputFormat, footer: Option<String>) -> Result<()> {
+    use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
         OutputFormat::Json => output::json(&mut out, &rows),
-        OutputFormat::Csv => write_csv(
-            &mut out,
-            &["id", "at", "action", "kind", "target", "who", "reason"],
-            &rows,
-        ),
+        OutputFormat::Csv => write_csv(&mut out, T::CSV_HEADER, rows),
         OutputFormat::Table => {
-            let mut t = text_table(&["at", "action", "kind", "target", "who", "reason"]);
-            for r in &rows {
-                t.add_row(vec![r.at, r.action, r.kind, r.target, r.who, r.reason]);
+            let mut t = text_table(T::TABLE_HEADER);
+            for r in rows {
+                t.add_row(r.table_cells());
             }
-            use std::io::Write;
             writeln!(out, "{t}")?;
+            if let Some(f) = footer {
+                writeln!(out, "{f}")?;
+            }
             Ok(())
         }
     }
@@ -263,12 +243,33 @@ fn text_table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
-/// A row's CSV cells: text from outside neutralised as formulas ([`csv_safe`]).
-trait CsvRow {
+/// A row of `suppress list` or `suppress log`.
+trait Listed: Serialize {
+    /// The CSV header.
+    const CSV_HEADER: &'static [&'static str];
+    /// The table's header.
+    const TABLE_HEADER: &'static [&'static str];
+    /// The CSV cells: text from outside neutralised as formulas ([`csv_safe`]).
     fn cells(&self) -> Vec<Cow<'_, str>>;
+    /// The table's cells.
+    fn table_cells(&self) -> Vec<&str>;
 }
 
-impl CsvRow for EntryView {
+impl Listed for EntryView {
+    const CSV_HEADER: &'static [&'static str] =
+        &["kind", "target", "added_at", "added_by", "reason"];
+    const TABLE_HEADER: &'static [&'static str] = &["kind", "target", "added", "by", "reason"];
+
+    fn table_cells(&self) -> Vec<&str> {
+        vec![
+            self.kind.as_str(),
+            &self.target,
+            &self.added_at,
+            &self.added_by,
+            &self.reason,
+        ]
+    }
+
     fn cells(&self) -> Vec<Cow<'_, str>> {
         [
             self.kind.as_str(),
@@ -282,7 +283,23 @@ impl CsvRow for EntryView {
     }
 }
 
-impl CsvRow for LogOut<'_> {
+impl Listed for LogOut<'_> {
+    const CSV_HEADER: &'static [&'static str] =
+        &["id", "at", "action", "kind", "target", "who", "reason"];
+    const TABLE_HEADER: &'static [&'static str] =
+        &["at", "action", "kind", "target", "who", "reason"];
+
+    fn table_cells(&self) -> Vec<&str> {
+        vec![
+            self.at,
+            self.action,
+            self.kind,
+            self.target,
+            self.who,
+            self.reason,
+        ]
+    }
+
     fn cells(&self) -> Vec<Cow<'_, str>> {
         let mut cells = vec![Cow::Owned(self.id.to_string())];
         cells.extend(
@@ -301,7 +318,7 @@ impl CsvRow for LogOut<'_> {
 }
 
 /// CSV with a header row (written even when there are no rows).
-fn write_csv<T: CsvRow>(out: &mut impl std::io::Write, header: &[&str], rows: &[T]) -> Result<()> {
+fn write_csv<T: Listed>(out: &mut impl std::io::Write, header: &[&str], rows: &[T]) -> Result<()> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(out);
