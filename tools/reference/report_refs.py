@@ -415,12 +415,7 @@ def wilson(k: int, n: int):
     if HAVE_SM:
         lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
         return [float(lo), float(hi)]
-    p = k / n
-    z2 = Z95 * Z95
-    denom = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return [centre - half, centre + half]
+    return wilson_formula(k, n)
 
 
 def wilson_formula(k, n):

@@ -267,36 +267,27 @@ def hand_cases():
         [0, 0, 0, 0, 1, 1, 2, 4, 4, 7, 30],
         [1, 2, 0, 1, 3, 0, 1, 2, 0, 3, 0], 3,
         note="events and a censoring at time 0"))
-    c.append(build_case(
-        "single_cause",
-        [1, 2, 2, 3, 5, 5, 5, 8, 10, 12, 15, 15],
-        [1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1], 1,
-        note="K = 1: the CIF is 1 - KM"))
-    c.append(build_case(
-        "missing_cause",
-        [1, 2, 3, 3, 4, 6, 6, 9, 11, 14],
-        [1, 3, 1, 0, 3, 3, 1, 0, 1, 0], 3,
-        note="cause 2 never occurs"))
-    c.append(build_case(
-        "one_cause_present_of_three",
-        [1, 2, 3, 3, 4, 6],
-        [3, 3, 0, 3, 0, 3], 3,
-        note="only cause 3 occurs"))
-    c.append(build_case(
-        "all_dispositions_at_one_time",
-        [4, 4, 4, 4, 4, 4, 4],
-        [1, 2, 2, 3, 3, 3, 1], 3,
-        note="S drops to 0 at once; CIF = shares"))
-    c.append(build_case(
-        "ends_with_zero_survival",
-        [1, 2, 2, 3, 4, 6, 6],
-        [2, 1, 0, 3, 0, 1, 2], 3,
-        note="the last risk set is all disposed"))
-    c.append(build_case(
-        "median_never_reached",
-        [1, 2, 3, 3, 4, 5, 6, 7, 8, 9],
-        [1, 0, 0, 2, 0, 3, 0, 0, 0, 0], 3,
-        note="S ends at 0.9 * 6/7 * 4/5 > 1/2"))
+    for name, times, events, k, note in [
+        ("single_cause", [1, 2, 2, 3, 5, 5, 5, 8, 10, 12, 15, 15],
+         [1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1], 1,
+         "K = 1: the CIF is 1 - KM"),
+        ("missing_cause", [1, 2, 3, 3, 4, 6, 6, 9, 11, 14],
+         [1, 3, 1, 0, 3, 3, 1, 0, 1, 0], 3,
+         "cause 2 never occurs"),
+        ("one_cause_present_of_three", [1, 2, 3, 3, 4, 6],
+         [3, 3, 0, 3, 0, 3], 3,
+         "only cause 3 occurs"),
+        ("all_dispositions_at_one_time", [4, 4, 4, 4, 4, 4, 4],
+         [1, 2, 2, 3, 3, 3, 1], 3,
+         "S drops to 0 at once; CIF = shares"),
+        ("ends_with_zero_survival", [1, 2, 2, 3, 4, 6, 6],
+         [2, 1, 0, 3, 0, 1, 2], 3,
+         "the last risk set is all disposed"),
+        ("median_never_reached", [1, 2, 3, 3, 4, 5, 6, 7, 8, 9],
+         [1, 0, 0, 2, 0, 3, 0, 0, 0, 0], 3,
+         "S ends at 0.9 * 6/7 * 4/5 > 1/2"),
+    ]:
+        c.append(build_case(name, times, events, k, note=note))
     n = 24
     c.append(build_case(
         "median_exact_half_24", list(range(1, n + 1)), [i % 3 + 1 for i in range(n)], 3,
