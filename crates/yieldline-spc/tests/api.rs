@@ -21,6 +21,17 @@ fn auto(s: &[Subgroup], b: Baseline) -> Result<ControlChart, SpcError> {
     analyze(s, b, ChartChoice::Auto, EwmaParams::default())
 }
 
+/// The chart of `kind` over the whole series, with the default EWMA parameters.
+fn forced(s: &[Subgroup], kind: ChartKind) -> ControlChart {
+    analyze(
+        s,
+        Baseline::default(),
+        ChartChoice::Forced(kind),
+        EwmaParams::default(),
+    )
+    .expect("chart")
+}
+
 #[test]
 fn auto_picks_p_when_not_over_dispersed() {
     let c = auto(&binomial_like(), Baseline::default()).expect("chart");
@@ -40,13 +51,7 @@ fn auto_picks_laney_when_over_dispersed() {
     assert_eq!(c.chart, ChartKind::Laney);
     assert!(c.sigma_z.expect("sigma_z") > 1.2);
     // Laney limits are wider than the p limits by exactly σ_z.
-    let p = analyze(
-        &s,
-        Baseline::default(),
-        ChartChoice::Forced(ChartKind::P),
-        EwmaParams::default(),
-    )
-    .expect("chart");
+    let p = forced(&s, ChartKind::P);
     let sz = c.sigma_z.expect("sigma_z");
     let wide = c.points[0].ucl - c.center;
     let narrow = p.points[0].ucl - p.center;
@@ -239,23 +244,11 @@ fn json_shape_matches_the_cli() {
     );
     let back: ControlChart = serde_json::from_value(v).expect("round trip");
     assert_eq!(back, c);
-    let e = analyze(
-        &s,
-        Baseline::default(),
-        ChartChoice::Forced(ChartKind::Ewma),
-        EwmaParams::default(),
-    )
-    .expect("chart");
+    let e = forced(&s, ChartKind::Ewma);
     let v = serde_json::to_value(&e).expect("json");
     assert_eq!(v["chart"], "ewma");
     assert!(v["points"][0]["ewma"].is_f64());
-    let l = analyze(
-        &s,
-        Baseline::default(),
-        ChartChoice::Forced(ChartKind::Laney),
-        EwmaParams::default(),
-    )
-    .expect("chart");
+    let l = forced(&s, ChartKind::Laney);
     assert_eq!(serde_json::to_value(&l).expect("json")["chart"], "laney");
 }
 
@@ -290,13 +283,7 @@ fn svg_is_a_readable_chart() {
     assert_eq!(opens, svg.matches("</text>").count());
     assert!(!svg.contains("NaN") && !svg.contains("inf"));
 
-    let e = analyze(
-        &s,
-        Baseline::default(),
-        ChartChoice::Forced(ChartKind::Ewma),
-        EwmaParams::default(),
-    )
-    .expect("chart");
+    let e = forced(&s, ChartKind::Ewma);
     let svg = render_svg("x", &e);
     assert!(svg.contains("EWMA chart"));
     assert_eq!(svg.matches("<circle").count(), e.points.len());

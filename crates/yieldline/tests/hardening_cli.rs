@@ -70,26 +70,12 @@ fn outputs_may_not_overwrite_the_store_the_line_or_an_input() {
     let db_before = std::fs::metadata(d.join("yieldline.db")).expect("db").len();
     fails_with(
         d,
-        &[
-            "dispatch",
-            "--date",
-            "2025-03-06",
-            "--format",
-            "csv",
-            "--out",
-            "yieldline.db",
-        ],
+        &words("dispatch --date 2025-03-06 --format csv --out yieldline.db"),
         "workspace's own files",
     );
     fails_with(
         d,
-        &[
-            "dispatch",
-            "--date",
-            "2025-03-06",
-            "--out",
-            "./yieldline.db-wal",
-        ],
+        &words("dispatch --date 2025-03-06 --out ./yieldline.db-wal"),
         "workspace's own files",
     );
     fails_with(
@@ -133,27 +119,15 @@ fn sql(dir: &Path, statement: &str) {
 
 #[test]
 fn tampering_is_detected_and_a_deleted_suppression_stays_in_force() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let d = dir.path();
-    ok(d, &["init"]);
-    std::fs::write(
-        d.join("t.csv"),
+    let dir = workspace_with_territory(
         "contact_id,account_id,fit_tier,email\nc1,a1,1,ann@initech.example\nc2,a2,1,bob@other.example\n",
-    )
-    .expect("territory");
-    ok(d, &["import", "territory", "t.csv"]);
+    );
+    let d = dir.path();
     let f = events_file(d, "e.csv", "u", 3);
     ok(d, &["import", "events", &f]);
     ok(
         d,
-        &[
-            "suppress",
-            "add",
-            "--domain",
-            "initech.example",
-            "--reason",
-            "asked",
-        ],
+        &words("suppress add --domain initech.example --reason asked"),
     );
     ok(
         d,
@@ -232,15 +206,10 @@ fn a_store_whose_version_was_tampered_with_gets_a_clear_message() {
 
 #[test]
 fn erasure_reaches_free_text_case_variants_and_names_the_files_left() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let d = dir.path();
-    ok(d, &["init"]);
-    std::fs::write(
-        d.join("t.csv"),
+    let dir = workspace_with_territory(
         "contact_id,account_id,fit_tier,first_name,last_name,email\nC7,a1,1,Zelda,Quist,zelda.quist@initech.example\nc8,a2,1,Bob,Ray,bob@other.example\n",
-    )
-    .expect("territory");
-    ok(d, &["import", "territory", "t.csv"]);
+    );
+    let d = dir.path();
     ok(
         d,
         &[

@@ -121,12 +121,7 @@ fn erase_keeps_reports_leaves_no_trace_and_survives_reimport() {
     );
     ok(
         d,
-        &[
-            "erase",
-            "marguerite.vandersloot@globex.example",
-            "--by",
-            "dpo",
-        ],
+        &words("erase marguerite.vandersloot@globex.example --by dpo"),
     );
 
     assert_eq!(report_json(d), before, "the erasure changed a report");
@@ -281,16 +276,7 @@ fn suppression_add_list_remove_and_optouts() {
     );
     let dup = ok(
         d,
-        &[
-            "suppress",
-            "add",
-            "--contact",
-            "c1",
-            "--reason",
-            "again",
-            "--by",
-            "someone",
-        ],
+        &words("suppress add --contact c1 --reason again --by someone"),
     );
     assert!(
         dup.contains("already suppressed") && dup.contains("rep-2"),
@@ -411,30 +397,12 @@ fn suppression_add_list_remove_and_optouts() {
     fails(d, &["suppress", "add", "--contact", "c9"]);
 
     // Removal needs --force and is logged with who and why.
-    let refused = fails(
-        d,
-        &[
-            "suppress",
-            "remove",
-            "--contact",
-            "c1",
-            "--reason",
-            "mistake",
-        ],
-    );
+    let refused = fails(d, &words("suppress remove --contact c1 --reason mistake"));
     assert!(refused.contains("--force"), "{refused}");
     assert_eq!(suppress_list(d).len(), 3);
     let missing = fails(
         d,
-        &[
-            "suppress",
-            "remove",
-            "--contact",
-            "c77",
-            "--reason",
-            "x",
-            "--force",
-        ],
+        &words("suppress remove --contact c77 --reason x --force"),
     );
     assert!(missing.contains("not suppressed"), "{missing}");
     ok(

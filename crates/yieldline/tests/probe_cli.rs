@@ -299,18 +299,7 @@ fn plan_runs_and_experiment_dates_are_bounded() {
     ok(d, &["plan", "--runs", "1000"]);
     let err = fails(
         d,
-        &[
-            "experiment",
-            "create",
-            "--id",
-            "late",
-            "--station",
-            "research",
-            "--arms",
-            "a,b",
-            "--start",
-            "9999-12-31",
-        ],
+        &words("experiment create --id late --station research --arms a,b --start 9999-12-31"),
     );
     assert!(err.contains("outside 2000-01-01 to 2100-12-31"), "{err}");
     let list = ok(d, &["experiment", "list", "--format", "json"]);

@@ -159,15 +159,7 @@ fn an_xes_log_imports_through_a_mapping_and_reimporting_changes_nothing() {
 
     let again = stderr_of(
         d,
-        &[
-            "import",
-            "events",
-            "log.xes",
-            "--format",
-            "xes",
-            "--mapping",
-            "map.toml",
-        ],
+        &words("import events log.xes --format xes --mapping map.toml"),
     );
     assert!(
         again.contains("imported 0, skipped as duplicates 10"),

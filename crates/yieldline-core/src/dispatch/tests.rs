@@ -322,16 +322,7 @@ fn holdout_units_are_skipped_and_arms_attached() {
         def: ExperimentDef {
             id: "x".into(),
             station: "first-touch".into(),
-            arms: vec![
-                ArmDef {
-                    name: "human".into(),
-                    weight: 1.0,
-                },
-                ArmDef {
-                    name: "none".into(),
-                    weight: 1.0,
-                },
-            ],
+            arms: ArmDef::equal(&["human", "none"]),
             control: "human".into(),
             unit: RandomizationUnit::Contact,
             salt: "s".into(),

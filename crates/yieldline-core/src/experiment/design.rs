@@ -92,6 +92,19 @@ pub struct ArmDef {
     pub weight: f64,
 }
 
+impl ArmDef {
+    /// Arms of these names, each of weight 1 (an equal split).
+    pub fn equal(names: &[&str]) -> Vec<Self> {
+        names
+            .iter()
+            .map(|name| Self {
+                name: (*name).to_owned(),
+                weight: 1.0,
+            })
+            .collect()
+    }
+}
+
 /// A guardrail: a metric the treatment must not make worse by more than `margin`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guardrail {

@@ -104,16 +104,7 @@ fn def(unit: RandomizationUnit) -> ExperimentDef {
     ExperimentDef {
         id: "exp".into(),
         station: "first-touch".into(),
-        arms: vec![
-            ArmDef {
-                name: "human".into(),
-                weight: 1.0,
-            },
-            ArmDef {
-                name: "auto".into(),
-                weight: 1.0,
-            },
-        ],
+        arms: ArmDef::equal(&["human", "auto"]),
         control: "human".into(),
         unit,
         salt: "salt".into(),
@@ -702,16 +693,7 @@ fn account_randomization_uses_cluster_robust_variance() {
 #[test]
 fn a_holdout_is_compared_on_what_its_units_still_produce() {
     let mut d = def(RandomizationUnit::Contact);
-    d.arms = vec![
-        ArmDef {
-            name: "outreach".into(),
-            weight: 1.0,
-        },
-        ArmDef {
-            name: "holdout".into(),
-            weight: 1.0,
-        },
-    ];
+    d.arms = ArmDef::equal(&["outreach", "holdout"]);
     d.control = "holdout".into();
     d.holdout = Some("holdout".into());
     d.holdout_metric = Some("meeting-held".into());

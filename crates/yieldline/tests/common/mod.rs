@@ -92,3 +92,12 @@ pub fn fails_each(dir: &Path, cases: &[(&str, &str)]) {
         fails_with(dir, &words(line), needle);
     }
 }
+
+/// A new workspace (`init`) whose territory is `csv`, imported from `t.csv` in it.
+pub fn workspace_with_territory(csv: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    ok(dir.path(), &["init"]);
+    std::fs::write(dir.path().join("t.csv"), csv).expect("territory");
+    ok(dir.path(), &["import", "territory", "t.csv"]);
+    dir
+}
