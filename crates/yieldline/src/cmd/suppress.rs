@@ -249,10 +249,19 @@ trait Listed: Serialize {
     const CSV_HEADER: &'static [&'static str];
     /// The table's header.
     const TABLE_HEADER: &'static [&'static str];
-    /// The CSV cells: text from outside neutralised as formulas ([`csv_safe`]).
-    fn cells(&self) -> Vec<Cow<'_, str>>;
     /// The table's cells.
     fn table_cells(&self) -> Vec<&str>;
+    /// The CSV's first cell, when it has one the table does not show.
+    fn csv_id(&self) -> Option<String> {
+        None
+    }
+    /// The CSV cells: [`Listed::csv_id`], then the table's cells with text from outside
+    /// neutralised as formulas ([`csv_safe`]).
+    fn cells(&self) -> Vec<Cow<'_, str>> {
+        let mut cells: Vec<Cow<'_, str>> = self.csv_id().map(Cow::Owned).into_iter().collect();
+        cells.extend(self.table_cells().into_iter().map(csv_safe));
+        cells
+    }
 }
 
 impl Listed for EntryView {
@@ -268,18 +277,6 @@ impl Listed for EntryView {
             &self.added_by,
             &self.reason,
         ]
-    }
-
-    fn cells(&self) -> Vec<Cow<'_, str>> {
-        [
-            self.kind.as_str(),
-            &self.target,
-            &self.added_at,
-            &self.added_by,
-            &self.reason,
-        ]
-        .map(csv_safe)
-        .into()
     }
 }
 
@@ -300,20 +297,8 @@ impl Listed for LogOut<'_> {
         ]
     }
 
-    fn cells(&self) -> Vec<Cow<'_, str>> {
-        let mut cells = vec![Cow::Owned(self.id.to_string())];
-        cells.extend(
-            [
-                self.at,
-                self.action,
-                self.kind,
-                self.target,
-                self.who,
-                self.reason,
-            ]
-            .map(csv_safe),
-        );
-        cells
+    fn csv_id(&self) -> Option<String> {
+        Some(self.id.to_string())
     }
 }
 
