@@ -4,7 +4,7 @@ use super::*;
 use crate::event::RawEvent;
 use crate::facts::{Interner, log_from_events};
 use crate::line::Line;
-use crate::report::{FactLog, Period, report_as_of};
+use crate::report::{FactLog, Period, Report, report_as_of};
 use crate::visits::visits;
 
 const LINE: &str = "[line]\nname='c'\ntimezone='UTC'\ntarget_per_day=1\n\
@@ -55,6 +55,15 @@ const COHORT: [(&str, f64, &str); 10] = [
     ("u6", 30.0, "entered"),
 ];
 
+/// The report of the days `from..=to` (no territory), followed to `as_of`.
+fn report_for(line: &Line, log: &FactLog, (from, to): (&str, &str), as_of: Option<AsOf>) -> Report {
+    let period = Period {
+        from: from.parse().ok(),
+        to: to.parse().ok(),
+    };
+    report_as_of(line, log, &[], period, as_of).expect("report")
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1e-3)
 }
@@ -69,17 +78,12 @@ fn conversion_matches_the_hand_computed_aalen_johansen_estimate() {
         d("2025-03-22").expect("d"),
     )
     .1;
-    let r = report_as_of(
+    let r = report_for(
         &line,
         &log,
-        &[],
-        Period {
-            from: d("2025-03-03"),
-            to: d("2025-03-09"),
-        },
+        ("2025-03-03", "2025-03-09"),
         Some(AsOf::end_at(end)),
-    )
-    .expect("report");
+    );
     let c = &r.stations[0].conversion;
     assert_eq!(c.as_of.to_string(), "2025-03-23T00:00:00Z");
     assert_eq!((c.visits, c.open), (5, 2));
@@ -110,17 +114,7 @@ fn conversion_matches_the_hand_computed_aalen_johansen_estimate() {
 
     // Followed to the latest event instead (u6's entry on day 30), u5's pass at day 25 is
     // seen, and u6 entered after the period: still five visits, one open.
-    let r = report_as_of(
-        &line,
-        &log,
-        &[],
-        Period {
-            from: d("2025-03-03"),
-            to: d("2025-03-09"),
-        },
-        None,
-    )
-    .expect("report");
+    let r = report_for(&line, &log, ("2025-03-03", "2025-03-09"), None);
     let c = &r.stations[0].conversion;
     assert_eq!(c.as_of.to_string(), "2025-04-02T00:00:00Z");
     assert_eq!((c.visits, c.open), (5, 1));
@@ -134,18 +128,7 @@ fn conversion_matches_the_hand_computed_aalen_johansen_estimate() {
 #[test]
 fn an_empty_cohort_gives_nulls() {
     let (line, log) = log(&COHORT);
-    let d = |s: &str| s.parse().ok();
-    let r = report_as_of(
-        &line,
-        &log,
-        &[],
-        Period {
-            from: d("2025-03-10"),
-            to: d("2025-03-20"),
-        },
-        None,
-    )
-    .expect("report");
+    let r = report_for(&line, &log, ("2025-03-10", "2025-03-20"), None);
     let c = &r.stations[0].conversion;
     assert_eq!((c.visits, c.open), (0, 0));
     assert_eq!(c.passed_by, None);
