@@ -453,6 +453,10 @@ pub struct StationChart {
     /// Why the chart could not be drawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the reader must know to read the chart right (e.g. a default baseline that
+    /// covers the whole series).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The drift analysis of a line.
@@ -550,13 +554,30 @@ pub fn drift(ws: &Workspace, req: &DriftRequest) -> AppResult<Drift> {
             Ok(chart) => (Some(chart), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        let non_empty = subgroups.iter().filter(|s| s.n > 0).count();
+        let note =
+            (baseline_dates.is_none() && chart.is_some() && non_empty <= Baseline::DEFAULT_LEN)
+                .then(|| baseline_covers_all(grain, non_empty));
         stations.push(StationChart {
             id: st.id.clone(),
             chart,
             error,
+            note,
         });
     }
     Ok(Drift { stations })
+}
+
+/// The note of a chart whose default baseline is the whole series.
+fn baseline_covers_all(grain: Grain, points: usize) -> String {
+    let unit = match grain {
+        Grain::Week => "weeks",
+        Grain::Day => "days",
+    };
+    let first = Baseline::DEFAULT_LEN;
+    format!(
+        "the default baseline (the first {first} {unit} with dispositions) covers the whole series ({points} {unit}), so the chart measures the series against itself and can hide a drop a daily chart finds; pass --baseline FROM..TO with the {unit} before the change"
+    )
 }
 
 /// What `conversion` is asked.

@@ -129,7 +129,7 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
             ..
         }) = drift.stations.first()
     {
-        std::fs::write(path, render_svg(id, chart))
+        std::fs::write(path, svg(id, chart, args.period == PeriodArg::Week))
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -144,7 +144,7 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
                 ..
             }) = drift.stations.first()
             {
-                out.write_all(render_svg(id, chart).as_bytes())?;
+                out.write_all(svg(id, chart, args.period == PeriodArg::Week).as_bytes())?;
             }
             Ok(())
         }
@@ -174,6 +174,17 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
             Ok(())
         }
         DriftFormat::Table => table(&mut out, &drift),
+    }
+}
+
+/// The chart's SVG, its title naming the subgroups' grain (the SVG renderer titles
+/// every chart "of daily yield"; a weekly chart says weekly).
+fn svg(station: &str, chart: &yieldline_spc::ControlChart, weekly: bool) -> String {
+    let svg = render_svg(station, chart);
+    if weekly {
+        svg.replace("of daily yield", "of weekly yield")
+    } else {
+        svg
     }
 }
 
@@ -208,6 +219,11 @@ fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
         }
     }
     writeln!(out, "{t}")?;
+    for s in &drift.stations {
+        if let Some(note) = &s.note {
+            writeln!(out, "note: {}: {note}", s.id)?;
+        }
+    }
     let mut any = false;
     for s in &drift.stations {
         for sig in s.chart.iter().flat_map(|c| &c.signals) {
