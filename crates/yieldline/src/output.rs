@@ -1,10 +1,11 @@
 //! Rendering results as tables, JSON and CSV.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
 use yieldline_core::line::{Line, Operator};
 use yieldline_core::report::Report;
@@ -77,10 +78,32 @@ pub fn basis_lines(
     Ok(())
 }
 
-/// A new table in the house style.
+/// Columns a table is fitted to (cells wrapped) unless `--wide` was given.
+pub const TABLE_WIDTH: u16 = 100;
+
+static WIDE: AtomicBool = AtomicBool::new(false);
+
+/// `--wide`: tables show every cell on one line, however wide (default: fitted to
+/// [`TABLE_WIDTH`] columns).
+pub fn set_wide(wide: bool) {
+    WIDE.store(wide, Ordering::Relaxed);
+}
+
+/// Left-aligns column `i` (text such as evidence reads from the left).
+pub fn left(t: &mut Table, i: usize) {
+    if let Some(c) = t.column_mut(i) {
+        c.set_cell_alignment(CellAlignment::Left);
+    }
+}
+
+/// A new table in the house style: fitted to [`TABLE_WIDTH`] columns unless `--wide`.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
+    if !WIDE.load(Ordering::Relaxed) {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(TABLE_WIDTH);
+    }
     t.set_header(header.iter().map(Cell::new));
     for i in 1..header.len() {
         if let Some(c) = t.column_mut(i) {

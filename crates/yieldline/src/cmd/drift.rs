@@ -83,6 +83,9 @@ pub struct DriftArgs {
     /// Also write the station's control chart (needs --station) to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 impl DriftArgs {
@@ -107,6 +110,7 @@ impl DriftArgs {
 
 /// Runs `yieldline drift`.
 pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
+    output::set_wide(args.wide);
     if (args.format == DriftFormat::Svg || args.plot.is_some()) && args.station.is_none() {
         bail!("an SVG chart is drawn for one station: add --station ID");
     }

@@ -37,10 +37,14 @@ pub struct PlanArgs {
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Runs `yieldline plan`.
 pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
+    output::set_wide(args.wide);
     let ws = Workspace::open(dir)?;
     let p = yieldline_app::analysis::plan(
         &ws,
