@@ -194,7 +194,6 @@ pub fn watch_with(
     let mut touched_contacts = 0u64;
     let mut burned_now = 0u64;
     let mut burned_before = 0u64;
-    let mut units_seen = 0u64;
     let cap = line.guardrails.max_touches_per_contact_30d;
 
     for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
@@ -249,9 +248,6 @@ pub fn watch_with(
                 }
             }
         }
-        if us.seen {
-            units_seen += 1;
-        }
         if opted_out_30d {
             optouts_30d += 1;
         }
@@ -283,16 +279,18 @@ pub fn watch_with(
         station_counts = cohort_counts(log, n, end, h);
     }
     signals.push(depletion(line, log, as_of, &touches_by_station, cohort_h));
-    // Burned share: burned units over the larger of the territory and the units in the log.
-    let population = report.territory.territory_units.max(units_seen).max(1) as f64;
+    // Burned share: the report's (one definition: burned over the units known, of the
+    // line's unit); 28 days ago over the same units.
     signals.push(if report.territory.territory_units == 0 {
         territory_unknown(burned_now, params)
     } else {
+        let t = &report.territory;
         burn(
-            burned_now,
-            burned_before,
-            population,
-            report.territory.days_to_exhaustion,
+            t.burned_share.unwrap_or(0.0),
+            crate::report::measures::burned_share(burned_before, t.units).unwrap_or(0.0),
+            t.burned,
+            t.units_are,
+            t.days_to_exhaustion,
             params,
         )
     });

@@ -89,6 +89,11 @@ pub fn set_wide(wide: bool) {
     WIDE.store(wide, Ordering::Relaxed);
 }
 
+/// Whether `--wide` was given.
+pub fn is_wide() -> bool {
+    WIDE.load(Ordering::Relaxed)
+}
+
 /// Left-aligns column `i` (text such as evidence reads from the left).
 pub fn left(t: &mut Table, i: usize) {
     if let Some(c) = t.column_mut(i) {
@@ -120,56 +125,106 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         "{} — {} to {} ({} working days, {})",
         r.line, r.from, r.to, r.working_days, line.timezone_name
     )?;
-    let mut t = table(&[
-        "station",
-        "op",
-        "cap/day",
-        "entered",
-        "passed",
-        "failed",
-        "recycled",
-        "yield",
-        "95% CI",
-        "target",
-        "WIP",
-        "cycle p50 h",
-        "p90 h",
-        "out/day",
-        "util",
-    ]);
-    for (s, st) in r.stations.iter().zip(&line.stations) {
-        let bottleneck = r.bottleneck.as_deref() == Some(s.id.as_str());
+    let marked = |id: &str| {
+        let bottleneck = r.bottleneck.as_deref() == Some(id);
         let binding = r
             .binding_constraint
             .as_ref()
-            .is_some_and(|b| b.station == s.id);
-        t.add_row(vec![
-            match (bottleneck, binding) {
-                (true, true) => format!("{} ◀ bottleneck, binding", s.id),
-                (true, false) => format!("{} ◀ bottleneck", s.id),
-                (false, true) => format!("{} ◀ binding", s.id),
-                (false, false) => s.id.clone(),
-            },
-            operator(st.operator).to_owned(),
-            num(Some(s.capacity_per_day), 0),
-            s.entered.to_string(),
-            s.passed.to_string(),
-            s.failed.to_string(),
-            s.recycled.to_string(),
-            pct(s.yield_),
-            s.yield_ci.map_or_else(
-                || "–".to_owned(),
-                |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0),
-            ),
-            pct(s.target_yield),
-            s.wip.to_string(),
-            num(s.cycle_time_hours.p50, 1),
-            num(s.cycle_time_hours.p90, 1),
-            num(s.throughput_per_day, 1),
-            pct(s.utilization),
+            .is_some_and(|b| b.station == id);
+        match (bottleneck, binding) {
+            (true, true) => format!("{id} ◀ bottleneck, binding"),
+            (true, false) => format!("{id} ◀ bottleneck"),
+            (false, true) => format!("{id} ◀ binding"),
+            (false, false) => id.to_owned(),
+        }
+    };
+    let ci = |c: Option<[f64; 2]>| {
+        c.map_or_else(
+            || "–".to_owned(),
+            |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0),
+        )
+    };
+    if is_wide() {
+        let mut t = table(&[
+            "station",
+            "op",
+            "cap/day",
+            "entered",
+            "passed",
+            "failed",
+            "recycled",
+            "yield",
+            "95% CI",
+            "target",
+            "WIP",
+            "cycle p50 h",
+            "p90 h",
+            "out/day",
+            "util",
         ]);
+        for (s, st) in r.stations.iter().zip(&line.stations) {
+            t.add_row(vec![
+                marked(&s.id),
+                operator(st.operator).to_owned(),
+                num(Some(s.capacity_per_day), 0),
+                s.entered.to_string(),
+                s.passed.to_string(),
+                s.failed.to_string(),
+                s.recycled.to_string(),
+                pct(s.yield_),
+                ci(s.yield_ci),
+                pct(s.target_yield),
+                s.wip.to_string(),
+                num(s.cycle_time_hours.p50, 1),
+                num(s.cycle_time_hours.p90, 1),
+                num(s.throughput_per_day, 1),
+                pct(s.utilization),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    } else {
+        // Two tables of the same rows fit a 100-column terminal: the flow, then the
+        // capacity and time.
+        let mut t = table(&[
+            "station", "entered", "passed", "failed", "recycled", "yield", "95% CI", "target",
+        ]);
+        for s in &r.stations {
+            t.add_row(vec![
+                s.id.clone(),
+                s.entered.to_string(),
+                s.passed.to_string(),
+                s.failed.to_string(),
+                s.recycled.to_string(),
+                pct(s.yield_),
+                ci(s.yield_ci),
+                pct(s.target_yield),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        let mut t = table(&[
+            "station",
+            "op",
+            "cap/day",
+            "WIP",
+            "cycle p50 h",
+            "p90 h",
+            "out/day",
+            "util",
+        ]);
+        for (s, st) in r.stations.iter().zip(&line.stations) {
+            t.add_row(vec![
+                marked(&s.id),
+                operator(st.operator).to_owned(),
+                num(Some(s.capacity_per_day), 0),
+                s.wip.to_string(),
+                num(s.cycle_time_hours.p50, 1),
+                num(s.cycle_time_hours.p90, 1),
+                num(s.throughput_per_day, 1),
+                pct(s.utilization),
+            ]);
+        }
+        writeln!(out, "{t}")?;
     }
-    writeln!(out, "{t}")?;
     let p = &r.production;
     writeln!(
         out,
@@ -239,20 +294,12 @@ fn cohort_table(out: &mut impl Write, r: &Report) -> Result<()> {
     let as_of = r.stations.first().map(|s| s.conversion.as_of);
     writeln!(
         out,
-        "cohorts      visits entered in the period: passed by its end (open ones counted), and followed to {} (censored)",
+        "cohorts      visits entered in the period: yield = passed by its end over entered (open ones counted); ≤Nd = passed within N days, followed to {} (open now: censored there)",
         as_of.map_or_else(|| "–".to_owned(), |t| t.to_string())
     )?;
     let mut t = table(&[
-        "station",
-        "entered",
-        "passed",
-        "open",
-        "cohort yield",
-        "passed ≤7d",
-        "≤30d",
-        "≤90d",
-        "open at as-of",
-        "median days",
+        "station", "entered", "passed", "open", "yield", "≤7d", "≤30d", "≤90d", "open now",
+        "median d",
     ]);
     let at = |v: &Option<Vec<Option<f64>>>, i: usize| {
         v.as_ref().and_then(|v| v.get(i).copied().flatten())

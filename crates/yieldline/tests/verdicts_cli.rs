@@ -71,3 +71,90 @@ fn dispatch_after_the_data_says_which_date_to_pass() {
     let out = ok(dir.path(), &["dispatch", "--date", "2025-10-22"]);
     assert!(out.contains("note: the events end on 2025-10-17"), "{out}");
 }
+
+/// Report, plan and watch quote one burned share (of one unit) and one days of fresh
+/// territory for one day, whatever period the report covers; plan's current output is
+/// the report's production per day over plan's window.
+fn figures_agree(dir: &std::path::Path, to: &str) {
+    let report = json(dir, &["report", "--to", to, "--format", "json"]);
+    let watch = json(dir, &["watch", "--as-of", to, "--format", "json"]);
+    let plan = json(
+        dir,
+        &["plan", "--to", to, "--runs", "100", "--format", "json"],
+    );
+    let t = &report["territory"];
+    let burn = watch["signals"]
+        .as_array()
+        .expect("signals")
+        .iter()
+        .find(|s| s["name"] == "territory_burn")
+        .expect("burn")["figures"]
+        .clone();
+    assert_eq!(t["units_are"], "contacts", "{t}");
+    assert_eq!(burn["units_are"], t["units_are"]);
+    assert_eq!(burn["burned_share"], t["burned_share"], "{burn} vs {t}");
+    assert_eq!(
+        burn["days_to_exhaustion"], t["days_to_exhaustion"],
+        "{burn} vs {t}"
+    );
+    assert_eq!(
+        plan["days_to_exhaustion"], t["days_to_exhaustion"],
+        "plan vs {t}"
+    );
+    let window = json(
+        dir,
+        &[
+            "report",
+            "--from",
+            plan["window"]["from"].as_str().expect("from"),
+            "--to",
+            to,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        plan["current_output_per_day"],
+        window["production"]["per_day"]
+    );
+    assert_eq!(
+        window["territory"]["days_to_exhaustion"],
+        t["days_to_exhaustion"]
+    );
+}
+
+#[test]
+fn report_plan_and_watch_quote_one_figure_each_on_the_demo_and_a_simulated_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    ok(dir.path(), &["demo", "--format", "json"]);
+    figures_agree(dir.path(), "2025-07-31");
+    figures_agree(dir.path(), "2025-10-17");
+    let sim = tempfile::tempdir().expect("tmp");
+    let ws = sim.path().join("ws");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/guarded-automation.toml"
+    );
+    ok(
+        sim.path(),
+        &[
+            "simulate",
+            "--scenario",
+            scenario,
+            "--accounts",
+            "2000",
+            "--days",
+            "40",
+            "--emit-workspace",
+            ws.to_str().expect("path"),
+        ],
+    );
+    // Ten weeks in, while the simulated territory still has fresh accounts.
+    let first: jiff::civil::Date = json(&ws, &["report", "--format", "json"])["from"]
+        .as_str()
+        .expect("from")
+        .parse()
+        .expect("date");
+    let mid = first.checked_add(jiff::Span::new().days(70)).expect("date");
+    figures_agree(&ws, &mid.to_string());
+}

@@ -297,14 +297,13 @@ pub(super) fn depletion(
 }
 
 pub(super) fn burn(
-    now: u64,
-    before: u64,
-    population: f64,
+    share_now: f64,
+    share_before: f64,
+    burned: u64,
+    units_are: &str,
     dte: Option<f64>,
     params: WatchParams,
 ) -> Signal {
-    let share_now = now as f64 / population;
-    let share_before = before as f64 / population;
     let rise = share_now - share_before;
     let h = params.horizon_days;
     let status = if rise > 0.02 || dte.is_some_and(|d| d < h / 3.0) {
@@ -318,12 +317,12 @@ pub(super) fn burn(
         name: SIGNALS[2],
         status,
         figures: json!({
-            "territory_known": true,
-            "burned": now, "burned_share": share_now, "burned_share_28d_ago": share_before,
+            "territory_known": true, "units_are": units_are,
+            "burned": burned, "burned_share": share_now, "burned_share_28d_ago": share_before,
             "days_to_exhaustion": dte, "horizon_days": h,
         }),
         message: format!(
-            "{:.1} % of the territory is burned (was {:.1} % 28 days ago); {}",
+            "{:.1} % of the territory's {units_are} are burned (was {:.1} % 28 days ago); {}",
             share_now * 100.0,
             share_before * 100.0,
             dte.map_or_else(

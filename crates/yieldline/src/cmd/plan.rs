@@ -133,11 +133,12 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
     if p.territory_known {
         writeln!(
             out,
-            "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days",
+            "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days at the current intake, {} at the planned one",
             num(Some(p.fresh_per_day), 1),
             num(Some(p.recycled_due_per_day), 1),
             p.fresh_available,
-            num(p.days_to_exhaustion, 0)
+            num(p.days_to_exhaustion, 0),
+            num(p.days_to_exhaustion_at_planned_intake, 0)
         )?;
     } else {
         writeln!(
