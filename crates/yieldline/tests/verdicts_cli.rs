@@ -158,3 +158,54 @@ fn report_plan_and_watch_quote_one_figure_each_on_the_demo_and_a_simulated_line(
     let mid = first.checked_add(jiff::Span::new().days(70)).expect("date");
     figures_agree(&ws, &mid.to_string());
 }
+
+/// `simulate`'s summary states its warm-up and what it counts, and its figures
+/// reconcile with the report of the workspace it emits.
+#[test]
+fn the_simulator_summary_reconciles_with_its_workspace_report() {
+    let sim = tempfile::tempdir().expect("tmp");
+    let ws = sim.path().join("ws");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/guarded-automation.toml"
+    );
+    let args = [
+        "simulate",
+        "--scenario",
+        scenario,
+        "--accounts",
+        "1500",
+        "--days",
+        "30",
+    ];
+    let table = ok(sim.path(), &args);
+    assert!(table.contains("after 60 warm-up days"), "{table}");
+    assert!(table.contains("burned share (of accounts)"), "{table}");
+    let mut with_ws = args.to_vec();
+    with_ws.extend([
+        "--format",
+        "json",
+        "--emit-workspace",
+        ws.to_str().expect("path"),
+    ]);
+    let out = json(sim.path(), &with_ws);
+    let s = &out["summary"];
+    assert_eq!(s["warmup_days"], 60);
+    assert_eq!(s["working_days"], 30);
+    assert_eq!(s["warmup_recorded"], true);
+    let stated = s["qualified"].as_u64().expect("q") + s["warmup_qualified"].as_u64().expect("w");
+    assert!(s["warmup_qualified"].as_u64() > Some(0), "{s}");
+    let report = json(&ws, &["report", "--format", "json"]);
+    assert_eq!(report["production"]["total"].as_u64(), Some(stated), "{s}");
+    assert_eq!(report["working_days"], 90);
+    // And the days counted from day 0 alone: the report from the first simulated day.
+    let day0 = out["days"][0]["date"].as_str().expect("date");
+    let after = json(&ws, &["report", "--from", day0, "--format", "json"]);
+    assert_eq!(after["production"]["total"], s["qualified"]);
+    let per_day = s["qualified_per_day"].as_f64().expect("per day");
+    let report_per_day = after["production"]["per_day"].as_f64().expect("per day");
+    assert!(
+        (per_day - report_per_day).abs() < 1e-12,
+        "{per_day} vs {report_per_day}"
+    );
+}
