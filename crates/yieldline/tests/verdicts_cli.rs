@@ -209,3 +209,91 @@ fn the_simulator_summary_reconciles_with_its_workspace_report() {
         "{per_day} vs {report_per_day}"
     );
 }
+
+/// A funnel like a real public one: leads enter over six months, wins are recorded about
+/// two weeks after entry, losses only through a 180-day timeout (so the latest entries
+/// are still open). Period yields read 100 % then near 0; the verdicts must not.
+fn late_losses_workspace() -> tempfile::TempDir {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("line.toml"),
+        "[line]\nname = \"lead-funnel\"\ntimezone = \"UTC\"\ntarget_per_day = 5\n\n\
+         [[station]]\nid = \"deal\"\noperator = \"human\"\ncapacity_per_day = 80\n",
+    )
+    .expect("line");
+    let start = jiff::civil::date(2025, 1, 2).at(9, 0, 0, 0);
+    let as_of = jiff::civil::date(2025, 11, 28).at(17, 0, 0, 0);
+    let mut csv = String::from("event_id,ts,unit_id,account_id,station,kind,reason\n");
+    let mut n = 0;
+    for i in 0..4000i64 {
+        // 22 leads a calendar day, over 180 days; one in ten is won.
+        let entered = start
+            .checked_add(jiff::Span::new().minutes(i * 65))
+            .expect("ts");
+        let unit = format!("l{i:05}");
+        let mut push = |ts: jiff::civil::DateTime, kind: &str, reason: &str| {
+            n += 1;
+            writeln!(csv, "e{n},{ts}Z,{unit},a{i},deal,{kind},{reason}").expect("write");
+        };
+        push(entered, "entered", "");
+        let (days, kind, reason) = if i % 10 == 3 {
+            (10 + i % 9, "passed", "")
+        } else {
+            (180, "failed", "no_response")
+        };
+        let out = entered
+            .checked_add(jiff::Span::new().days(days))
+            .expect("ts");
+        if out < as_of {
+            push(out, kind, reason);
+        }
+    }
+    std::fs::write(dir.path().join("events.csv"), csv).expect("events");
+    ok(dir.path(), &["import", "events", "events.csv"]);
+    dir
+}
+
+#[test]
+fn a_funnel_whose_losses_arrive_late_gets_verdicts_on_cohorts() {
+    let ws = late_losses_workspace();
+    let d = ws.path();
+    // The first quarter's period yield is 100 % (only wins recorded yet); its cohort
+    // yield states the open ones and is not.
+    let q1 = json(
+        d,
+        &[
+            "report",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-03-31",
+            "--format",
+            "json",
+        ],
+    );
+    let s = &q1["stations"][0];
+    assert_eq!(s["yield"], 1.0);
+    assert!(s["cohort"]["open"].as_u64() > Some(0), "{s}");
+    let cohort_yield = s["cohort"]["yield"].as_f64().expect("cohort yield");
+    assert!((cohort_yield - 0.1).abs() < 0.02, "{cohort_yield}");
+    assert!(s["lag"]["detected"] == true, "{s}");
+    // Watch and plan read cohorts, say so, and are not alarmed by the lag.
+    let w = json(d, &["watch", "--format", "json"]);
+    assert_eq!(w["basis"]["basis"], "cohort", "{w}");
+    assert_ne!(w["health"], "red", "{w}");
+    let p = json(d, &["plan", "--runs", "200", "--format", "json"]);
+    assert_eq!(p["basis"]["basis"], "cohort", "{p}");
+    let need = p["stations"][0]["required_dispositions_per_day"]
+        .as_f64()
+        .expect("need");
+    // 5 a day at a 10 % conversion: about 50 dispositions, within the capacity of 80.
+    assert!((40.0..60.0).contains(&need), "{need}");
+    // Drift: the all-wins start cannot be charted, and the text says so.
+    let drift = ok(d, &["drift"]);
+    assert!(
+        !drift.contains("every station's yield is within"),
+        "{drift}"
+    );
+    assert!(drift.contains("not charted"), "{drift}");
+}

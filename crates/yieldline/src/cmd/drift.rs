@@ -242,10 +242,23 @@ fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
             )?;
         }
     }
-    if !any {
+    let not_charted: Vec<&str> = drift
+        .stations
+        .iter()
+        .filter(|s| s.chart.is_none())
+        .map(|s| s.id.as_str())
+        .collect();
+    if !any && not_charted.is_empty() {
         writeln!(
             out,
             "no signals: every station's yield is within its control limits"
+        )?;
+    } else if !any {
+        // Never "every station is within its limits" when a station was not charted.
+        writeln!(
+            out,
+            "no signals on the charts drawn; not charted (see the table for why): {}",
+            not_charted.join(", ")
         )?;
     }
     Ok(())
