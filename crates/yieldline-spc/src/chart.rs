@@ -401,31 +401,28 @@ mod tests {
             .collect()
     }
 
+    /// The EWMA chart of a first subgroup `first`, then 40 days of 30 of 100.
+    fn ewma_after(first: (u64, u64)) -> ControlChart {
+        let mut ns = vec![first];
+        ns.extend(std::iter::repeat_n((30, 100), 40));
+        analyze(
+            &groups(&ns),
+            Baseline::default(),
+            ChartChoice::Forced(ChartKind::Ewma),
+            EwmaParams::default(),
+        )
+        .expect("chart")
+    }
+
     /// A first day with one failed disposition, then a steady 30 %: no EWMA alarm (the
     /// statistic starts at the first subgroup of at least half the mean size).
     #[test]
     fn ewma_ignores_a_tiny_first_subgroup() {
-        let mut ns = vec![(0, 1)];
-        ns.extend(std::iter::repeat_n((30, 100), 40));
-        let c = analyze(
-            &groups(&ns),
-            Baseline::default(),
-            ChartChoice::Forced(ChartKind::Ewma),
-            EwmaParams::default(),
-        )
-        .expect("chart");
+        let c = ewma_after((0, 1));
         assert!(c.signals.is_empty(), "{:#?}", c.signals);
         assert_eq!(c.points[0].ewma, Some(c.center));
         // A real first-day drop of the usual size still signals.
-        let mut ns = vec![(5, 100)];
-        ns.extend(std::iter::repeat_n((30, 100), 40));
-        let c = analyze(
-            &groups(&ns),
-            Baseline::default(),
-            ChartChoice::Forced(ChartKind::Ewma),
-            EwmaParams::default(),
-        )
-        .expect("chart");
+        let c = ewma_after((5, 100));
         assert_eq!(c.signals.first().map(|s| s.day.as_str()), Some("d00"));
     }
 

@@ -144,26 +144,29 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
             |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0),
         )
     };
-    if is_wide() {
-        let mut t = table(&[
-            "station",
-            "op",
-            "cap/day",
-            "entered",
-            "passed",
-            "failed",
-            "recycled",
-            "yield",
-            "95% CI",
-            "target",
-            "WIP",
-            "cycle p50 h",
-            "p90 h",
-            "out/day",
-            "util",
-        ]);
-        for (s, st) in r.stations.iter().zip(&line.stations) {
-            t.add_row(vec![
+    let header = [
+        "station",
+        "op",
+        "cap/day",
+        "entered",
+        "passed",
+        "failed",
+        "recycled",
+        "yield",
+        "95% CI",
+        "target",
+        "WIP",
+        "cycle p50 h",
+        "p90 h",
+        "out/day",
+        "util",
+    ];
+    let rows: Vec<[String; 15]> = r
+        .stations
+        .iter()
+        .zip(&line.stations)
+        .map(|(s, st)| {
+            [
                 marked(&s.id),
                 operator(st.operator).to_owned(),
                 num(Some(s.capacity_per_day), 0),
@@ -179,49 +182,30 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
                 num(s.cycle_time_hours.p90, 1),
                 num(s.throughput_per_day, 1),
                 pct(s.utilization),
-            ]);
-        }
-        writeln!(out, "{t}")?;
+            ]
+        })
+        .collect();
+    // One table with --wide; else two of the same rows, to fit a 100-column terminal:
+    // the flow, then the capacity and time.
+    let parts: Vec<Vec<usize>> = if is_wide() {
+        vec![(0..15).collect()]
     } else {
-        // Two tables of the same rows fit a 100-column terminal: the flow, then the
-        // capacity and time.
-        let mut t = table(&[
-            "station", "entered", "passed", "failed", "recycled", "yield", "95% CI", "target",
-        ]);
-        for s in &r.stations {
-            t.add_row(vec![
-                s.id.clone(),
-                s.entered.to_string(),
-                s.passed.to_string(),
-                s.failed.to_string(),
-                s.recycled.to_string(),
-                pct(s.yield_),
-                ci(s.yield_ci),
-                pct(s.target_yield),
-            ]);
-        }
-        writeln!(out, "{t}")?;
-        let mut t = table(&[
-            "station",
-            "op",
-            "cap/day",
-            "WIP",
-            "cycle p50 h",
-            "p90 h",
-            "out/day",
-            "util",
-        ]);
-        for (s, st) in r.stations.iter().zip(&line.stations) {
-            t.add_row(vec![
-                marked(&s.id),
-                operator(st.operator).to_owned(),
-                num(Some(s.capacity_per_day), 0),
-                s.wip.to_string(),
-                num(s.cycle_time_hours.p50, 1),
-                num(s.cycle_time_hours.p90, 1),
-                num(s.throughput_per_day, 1),
-                pct(s.utilization),
-            ]);
+        vec![
+            vec![0, 3, 4, 5, 6, 7, 8, 9],
+            vec![0, 1, 2, 10, 11, 12, 13, 14],
+        ]
+    };
+    for (k, cols) in parts.iter().enumerate() {
+        let mut t = table(&cols.iter().map(|&c| header[c]).collect::<Vec<_>>());
+        for (row, s) in rows.iter().zip(&r.stations) {
+            t.add_row(cols.iter().map(|&c| {
+                // The station's marks go with the capacity table when split.
+                if c == 0 && k == 0 && parts.len() > 1 {
+                    s.id.clone()
+                } else {
+                    row[c].clone()
+                }
+            }));
         }
         writeln!(out, "{t}")?;
     }

@@ -200,39 +200,21 @@ fn the_demo_shows_its_reply_drift() {
 #[test]
 fn a_weekly_chart_on_its_whole_series_says_so() {
     let ws = shifted_workspace();
-    let table = ok(
-        ws.path(),
-        &["drift", "--station", "research", "--period", "week"],
-    );
+    let weekly = |format: &str| {
+        let mut args = "drift --station research --period week --format"
+            .split(' ')
+            .collect::<Vec<_>>();
+        args.push(format);
+        ok(ws.path(), &args)
+    };
+    let table = weekly("table");
     assert!(
         table.contains("covers the whole series (8 weeks)") && table.contains("--baseline"),
         "{table}"
     );
-    let json = json(
-        ws.path(),
-        &[
-            "drift",
-            "--station",
-            "research",
-            "--period",
-            "week",
-            "--format",
-            "json",
-        ],
-    );
+    let json: Value = serde_json::from_str(&weekly("json")).expect("json");
     assert!(json["stations"][0]["note"].is_string(), "{json}");
-    let svg = ok(
-        ws.path(),
-        &[
-            "drift",
-            "--station",
-            "research",
-            "--period",
-            "week",
-            "--format",
-            "svg",
-        ],
-    );
+    let svg = weekly("svg");
     assert!(
         svg.contains("of weekly yield") && !svg.contains("daily"),
         "title"
