@@ -365,8 +365,31 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
         runs: DISPATCH_PLAN_RUNS,
         ..PlanRequest::default()
     };
-    let plan = plan_from(&ws.line, log, &recent, &req)
-        .map_err(|e| e.context("cannot size the fresh intake from the plan"))?;
+    // The events' last day: a dispatch after it sizes the day from stale data, or from
+    // none (the usual case of a default date, today, on an old import).
+    let last_day = log.span().map(|(_, t)| {
+        yieldline_core::calendar::local_date(
+            &ws.line,
+            jiff::Timestamp::from_microsecond(t).unwrap_or_default(),
+        )
+    });
+    let after_data = last_day.filter(|l| date > l.tomorrow().unwrap_or(*l));
+    let plan = match plan_from(&ws.line, log, &recent, &req) {
+        Ok(p) => p,
+        Err(e) => {
+            // The plan's own advice names options dispatch does not have.
+            return Err(match after_data {
+                Some(last) => AppError::invalid(
+                    "date",
+                    format!(
+                        "cannot dispatch {date}: the events end on {last}, so the {RECENT_WORKING_DAYS} working days before {date} hold too little to size the day from; pass --date {} (the first working day after the events) or another day the events cover, or import the events since {last}",
+                        next_working_day(&ws.line, last)
+                    ),
+                ),
+                None => e.context("cannot size the fresh intake from the plan"),
+            });
+        }
+    };
     let w = watch_from(&ws.line, log, &recent, DEFAULT_HORIZON_DAYS);
     let suppression = ws
         .store
@@ -395,6 +418,15 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
         suppression,
     };
     let mut d = dispatch_orders(&ws.line, log, &units, &input)?;
+    if let Some(last) = after_data {
+        d.notes.insert(
+            0,
+            format!(
+                "the events end on {last}: these orders for {date} are sized from the {RECENT_WORKING_DAYS} working days before {date}, without the days since {last} (import them, or pass --date {})",
+                next_working_day(&ws.line, last)
+            ),
+        );
+    }
     if !ws.line.is_working_day(date.weekday()) {
         d.notes.insert(
             0,
@@ -405,6 +437,18 @@ pub fn dispatch(ws: &Workspace, date: Date) -> AppResult<Dispatch> {
         );
     }
     Ok(d)
+}
+
+/// The first working day of the line after `day`.
+fn next_working_day(line: &Line, day: Date) -> Date {
+    let mut d = day.tomorrow().unwrap_or(day);
+    for _ in 0..7 {
+        if line.is_working_day(d.weekday()) {
+            break;
+        }
+        d = d.tomorrow().unwrap_or(d);
+    }
+    d
 }
 
 /// Chart selection of `drift`.
@@ -453,6 +497,10 @@ pub struct StationChart {
     /// Why the chart could not be drawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the reader must know to read the chart right (e.g. a default baseline that
+    /// covers the whole series).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The drift analysis of a line.
@@ -550,13 +598,30 @@ pub fn drift(ws: &Workspace, req: &DriftRequest) -> AppResult<Drift> {
             Ok(chart) => (Some(chart), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        let non_empty = subgroups.iter().filter(|s| s.n > 0).count();
+        let note =
+            (baseline_dates.is_none() && chart.is_some() && non_empty <= Baseline::DEFAULT_LEN)
+                .then(|| baseline_covers_all(grain, non_empty));
         stations.push(StationChart {
             id: st.id.clone(),
             chart,
             error,
+            note,
         });
     }
     Ok(Drift { stations })
+}
+
+/// The note of a chart whose default baseline is the whole series.
+fn baseline_covers_all(grain: Grain, points: usize) -> String {
+    let unit = match grain {
+        Grain::Week => "weeks",
+        Grain::Day => "days",
+    };
+    let first = Baseline::DEFAULT_LEN;
+    format!(
+        "the default baseline (the first {first} {unit} with dispositions) covers the whole series ({points} {unit}), so the chart measures the series against itself and can hide a drop a daily chart finds; pass --baseline FROM..TO with the {unit} before the change"
+    )
 }
 
 /// What `conversion` is asked.

@@ -7,9 +7,11 @@
 //! - `required_dispositions_per_day[s] = required_passes_per_day[s] / y_s`;
 //! - `capacity_ok = required_dispositions_per_day ≤ capacity_per_day`, and the shortfall;
 //! - `fresh_per_day = required_dispositions_per_day[first] − recycled_due_per_day` (recycled
-//!   units coming due re-enter and need no fresh target), and
-//!   `days_to_exhaustion = fresh territory / fresh_per_day` (`null` when no territory is
-//!   imported: unknown, not exhausted).
+//!   units coming due re-enter and need no fresh target);
+//! - `days_to_exhaustion`: the report's days of fresh territory at the current intake
+//!   (one definition with report and watch, `report::measures::days_of_fresh_territory`),
+//!   and `days_to_exhaustion_at_planned_intake = fresh territory / fresh_per_day` (both
+//!   `null` when no territory is imported: unknown, not exhausted).
 //!
 //! The yields are the report's period yields ([`plan`]) or any others with their basis
 //! stated ([`plan_with`], e.g. cohort conversion on a line whose outcomes lag).
@@ -142,8 +144,11 @@ pub struct Plan {
     pub fresh_per_day: f64,
     /// Fresh territory left.
     pub fresh_available: u64,
-    /// Working days the fresh territory lasts at `fresh_per_day`.
+    /// Working days the fresh territory lasts at the current intake: the report's days
+    /// of fresh territory (the figure report and watch quote).
     pub days_to_exhaustion: Option<f64>,
+    /// Working days the fresh territory lasts at the planned `fresh_per_day`.
+    pub days_to_exhaustion_at_planned_intake: Option<f64>,
     /// The capacity-bound station that limits output, if any is short.
     pub short_stations: Vec<String>,
     /// The forward check.
@@ -264,8 +269,12 @@ pub fn plan_with(
     let fresh_per_day = (first - input.recycled_due_per_day).max(0.0);
     let fresh_available = report.territory.fresh;
     let territory_known = report.territory.territory_units > 0;
-    let days_to_exhaustion =
+    let days_to_exhaustion_at_planned_intake =
         (territory_known && fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
+    let days_to_exhaustion = report
+        .territory
+        .days_to_exhaustion
+        .filter(|_| territory_known);
     let mut notes = Vec::new();
     if !territory_known {
         notes.push(
@@ -326,6 +335,7 @@ pub fn plan_with(
         fresh_per_day,
         fresh_available,
         days_to_exhaustion,
+        days_to_exhaustion_at_planned_intake,
         monte_carlo,
     })
 }
@@ -525,6 +535,10 @@ mod tests {
                 territory_units: fresh,
                 fresh_consumed: 0,
                 days_to_exhaustion: None,
+                units_are: "contacts",
+                units: fresh,
+                burned_share: None,
+                fresh_consumed_per_day: None,
             },
             touches_per_unit: None,
             cost_per_output_minutes: None,
@@ -571,7 +585,7 @@ mod tests {
         assert_eq!(p.stations[1].extra_capacity_needed, 20.0);
         assert_eq!(p.short_stations, ["b"]);
         assert_eq!(p.fresh_per_day, 96.0);
-        assert_eq!(p.days_to_exhaustion, Some(5_000.0 / 96.0));
+        assert_eq!(p.days_to_exhaustion_at_planned_intake, Some(5_000.0 / 96.0));
         // Station b caps the flow at 60 × 0.25 × 0.5 = 7.5 per day: the target is mostly missed.
         assert!(
             p.monte_carlo.p50 < 10.0 && p.monte_carlo.chance_to_hit < 0.3,
@@ -603,7 +617,7 @@ mod tests {
         );
         assert_eq!(p.current_output_per_day, Some(1.5));
         assert!(p.territory_known);
-        assert_eq!(p.days_to_exhaustion, Some(0.0));
+        assert_eq!(p.days_to_exhaustion_at_planned_intake, Some(0.0));
         assert!(
             p.notes
                 .iter()

@@ -32,6 +32,8 @@ use crate::line::Line;
 use crate::status::{UnitState, UnitStatus};
 use crate::visits::{Pairing, Step, days_between, histories, unit_histories, visits_of};
 
+pub mod measures;
+
 /// Station index of a fact whose station is not in the current line.
 pub const NO_STATION: u16 = u16::MAX;
 
@@ -235,6 +237,17 @@ pub struct Production {
 /// The territory at the end of the period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Territory {
+    /// What the units are (`"contacts"` or `"accounts"`): what every count and share here
+    /// counts.
+    pub units_are: &'static str,
+    /// Units known: the territory's and the log's.
+    pub units: u64,
+    /// `burned / units` ([`measures::burned_share`]).
+    pub burned_share: Option<f64>,
+    /// Fresh units that first entered the first station per working day over the
+    /// [`measures::FRESH_RATE_WORKING_DAYS`] working days ending on the period's last day
+    /// (whatever the period's start; from the first event's day when the log is shorter).
+    pub fresh_consumed_per_day: Option<f64>,
     /// Territory units that never entered any station.
     pub fresh: u64,
     /// Units with an open visit at some station.
@@ -249,8 +262,9 @@ pub struct Territory {
     pub territory_units: u64,
     /// Fresh units that first entered the first station in the period.
     pub fresh_consumed: u64,
-    /// `fresh / (fresh_consumed / working_days)`; `null` when no territory is imported
-    /// (the territory is unknown, not exhausted).
+    /// Days of fresh territory: `fresh / fresh_consumed_per_day`
+    /// ([`measures::days_of_fresh_territory`]); `null` when no territory is imported (the
+    /// territory is unknown, not exhausted) or nothing is consumed.
     pub days_to_exhaustion: Option<f64>,
 }
 
@@ -449,6 +463,20 @@ pub fn report_as_of(
     let mut recycled_total = 0u64;
     let mut referrals = 0u64;
     let mut fresh_consumed = 0u64;
+    // Fresh consumption over the trailing window of the one definition of days of
+    // fresh territory.
+    // (from the first event's day when the log is shorter).
+    let first_day = log.span().map(|(t, _)| {
+        local_date(
+            line,
+            jiff::Timestamp::from_microsecond(t).unwrap_or_default(),
+        )
+    });
+    let rate_from =
+        crate::plan::last_working_days_from(line, to, measures::FRESH_RATE_WORKING_DAYS)
+            .max(first_day.unwrap_or(from).min(to));
+    let rate_start = period_bounds_micros(line, rate_from, to).0;
+    let mut fresh_consumed_recent = 0u64;
     let mut unknown = 0u64;
     let mut pairing = Pairing::default();
 
@@ -526,15 +554,22 @@ pub fn report_as_of(
             us.close_history(st, &pairing);
         }
 
-        if let Some(t) = first_entry_at_first
-            && in_period(t)
-        {
-            fresh_consumed += 1;
+        if let Some(t) = first_entry_at_first {
+            if in_period(t) {
+                fresh_consumed += 1;
+            }
+            if t >= rate_start && t < end {
+                fresh_consumed_recent += 1;
+            }
         }
         states[unit] = us;
     }
 
     let mut terr = Territory {
+        units_are: measures::unit_word(line),
+        units: 0,
+        burned_share: None,
+        fresh_consumed_per_day: None,
         fresh: 0,
         in_line: 0,
         resting: 0,
@@ -558,6 +593,12 @@ pub fn report_as_of(
             None => {}
         }
     }
+    terr.units = terr.fresh + terr.in_line + terr.resting + terr.burned + terr.done;
+    terr.burned_share = measures::burned_share(terr.burned, terr.units);
+    terr.fresh_consumed_per_day = measures::fresh_consumed_per_day(
+        fresh_consumed_recent,
+        working_days_between(line, rate_from, to),
+    );
 
     let as_of = as_of.unwrap_or_else(|| AsOf::latest_event(log.span().map_or(end, |s| s.1)));
     let conv = conversions(line, log, (start, end), as_of)?;
@@ -641,7 +682,7 @@ pub fn report_as_of(
             utilization: u,
         });
     let final_passed = stations.last().map_or(0, |s| s.passed);
-    let per_day = wd.map(|d| final_passed as f64 / d);
+    let per_day = measures::production_per_day(final_passed, working_days);
     let production = Production {
         per_day,
         target_per_day: line.target_per_day,
@@ -650,10 +691,9 @@ pub fn report_as_of(
     };
     let breeding_ratio =
         (fresh_consumed > 0).then(|| (recycled_total + referrals) as f64 / fresh_consumed as f64);
-    terr.days_to_exhaustion = wd.filter(|_| terr.territory_units > 0).and_then(|d| {
-        let rate = fresh_consumed as f64 / d;
-        (rate > 0.0).then(|| terr.fresh as f64 / rate)
-    });
+    terr.days_to_exhaustion = (terr.territory_units > 0)
+        .then(|| measures::days_of_fresh_territory(terr.fresh, terr.fresh_consumed_per_day))
+        .flatten();
     let first_entered = stations.first().map_or(0, |s| s.entered);
     let total_touches: u64 = stations.iter().map(|s| s.touches).sum();
     let total_cost: f64 = stations.iter().map(|s| s.cost_minutes).sum();

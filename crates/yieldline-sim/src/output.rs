@@ -120,6 +120,38 @@ pub struct Summary {
     /// People who opted out per touch over the final window.
     #[serde(default)]
     pub end_optout_rate: f64,
+    /// Simulated working days before day 0 (not in these figures).
+    #[serde(default)]
+    pub warmup_days: u32,
+    /// Whether the event log (and so an emitted workspace) includes the warm-up days.
+    #[serde(default)]
+    pub warmup_recorded: bool,
+    /// Qualified meetings made during the warm-up (not in `qualified`).
+    #[serde(default)]
+    pub warmup_qualified: u64,
+    /// Working days the figures count (day 0 to the last).
+    #[serde(default)]
+    pub working_days: u32,
+    /// `qualified` per working day (`yieldline_core::report::measures::production_per_day`,
+    /// the report's definition).
+    #[serde(default)]
+    pub qualified_per_day: Option<f64>,
+    /// What `final_burned_share` counts: `"accounts"` (burned accounts / all accounts).
+    #[serde(default)]
+    pub burned_share_of: String,
+}
+
+impl Summary {
+    /// Qualified meetings an emitted workspace's report counts over its whole log:
+    /// `qualified`, plus the warm-up's when the log records it.
+    pub fn qualified_in_log(&self) -> u64 {
+        self.qualified
+            + if self.warmup_recorded {
+                self.warmup_qualified
+            } else {
+                0
+            }
+    }
 }
 
 /// A contact of the simulated territory.
@@ -349,6 +381,24 @@ pub fn moving_average(xs: &[f64], win: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The run's shape from the days after the warm-up, with what the warm-up made.
+pub(crate) fn summarize_run(
+    days: &[DayRecord],
+    warmup_days: u32,
+    warmup_recorded: bool,
+    warmup_qualified: u64,
+) -> Summary {
+    let mut s = summarize(days);
+    s.warmup_days = warmup_days;
+    s.warmup_recorded = warmup_recorded;
+    s.warmup_qualified = warmup_qualified;
+    s.working_days = days.len() as u32;
+    s.qualified_per_day =
+        yieldline_core::report::measures::production_per_day(s.qualified, s.working_days);
+    s.burned_share_of = "accounts".into();
+    s
+}
+
 pub(crate) fn summarize(days: &[DayRecord]) -> Summary {
     let n = days.len();
     if n == 0 {
@@ -390,5 +440,6 @@ pub(crate) fn summarize(days: &[DayRecord]) -> Summary {
         final_fresh_remaining: last.fresh_remaining,
         optout_rate: optout_rate(days),
         end_optout_rate: optout_rate(tail),
+        ..Summary::default()
     }
 }

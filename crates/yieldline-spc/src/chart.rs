@@ -26,6 +26,12 @@ struct Obs<'a> {
 /// over its non-empty subgroups too. Subgroups with `n = 0` are no point at all.
 /// `params` are validated whatever the chart kind.
 ///
+/// The EWMA statistic starts at the first subgroup with at least
+/// [`EWMA_START_SHARE`] × n̄ dispositions (n̄: the baseline's mean subgroup size): a tiny
+/// leading subgroup (one disposition on the first day) would otherwise move the statistic
+/// by λ·(p − p̄) against limits sized for n̄, and alarm on nothing. The subgroups before it
+/// are plotted with the statistic held at the centre, and cannot signal.
+///
 /// # Errors
 /// [`SpcError`] for a subgroup with passed > n, a baseline out of bounds, empty, or with
 /// yield exactly 0 or 1, λ outside (0, 1] or L ≤ 0, and a forced Laney chart whose
@@ -210,6 +216,10 @@ fn shewhart(obs: &[Obs<'_>], center: f64, scale: f64) -> (Vec<Point>, Vec<f64>, 
     (points, sigma, detections)
 }
 
+/// Share of the baseline's mean subgroup size a subgroup needs for the EWMA statistic
+/// to start there (see [`analyze`]).
+pub const EWMA_START_SHARE: f64 = 0.5;
+
 /// Points, σ̄ of the statistic's limits at each point, and detections of the EWMA chart.
 fn ewma(
     obs: &[Obs<'_>],
@@ -224,10 +234,18 @@ fn ewma(
     let mut lcl = Vec::with_capacity(obs.len());
     let mut ucl = Vec::with_capacity(obs.len());
     let mut sigma = Vec::with_capacity(obs.len());
+    // The statistic starts at the first subgroup of at least EWMA_START_SHARE × n̄.
+    let first = obs
+        .iter()
+        .position(|o| o.n as f64 >= EWMA_START_SHARE * n_bar)
+        .unwrap_or(obs.len());
     for (k, o) in obs.iter().enumerate() {
-        z = lambda * o.p + (1.0 - lambda) * z;
-        // i counts the non-empty subgroups from 1.
-        let i = k as f64 + 1.0;
+        if k >= first {
+            z = lambda * o.p + (1.0 - lambda) * z;
+        }
+        // i counts the subgroups from the start, from 1 (before it: held at the centre
+        // with the first point's limits).
+        let i = (k.saturating_sub(first)) as f64 + 1.0;
         let decay = (1.0 - lambda).powf(2.0 * i);
         let half = l * sigma_bar * (lambda / (2.0 - lambda) * (1.0 - decay)).sqrt();
         sigma.push(half / l);
@@ -347,10 +365,14 @@ fn signal(
                 "{head}: EWMA {stat:.3} {below_above} {limit_name} {limit:.3} (centre {center:.3}), yield {below_above} centre {tail}"
             )
         }
+        // A trend is told by its own end points (its pooled yield can sit on either
+        // side of the points before it).
         (_, 3) => format!(
-            "{head}: yield {:.3} {} {tail}; centre {center:.3}",
+            "{head}: yield {:.3} {} for {days} working days since {since} (from {:.3} to {:.3}); centre {center:.3}",
             o.p,
-            if low { "falling" } else { "rising" }
+            if low { "falling" } else { "rising" },
+            obs[start].p,
+            obs[end].p
         ),
         _ => format!(
             "{head}: yield {:.3} {below_above} centre {center:.3} {tail}",
@@ -365,5 +387,74 @@ fn signal(
         run_start: Some(since.to_owned()),
         before: Some(before),
         after: Some(after),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(ns: &[(u64, u64)]) -> Vec<Subgroup> {
+        ns.iter()
+            .enumerate()
+            .map(|(i, &(p, n))| Subgroup::new(format!("d{i:02}"), p, n))
+            .collect()
+    }
+
+    /// The EWMA chart of a first subgroup `first`, then 40 days of 30 of 100.
+    fn ewma_after(first: (u64, u64)) -> ControlChart {
+        let mut ns = vec![first];
+        ns.extend(std::iter::repeat_n((30, 100), 40));
+        analyze(
+            &groups(&ns),
+            Baseline::default(),
+            ChartChoice::Forced(ChartKind::Ewma),
+            EwmaParams::default(),
+        )
+        .expect("chart")
+    }
+
+    /// A first day with one failed disposition, then a steady 30 %: no EWMA alarm (the
+    /// statistic starts at the first subgroup of at least half the mean size).
+    #[test]
+    fn ewma_ignores_a_tiny_first_subgroup() {
+        let c = ewma_after((0, 1));
+        assert!(c.signals.is_empty(), "{:#?}", c.signals);
+        assert_eq!(c.points[0].ewma, Some(c.center));
+        // A real first-day drop of the usual size still signals.
+        let c = ewma_after((5, 100));
+        assert_eq!(c.signals.first().map(|s| s.day.as_str()), Some("d00"));
+    }
+
+    /// A rising trend after a high stretch: the message quotes the trend's own end
+    /// points, which agree with "rising" (its pooled yield is below the points before).
+    #[test]
+    fn a_trend_is_told_by_its_end_points() {
+        let mut ns: Vec<(u64, u64)> = std::iter::repeat_n((66, 100), 20).collect();
+        ns.extend([
+            (60, 100),
+            (61, 100),
+            (62, 100),
+            (63, 100),
+            (64, 100),
+            (65, 100),
+        ]);
+        let c = analyze(
+            &groups(&ns),
+            Baseline::range(0..20),
+            ChartChoice::Forced(ChartKind::P),
+            EwmaParams::default(),
+        )
+        .expect("chart");
+        let s = c.signals.iter().find(|s| s.rule == 3).expect("rule 3");
+        assert!(
+            s.before > s.after,
+            "the run pools below the points before it"
+        );
+        assert!(
+            s.message.contains("rising") && s.message.contains("(from 0.600 to 0.650)"),
+            "{}",
+            s.message
+        );
     }
 }

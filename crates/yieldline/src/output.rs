@@ -1,10 +1,11 @@
 //! Rendering results as tables, JSON and CSV.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
 use yieldline_core::line::{Line, Operator};
 use yieldline_core::report::Report;
@@ -77,10 +78,37 @@ pub fn basis_lines(
     Ok(())
 }
 
-/// A new table in the house style.
+/// Columns a table is fitted to (cells wrapped) unless `--wide` was given.
+pub const TABLE_WIDTH: u16 = 100;
+
+static WIDE: AtomicBool = AtomicBool::new(false);
+
+/// `--wide`: tables show every cell on one line, however wide (default: fitted to
+/// [`TABLE_WIDTH`] columns).
+pub fn set_wide(wide: bool) {
+    WIDE.store(wide, Ordering::Relaxed);
+}
+
+/// Whether `--wide` was given.
+pub fn is_wide() -> bool {
+    WIDE.load(Ordering::Relaxed)
+}
+
+/// Left-aligns column `i` (text such as evidence reads from the left).
+pub fn left(t: &mut Table, i: usize) {
+    if let Some(c) = t.column_mut(i) {
+        c.set_cell_alignment(CellAlignment::Left);
+    }
+}
+
+/// A new table in the house style: fitted to [`TABLE_WIDTH`] columns unless `--wide`.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
+    if !WIDE.load(Ordering::Relaxed) {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(TABLE_WIDTH);
+    }
     t.set_header(header.iter().map(Cell::new));
     for i in 1..header.len() {
         if let Some(c) = t.column_mut(i) {
@@ -97,7 +125,26 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         "{} — {} to {} ({} working days, {})",
         r.line, r.from, r.to, r.working_days, line.timezone_name
     )?;
-    let mut t = table(&[
+    let marked = |id: &str| {
+        let bottleneck = r.bottleneck.as_deref() == Some(id);
+        let binding = r
+            .binding_constraint
+            .as_ref()
+            .is_some_and(|b| b.station == id);
+        match (bottleneck, binding) {
+            (true, true) => format!("{id} ◀ bottleneck, binding"),
+            (true, false) => format!("{id} ◀ bottleneck"),
+            (false, true) => format!("{id} ◀ binding"),
+            (false, false) => id.to_owned(),
+        }
+    };
+    let ci = |c: Option<[f64; 2]>| {
+        c.map_or_else(
+            || "–".to_owned(),
+            |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0),
+        )
+    };
+    let header = [
         "station",
         "op",
         "cap/day",
@@ -113,40 +160,55 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
         "p90 h",
         "out/day",
         "util",
-    ]);
-    for (s, st) in r.stations.iter().zip(&line.stations) {
-        let bottleneck = r.bottleneck.as_deref() == Some(s.id.as_str());
-        let binding = r
-            .binding_constraint
-            .as_ref()
-            .is_some_and(|b| b.station == s.id);
-        t.add_row(vec![
-            match (bottleneck, binding) {
-                (true, true) => format!("{} ◀ bottleneck, binding", s.id),
-                (true, false) => format!("{} ◀ bottleneck", s.id),
-                (false, true) => format!("{} ◀ binding", s.id),
-                (false, false) => s.id.clone(),
-            },
-            operator(st.operator).to_owned(),
-            num(Some(s.capacity_per_day), 0),
-            s.entered.to_string(),
-            s.passed.to_string(),
-            s.failed.to_string(),
-            s.recycled.to_string(),
-            pct(s.yield_),
-            s.yield_ci.map_or_else(
-                || "–".to_owned(),
-                |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0),
-            ),
-            pct(s.target_yield),
-            s.wip.to_string(),
-            num(s.cycle_time_hours.p50, 1),
-            num(s.cycle_time_hours.p90, 1),
-            num(s.throughput_per_day, 1),
-            pct(s.utilization),
-        ]);
+    ];
+    let rows: Vec<[String; 15]> = r
+        .stations
+        .iter()
+        .zip(&line.stations)
+        .map(|(s, st)| {
+            [
+                marked(&s.id),
+                operator(st.operator).to_owned(),
+                num(Some(s.capacity_per_day), 0),
+                s.entered.to_string(),
+                s.passed.to_string(),
+                s.failed.to_string(),
+                s.recycled.to_string(),
+                pct(s.yield_),
+                ci(s.yield_ci),
+                pct(s.target_yield),
+                s.wip.to_string(),
+                num(s.cycle_time_hours.p50, 1),
+                num(s.cycle_time_hours.p90, 1),
+                num(s.throughput_per_day, 1),
+                pct(s.utilization),
+            ]
+        })
+        .collect();
+    // One table with --wide; else two of the same rows, to fit a 100-column terminal:
+    // the flow, then the capacity and time.
+    let parts: Vec<Vec<usize>> = if is_wide() {
+        vec![(0..15).collect()]
+    } else {
+        vec![
+            vec![0, 3, 4, 5, 6, 7, 8, 9],
+            vec![0, 1, 2, 10, 11, 12, 13, 14],
+        ]
+    };
+    for (k, cols) in parts.iter().enumerate() {
+        let mut t = table(&cols.iter().map(|&c| header[c]).collect::<Vec<_>>());
+        for (row, s) in rows.iter().zip(&r.stations) {
+            t.add_row(cols.iter().map(|&c| {
+                // The station's marks go with the capacity table when split.
+                if c == 0 && k == 0 && parts.len() > 1 {
+                    s.id.clone()
+                } else {
+                    row[c].clone()
+                }
+            }));
+        }
+        writeln!(out, "{t}")?;
     }
-    writeln!(out, "{t}")?;
     let p = &r.production;
     writeln!(
         out,
@@ -216,20 +278,12 @@ fn cohort_table(out: &mut impl Write, r: &Report) -> Result<()> {
     let as_of = r.stations.first().map(|s| s.conversion.as_of);
     writeln!(
         out,
-        "cohorts      visits entered in the period: passed by its end (open ones counted), and followed to {} (censored)",
+        "cohorts      visits entered in the period: yield = passed by its end over entered (open ones counted); ≤Nd = passed within N days, followed to {} (open now: censored there)",
         as_of.map_or_else(|| "–".to_owned(), |t| t.to_string())
     )?;
     let mut t = table(&[
-        "station",
-        "entered",
-        "passed",
-        "open",
-        "cohort yield",
-        "passed ≤7d",
-        "≤30d",
-        "≤90d",
-        "open at as-of",
-        "median days",
+        "station", "entered", "passed", "open", "yield", "≤7d", "≤30d", "≤90d", "open now",
+        "median d",
     ]);
     let at = |v: &Option<Vec<Option<f64>>>, i: usize| {
         v.as_ref().and_then(|v| v.get(i).copied().flatten())

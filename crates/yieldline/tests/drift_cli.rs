@@ -194,3 +194,40 @@ fn the_demo_shows_its_reply_drift() {
         "{drop}"
     );
 }
+
+/// A weekly chart whose default baseline is the whole series says so and suggests
+/// `--baseline`; its SVG title says weekly; a chart with a baseline has no such note.
+#[test]
+fn a_weekly_chart_on_its_whole_series_says_so() {
+    let ws = shifted_workspace();
+    let weekly = |format: &str| {
+        let mut args = "drift --station research --period week --format"
+            .split(' ')
+            .collect::<Vec<_>>();
+        args.push(format);
+        ok(ws.path(), &args)
+    };
+    let table = weekly("table");
+    assert!(
+        table.contains("covers the whole series (8 weeks)") && table.contains("--baseline"),
+        "{table}"
+    );
+    let json: Value = serde_json::from_str(&weekly("json")).expect("json");
+    assert!(json["stations"][0]["note"].is_string(), "{json}");
+    let svg = weekly("svg");
+    assert!(
+        svg.contains("of weekly yield") && !svg.contains("daily"),
+        "title"
+    );
+    let daily = ok(
+        ws.path(),
+        &[
+            "drift",
+            "--station",
+            "research",
+            "--baseline",
+            "2025-03-03..2025-04-04",
+        ],
+    );
+    assert!(!daily.contains("covers the whole series"), "{daily}");
+}

@@ -480,3 +480,51 @@ fn buyer_harm_alarms_above_the_optout_limit() {
     let json = serde_json::to_string(&w).expect("json");
     assert!(json.contains("\"health\"") && !json.contains("NaN"));
 }
+
+/// Table test: whatever the weekly first-visit yields, the depletion text agrees with
+/// the figures it quotes — "is below" only when the latest week is below the baseline,
+/// and the week it names signalled below it.
+#[test]
+fn depletion_text_agrees_with_its_figures() {
+    let table: [[usize; 4]; 4] = [
+        [10, 10, 10, 10],
+        [10, 10, 10, 60],
+        [10, 10, 45, 45],
+        [30, 30, 30, 5],
+    ];
+    for late in table {
+        let mut l = Log::default();
+        for week in 0..12i64 {
+            let passes = if week >= 8 {
+                late[(week - 8) as usize]
+            } else {
+                30
+            };
+            for i in 0..100 {
+                let unit = format!("w{week}u{i}");
+                l.touch(&unit, (11 - week) * 7 + 1, true);
+                l.visit(&unit, "first-touch", (11 - week) * 7 + 1, i < passes);
+            }
+        }
+        let w = l.run(0);
+        let s = w.signal("low_hanging_fruit_depletion").expect("signal");
+        let f = &s.figures;
+        let center = f["center"].as_f64().expect("center");
+        let latest = f["latest_week_yield"].as_f64().expect("latest");
+        let says_below = s.message.contains("is below") || s.message.contains("falling below");
+        assert!(
+            !says_below || latest < center,
+            "{late:?}: {} (centre {center}, latest {latest})",
+            s.message
+        );
+        if s.status != Status::Ok {
+            let y = f["signal_week_yield"].as_f64().expect("signal week");
+            assert!(y < center, "{late:?}: {}", s.message);
+            assert!(
+                s.message.contains(&format!("{:.1} %", latest * 100.0)),
+                "{}",
+                s.message
+            );
+        }
+    }
+}

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::model::Model;
 use super::shard::{Counters, FAI, PAS, REC, Shard};
-use crate::output::{DayRecord, SimOutput, StationDay, TerritoryContact, summarize};
+use crate::output::{DayRecord, SimOutput, StationDay, TerritoryContact, summarize_run};
 use crate::template::{QUALIFIED, TOUCH, station_id};
 use crate::{Scenario, SimError};
 
@@ -19,11 +19,13 @@ pub(super) fn assemble(
     let mut days = Vec::with_capacity(m.days as usize);
     let mut burned = 0u64;
     let mut started = 0u64;
+    let mut warmup_qualified = 0u64;
     for (d, &(multiplier, halvings, frozen)) in brake.iter().enumerate() {
         let c = day_total(&shards, d);
         burned += u64::from(c.burned);
         started += u64::from(c.started);
         if d < m.warmup as usize {
+            warmup_qualified += u64::from(c.st[QUALIFIED][PAS]);
             continue;
         }
         let stations =
@@ -98,7 +100,7 @@ pub(super) fn assemble(
         None => None,
     };
     Ok(SimOutput {
-        summary: summarize(&days),
+        summary: summarize_run(&days, m.warmup, m.record_from == 0, warmup_qualified),
         scenario: echoed,
         days,
         territory,

@@ -60,10 +60,14 @@ pub struct ConversionArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: ConversionFormat,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Runs `yieldline conversion`.
 pub fn run(dir: &Path, args: &ConversionArgs) -> Result<()> {
+    output::set_wide(args.wide);
     if args.format == ConversionFormat::Svg && args.station.is_none() {
         bail!("--format svg draws one station's curves: give --station");
     }

@@ -24,10 +24,14 @@ pub struct DispatchArgs {
     /// Write the orders themselves to this file (never the summary table).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Runs `yieldline dispatch`.
 pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
+    output::set_wide(args.wide);
     let ws = Workspace::open(dir)?;
     let date = args.date.unwrap_or_else(|| {
         jiff::Timestamp::now()
@@ -72,6 +76,7 @@ pub fn run(dir: &Path, args: &DispatchArgs) -> Result<()> {
                 d.fresh_intake
             )?;
             let mut t = output::table(&["station", "orders", "first in queue"]);
+            output::left(&mut t, 2);
             for st in &ws.line.stations {
                 let orders: Vec<_> = d.orders.iter().filter(|o| o.station == st.id).collect();
                 t.add_row(vec![

@@ -83,6 +83,9 @@ pub struct DriftArgs {
     /// Also write the station's control chart (needs --station) to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 impl DriftArgs {
@@ -107,6 +110,7 @@ impl DriftArgs {
 
 /// Runs `yieldline drift`.
 pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
+    output::set_wide(args.wide);
     if (args.format == DriftFormat::Svg || args.plot.is_some()) && args.station.is_none() {
         bail!("an SVG chart is drawn for one station: add --station ID");
     }
@@ -129,7 +133,7 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
             ..
         }) = drift.stations.first()
     {
-        std::fs::write(path, render_svg(id, chart))
+        std::fs::write(path, svg(id, chart, args.period == PeriodArg::Week))
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -144,7 +148,7 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
                 ..
             }) = drift.stations.first()
             {
-                out.write_all(render_svg(id, chart).as_bytes())?;
+                out.write_all(svg(id, chart, args.period == PeriodArg::Week).as_bytes())?;
             }
             Ok(())
         }
@@ -174,6 +178,17 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
             Ok(())
         }
         DriftFormat::Table => table(&mut out, &drift),
+    }
+}
+
+/// The chart's SVG, its title naming the subgroups' grain (the SVG renderer titles
+/// every chart "of daily yield"; a weekly chart says weekly).
+fn svg(station: &str, chart: &yieldline_spc::ControlChart, weekly: bool) -> String {
+    let svg = render_svg(station, chart);
+    if weekly {
+        svg.replace("of daily yield", "of weekly yield")
+    } else {
+        svg
     }
 }
 
@@ -208,6 +223,11 @@ fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
         }
     }
     writeln!(out, "{t}")?;
+    for s in &drift.stations {
+        if let Some(note) = &s.note {
+            writeln!(out, "note: {}: {note}", s.id)?;
+        }
+    }
     let mut any = false;
     for s in &drift.stations {
         for sig in s.chart.iter().flat_map(|c| &c.signals) {
@@ -222,10 +242,23 @@ fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
             )?;
         }
     }
-    if !any {
+    let not_charted: Vec<&str> = drift
+        .stations
+        .iter()
+        .filter(|s| s.chart.is_none())
+        .map(|s| s.id.as_str())
+        .collect();
+    if !any && not_charted.is_empty() {
         writeln!(
             out,
             "no signals: every station's yield is within its control limits"
+        )?;
+    } else if !any {
+        // Never "every station is within its limits" when a station was not charted.
+        writeln!(
+            out,
+            "no signals on the charts drawn; not charted (see the table for why): {}",
+            not_charted.join(", ")
         )?;
     }
     Ok(())

@@ -37,10 +37,14 @@ pub struct PlanArgs {
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Runs `yieldline plan`.
 pub fn run(dir: &Path, args: &PlanArgs) -> Result<()> {
+    output::set_wide(args.wide);
     let ws = Workspace::open(dir)?;
     let p = yieldline_app::analysis::plan(
         &ws,
@@ -129,11 +133,12 @@ fn table(out: &mut impl Write, p: &Plan) -> Result<()> {
     if p.territory_known {
         writeln!(
             out,
-            "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days",
+            "intake       {} fresh units per day ({} recycled units come due per day); {} fresh left, lasting {} working days at the current intake, {} at the planned one",
             num(Some(p.fresh_per_day), 1),
             num(Some(p.recycled_due_per_day), 1),
             p.fresh_available,
-            num(p.days_to_exhaustion, 0)
+            num(p.days_to_exhaustion, 0),
+            num(p.days_to_exhaustion_at_planned_intake, 0)
         )?;
     } else {
         writeln!(

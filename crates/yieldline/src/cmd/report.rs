@@ -26,10 +26,14 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// Prints the report.
 pub fn run(dir: &Path, args: &ReportArgs) -> Result<()> {
+    output::set_wide(args.wide);
     let ws = Workspace::open(dir)?;
     let r = yieldline_app::analysis::report_at(
         &ws,

@@ -107,9 +107,8 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
             let s = &out.summary;
             writeln!(
                 o,
-                "{} days, seed {}",
-                out.days.len(),
-                scenario.scenario.seed
+                "{} working days from day 0, after {} warm-up days (not counted below), seed {}",
+                s.working_days, s.warmup_days, scenario.scenario.seed
             )?;
             let mut t = output::table(&["", "start", "peak", "end"]);
             t.add_row(vec![
@@ -125,7 +124,7 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
                 pct(Some(s.end_yield_per_touch)),
             ]);
             t.add_row(vec![
-                "burned share".to_string(),
+                format!("burned share (of {})", s.burned_share_of),
                 "".into(),
                 "".into(),
                 pct(Some(s.final_burned_share)),
@@ -133,9 +132,28 @@ pub fn run(dir: &Path, args: &SimulateArgs) -> Result<()> {
             writeln!(o, "{t}")?;
             writeln!(
                 o,
-                "{} touches, {} qualified meetings, {} fresh accounts left",
-                s.touches, s.qualified, s.final_fresh_remaining
+                "{} touches, {} qualified meetings (final-station passes from day 0: {} per working day), {} fresh accounts left",
+                s.touches,
+                s.qualified,
+                output::num(s.qualified_per_day, 2),
+                s.final_fresh_remaining
             )?;
+            if s.warmup_days > 0 {
+                writeln!(
+                    o,
+                    "warm-up: {} more qualified meetings over its {} days; {}",
+                    s.warmup_qualified,
+                    s.warmup_days,
+                    if s.warmup_recorded {
+                        format!(
+                            "its events are in the log, so an emitted workspace's report counts {} qualified",
+                            s.qualified_in_log()
+                        )
+                    } else {
+                        "its events are not logged (the log starts on day 0)".to_owned()
+                    }
+                )?;
+            }
         }
     }
     Ok(())

@@ -27,10 +27,14 @@ pub struct WatchArgs {
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
+    /// Tables show every cell on one line, however wide (default: fitted to 100 columns).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Runs `yieldline watch`.
 pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
+    output::set_wide(args.wide);
     let ws = Workspace::open(dir)?;
     let w = yieldline_app::analysis::watch_on(&ws, args.as_of, args.horizon, args.basis.request())?;
     let stdout = std::io::stdout();
@@ -49,6 +53,7 @@ pub fn run(dir: &Path, args: &WatchArgs) -> Result<()> {
         OutputFormat::Table => {
             writeln!(out, "health {} as of {}", w.health.to_uppercase(), w.as_of)?;
             let mut t = output::table(&["signal", "status", "evidence"]);
+            output::left(&mut t, 2);
             for s in &w.signals {
                 t.add_row(vec![
                     s.name.replace('_', " "),
