@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::canonical_id;
 use crate::line::{Line, RESUME_DAYS_AFTER_LATEST};
+use crate::values::{TimeRules, parse_day, parse_timestamp};
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -383,10 +384,26 @@ impl RawEvent<'_> {
     /// [`RESUME_DAYS_AFTER_LATEST`] days after that window's end. Unit, account and
     /// referral ids are stored in their canonical form
     /// ([`crate::identity::canonical_id`]).
+    ///
+    /// Timestamps and dates are read under the line's default [`TimeRules`] (its zone
+    /// for offset-less values, ISO dates only); see [`RawEvent::validate_with`].
     pub fn validate(&self, line: &Line, now: Timestamp) -> Result<Event, FieldError> {
+        self.validate_with(line, now, &TimeRules::of_line(line))
+    }
+
+    /// [`RawEvent::validate`] with the source's time rules (`--source-timezone`,
+    /// `--date-format`): `ts` is read by [`parse_timestamp`], `resume_on` by
+    /// [`parse_day`].
+    pub fn validate_with(
+        &self,
+        line: &Line,
+        now: Timestamp,
+        time: &TimeRules,
+    ) -> Result<Event, FieldError> {
         let event_id = required(&self.event_id, "event_id")?.to_owned();
         let ts_text = required(&self.ts, "ts")?;
-        let (ts, offset_seconds) = parse_ts(ts_text).map_err(|m| FieldError::new("ts", m))?;
+        let (ts, offset_seconds) =
+            parse_timestamp(ts_text, time).map_err(|m| FieldError::new("ts", m))?;
         let rules = &line.import;
         let latest = rules.latest(now);
         if ts < rules.earliest_instant || ts > latest {
@@ -429,7 +446,8 @@ impl RawEvent<'_> {
         }
         let resume_on = match present(&self.resume_on) {
             Some(d) => {
-                let date = parse_date(d).map_err(|m| FieldError::new("resume_on", m))?;
+                let date =
+                    parse_day(d, time.date_format).map_err(|m| FieldError::new("resume_on", m))?;
                 let last = rules.latest_resume(now);
                 if date < rules.earliest || date > last {
                     return Err(FieldError::new(
@@ -550,14 +568,14 @@ mod tests {
         };
         check(
             RawEvent {
-                ts: Some("2025-03-04 09:30".into()),
+                ts: Some("2025-03-04 09h30".into()),
                 ..raw("passed")
             },
             "ts",
         );
         check(
             RawEvent {
-                ts: Some("2025-03-04T09:30:00".into()),
+                ts: Some("04/03/2025 09:30".into()),
                 ..raw("passed")
             },
             "ts",
@@ -600,6 +618,38 @@ mod tests {
             },
             "event_id",
         );
+    }
+
+    #[test]
+    fn offset_less_times_take_the_source_zone() {
+        let l = line();
+        let local = RawEvent {
+            ts: Some("2025-03-04T09:30:00".into()),
+            resume_on: Some("04/05/2025".into()),
+            ..raw("recycled")
+        };
+        // By default: the line's zone (the template's America/New_York), ISO dates only.
+        let err = local.validate(&l, now()).expect_err("slashed resume_on");
+        assert_eq!(err.field, "resume_on", "{err}");
+        assert!(err.message.contains("--date-format"), "{err}");
+        let e = RawEvent {
+            resume_on: Some("2025-05-04".into()),
+            ..local.clone()
+        }
+        .validate(&l, now())
+        .expect("line zone");
+        assert_eq!(
+            (e.ts.as_second(), e.offset_seconds),
+            (1_741_098_600, -18_000)
+        );
+        // With the source's rules: its zone and its day order.
+        let berlin =
+            TimeRules::in_zone("Europe/Berlin", crate::values::DateFormat::Dmy).expect("zone");
+        let e = local
+            .validate_with(&l, now(), &berlin)
+            .expect("source zone");
+        assert_eq!((e.ts.as_second(), e.offset_seconds), (1_741_077_000, 3_600));
+        assert_eq!(e.resume_on, Some(Date::constant(2025, 5, 4)));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use yieldline_core::event::{EVENT_FIELDS, RawEvent};
 use yieldline_core::identity::{canonical_email, canonical_id, clean};
 use yieldline_core::line::Line;
 use yieldline_core::text::csv_safe;
+use yieldline_core::values::parse_fit_tier;
 use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError, StoreExt};
 
 pub mod xes;
@@ -606,13 +607,10 @@ pub fn import_territory<S: Store + ?Sized>(
             };
             let fit_tier = match get(2) {
                 None => None,
-                Some(t) => match t.parse::<u8>() {
-                    Ok(v) if (1..=9).contains(&v) => Some(v),
-                    _ => {
-                        rejects.reject(bad(
-                            "fit_tier",
-                            format!("{t:?} is not a tier from 1 (best) to 9"),
-                        ))?;
+                Some(t) => match parse_fit_tier(&t) {
+                    Ok(v) => Some(v),
+                    Err(why) => {
+                        rejects.reject(bad("fit_tier", why))?;
                         continue;
                     }
                 },
