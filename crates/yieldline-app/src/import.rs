@@ -7,6 +7,8 @@ use yieldline_import::{
     Format, Options, Outcome, RowError, XesMapping, is_xes_path, write_rejects,
 };
 
+use yieldline_core::values::{DateFormat, TimeRules};
+
 use crate::error::{AppError, AppResult};
 use crate::workspace::{Workspace, check_output};
 
@@ -43,6 +45,14 @@ pub struct ImportRequest {
     pub skip_bad: bool,
     /// Where the rejected rows are written (CSV).
     pub rejects: Option<PathBuf>,
+    /// Refuse files with columns (or JSON keys) that are no field of the format
+    /// (default: ignore them, naming them in [`Outcome::ignored_columns`]).
+    pub strict: bool,
+    /// The IANA zone of offset-less timestamps and date-only values (default: the
+    /// line's zone).
+    pub source_timezone: Option<String>,
+    /// How slashed dates are read (default: ISO dates only).
+    pub date_format: DateFormat,
 }
 
 /// One file's import.
@@ -111,8 +121,18 @@ pub fn import(
         inputs.extend(req.mapping.clone());
         check_output("--rejects", r, &ws.protected_files(), &inputs)?;
     }
+    let time = match &req.source_timezone {
+        Some(zone) => TimeRules::in_zone(zone, req.date_format)
+            .map_err(|why| AppError::invalid("source-timezone", why))?,
+        None => TimeRules {
+            date_format: req.date_format,
+            ..TimeRules::of_line(&ws.line)
+        },
+    };
     let options = Options {
         skip_bad: req.skip_bad,
+        strict: req.strict,
+        time: Some(time),
     };
     let mapping = match (&req.mapping, kind) {
         (Some(m), ImportKind::Events) => {
@@ -134,12 +154,19 @@ pub fn import(
         let mut tick = |bytes: u64| progress(path, bytes);
         let result: AppResult<Outcome> = match kind {
             ImportKind::Territory => {
-                yieldline_import::import_territory(&*ws.store, path, options, &mut tick)
+                yieldline_import::import_territory(&*ws.store, path, options.clone(), &mut tick)
                     .map_err(Into::into)
             }
             ImportKind::Events => event_format(path, req.format, mapping.as_ref()).and_then(|f| {
-                yieldline_import::import_events(&*ws.store, &ws.line, path, f, options, &mut tick)
-                    .map_err(Into::into)
+                yieldline_import::import_events(
+                    &*ws.store,
+                    &ws.line,
+                    path,
+                    f,
+                    options.clone(),
+                    &mut tick,
+                )
+                .map_err(Into::into)
             }),
         };
         match result {
