@@ -9,6 +9,7 @@ use yieldline_import::{
 
 use yieldline_core::values::{DateFormat, TimeRules};
 
+use crate::check::AnomalyCounts;
 use crate::error::{AppError, AppResult};
 use crate::workspace::{Workspace, check_output};
 
@@ -73,6 +74,18 @@ pub struct ImportReport {
     pub rejects: Vec<RowError>,
     /// The failure that stopped the import (that file left nothing in the store).
     pub failure: Option<AppError>,
+    /// After an events import: the workspace's anomalies (see [`crate::check::anomalies`]).
+    pub anomalies: Option<AnomalyCounts>,
+}
+
+impl ImportReport {
+    /// The summary of the `i`-th file imported, with the workspace's anomalies.
+    pub fn summary(&self, i: usize) -> Option<ImportSummary> {
+        self.files.get(i).map(|f| ImportSummary {
+            anomalies: self.anomalies,
+            ..ImportSummary::from(&f.outcome.record)
+        })
+    }
 }
 
 /// The counts of one file's import, as every interface shows them.
@@ -93,6 +106,10 @@ pub struct ImportSummary {
     pub rejected: u64,
     /// Records skipped because they name an erased person (territory).
     pub erased: u64,
+    /// Events imports: the workspace's anomalies after the import — outcomes without an
+    /// entry or before it (the entry is implied; such units are never fresh) and units
+    /// outside the territory. `yieldline check` lists them per unit.
+    pub anomalies: Option<AnomalyCounts>,
 }
 
 impl From<&yieldline_store::ImportRecord> for ImportSummary {
@@ -105,6 +122,7 @@ impl From<&yieldline_store::ImportRecord> for ImportSummary {
             updated: r.updated,
             rejected: r.rejected,
             erased: r.erased,
+            anomalies: None,
         }
     }
 }
@@ -149,6 +167,7 @@ pub fn import(
         files: Vec::new(),
         rejects: Vec::new(),
         failure: None,
+        anomalies: None,
     };
     for path in &req.files {
         let mut tick = |bytes: u64| progress(path, bytes);
@@ -182,6 +201,9 @@ pub fn import(
                 break;
             }
         }
+    }
+    if kind == ImportKind::Events && !report.files.is_empty() {
+        report.anomalies = Some(AnomalyCounts::of(&crate::check::anomalies(ws)?));
     }
     if let Some(path) = &req.rejects {
         let file = std::fs::File::create(path)

@@ -756,9 +756,7 @@ async fn import_body(
             return Err(hide(e));
         }
         let record = report
-            .files
-            .first()
-            .map(|f| ImportSummary::from(&f.outcome.record))
+            .summary(0)
             .ok_or_else(|| ApiError::internal("the import reported no file"))?;
         drop(tmp);
         render_json(&record)

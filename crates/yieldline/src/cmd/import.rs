@@ -193,6 +193,12 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
             }
         }
     }
+    if let Some(a) = report.anomalies.filter(|a| !a.is_empty()) {
+        eprintln!(
+            "warning: the workspace's events have {} outcomes without an entry and {} before their entry (the entry is implied: those units count as worked, never fresh), and name {} units not in the territory; `yieldline check` lists them per unit",
+            a.outcome_without_entry, a.outcome_before_entry, a.unknown_units
+        );
+    }
     if let Some(path) = &req.rejects
         && !report.rejects.is_empty()
     {
