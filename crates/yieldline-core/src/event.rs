@@ -349,27 +349,34 @@ impl<'a> RawEvent<'a> {
     /// The raw event of a row whose fields are in [`EVENT_FIELDS`] order; empty
     /// fields, and fields past the row's end, are absent.
     pub fn from_row(fields: &[&'a str]) -> RawEvent<'a> {
-        let get = |i: usize| {
+        Self::from_fields(std::array::from_fn(|i| {
             fields
                 .get(i)
                 .filter(|s| !s.is_empty())
                 .map(|s| Cow::Borrowed(*s))
-        };
+        }))
+    }
+
+    /// The raw event of its fields in [`EVENT_FIELDS`] order.
+    pub fn from_fields(fields: [Option<Cow<'a, str>>; EVENT_FIELDS.len()]) -> RawEvent<'a> {
+        // Fields in declaration order, which is EVENT_FIELDS order.
+        let mut f = fields.into_iter().map(|v| v.filter(|s| !s.is_empty()));
+        let mut next = || f.next().flatten();
         RawEvent {
-            event_id: get(0),
-            ts: get(1),
-            unit_id: get(2),
-            account_id: get(3),
-            station: get(4),
-            kind: get(5),
-            reason: get(6),
-            resume_on: get(7),
-            referral_unit_id: get(8),
-            channel: get(9),
-            operator_id: get(10),
-            operator_kind: get(11),
-            arm: get(12),
-            cost_minutes: get(13),
+            event_id: next(),
+            ts: next(),
+            unit_id: next(),
+            account_id: next(),
+            station: next(),
+            kind: next(),
+            reason: next(),
+            resume_on: next(),
+            referral_unit_id: next(),
+            channel: next(),
+            operator_id: next(),
+            operator_kind: next(),
+            arm: next(),
+            cost_minutes: next(),
         }
     }
 }
@@ -735,6 +742,20 @@ mod tests {
         .validate(&line(), now())
         .expect_err("empty");
         assert_eq!(err.field, "unit_id");
+    }
+
+    #[test]
+    fn rows_map_onto_fields_in_header_order() {
+        let cells: Vec<String> = EVENT_FIELDS.iter().map(|f| format!("<{f}>")).collect();
+        let mut row: Vec<&str> = cells.iter().map(String::as_str).collect();
+        row[6] = "";
+        let r = RawEvent::from_row(&row);
+        assert_eq!(r.event_id.as_deref(), Some("<event_id>"));
+        assert_eq!(r.station.as_deref(), Some("<station>"));
+        assert_eq!(r.reason, None, "an empty cell is absent");
+        assert_eq!(r.resume_on.as_deref(), Some("<resume_on>"));
+        assert_eq!(r.cost_minutes.as_deref(), Some("<cost_minutes>"));
+        assert_eq!(RawEvent::from_row(&row[..2]).unit_id, None);
     }
 
     #[test]

@@ -101,38 +101,7 @@ fn lenient<'t>(
             }
         };
     }
-    let [
-        event_id,
-        ts,
-        unit_id,
-        account_id,
-        station,
-        kind,
-        reason,
-        resume_on,
-        referral_unit_id,
-        channel,
-        operator_id,
-        operator_kind,
-        arm,
-        cost_minutes,
-    ] = fields;
-    Ok(RawEvent {
-        event_id,
-        ts,
-        unit_id,
-        account_id,
-        station,
-        kind,
-        reason,
-        resume_on,
-        referral_unit_id,
-        channel,
-        operator_id,
-        operator_kind,
-        arm,
-        cost_minutes,
-    })
+    Ok(RawEvent::from_fields(fields))
 }
 
 /// A serde_json error without its position (the line is reported apart).

@@ -346,15 +346,27 @@ pub fn import_events<S: Store + ?Sized>(
         }
         rejects.refuse_if_bad(path)
     })?;
-    let rejects = rejects.into_rows();
-    record.rejected = rejects.len() as u64;
-    store.log_import(&record)?;
-    Ok(Outcome {
+    finish(
+        store,
         record,
-        rejects,
-        xes: xes_summary,
-        ignored_columns,
-    })
+        Outcome {
+            rejects: rejects.into_rows(),
+            xes: xes_summary,
+            ignored_columns,
+            ..Outcome::default()
+        },
+    )
+}
+
+/// Logs a finished import with its count of rejected rows and returns its outcome.
+pub(crate) fn finish<S: Store + ?Sized>(
+    store: &S,
+    mut record: ImportRecord,
+    outcome: Outcome,
+) -> Result<Outcome, ImportError> {
+    record.rejected = outcome.rejects.len() as u64;
+    store.log_import(&record)?;
+    Ok(Outcome { record, ..outcome })
 }
 
 /// A row read and validated, or the field to blame (if any) and what is wrong.

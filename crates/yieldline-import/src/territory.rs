@@ -4,10 +4,10 @@ use std::path::Path;
 
 use yieldline_core::identity::{canonical_email, canonical_id, clean};
 use yieldline_core::values::parse_fit_tier;
-use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreExt};
+use yieldline_store::{Contact, Inserted, Store, StoreExt};
 
 use crate::tabular::{self, Header};
-use crate::{ImportError, Options, Outcome, RowError, csv_error, csv_row_error, start};
+use crate::{ImportError, Options, Outcome, RowError, csv_error, csv_row_error, finish, start};
 
 /// Columns of a territory file.
 pub use yieldline_core::event::TERRITORY_FIELDS;
@@ -127,24 +127,15 @@ pub fn import_territory<S: Store + ?Sized>(
         }
         rejects.refuse_if_bad(path)
     })?;
-    finish(store, record, rejects.into_rows(), ignored)
-}
-
-/// Logs a finished import and returns its outcome.
-fn finish<S: Store + ?Sized>(
-    store: &S,
-    mut record: ImportRecord,
-    rejects: Vec<RowError>,
-    ignored_columns: Vec<String>,
-) -> Result<Outcome, ImportError> {
-    record.rejected = rejects.len() as u64;
-    store.log_import(&record)?;
-    Ok(Outcome {
+    finish(
+        store,
         record,
-        rejects,
-        xes: None,
-        ignored_columns,
-    })
+        Outcome {
+            rejects: rejects.into_rows(),
+            ignored_columns: ignored,
+            ..Outcome::default()
+        },
+    )
 }
 
 /// Writes territory contacts as CSV with every [`TERRITORY_FIELDS`] column.
