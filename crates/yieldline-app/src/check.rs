@@ -1,6 +1,7 @@
 //! `check`: what is wrong with a workspace, named so a person can act on it.
 
 use serde::Serialize;
+use yieldline_core::visits::log_anomalies;
 
 use crate::error::{AppError, AppResult};
 use crate::workspace::Workspace;
@@ -17,8 +18,75 @@ pub struct Problem {
 /// What `check` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Every problem, store first.
+    /// Every problem, store first. Any problem makes `check` fail.
     pub problems: Vec<Problem>,
+    /// Units whose events say what their entries do not (implied entries, units outside
+    /// the territory). Listed, not failed: they are facts of the export, not damage.
+    pub anomalies: Vec<UnitAnomaly>,
+}
+
+/// One unit's anomalies (see [`yieldline_core::visits`]: a touch or a disposition
+/// without an open entry implies the entry; the unit is worked, never fresh).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitAnomaly {
+    /// The unit's id.
+    pub unit_id: String,
+    /// Outcomes (touches, dispositions) that found no open entry, none coming later.
+    pub outcome_without_entry: u64,
+    /// Outcomes that found no open entry, an entry at that station coming later.
+    pub outcome_before_entry: u64,
+    /// The unit is not in the territory (reported only when a territory exists).
+    pub unknown_unit: bool,
+}
+
+/// The anomalies of a whole workspace, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnomalyCounts {
+    /// Outcomes without an entry (the entry is implied).
+    pub outcome_without_entry: u64,
+    /// Outcomes before their station's entry (the entry is implied).
+    pub outcome_before_entry: u64,
+    /// Units that events name but the territory lacks (0 when there is no territory).
+    pub unknown_units: u64,
+}
+
+impl AnomalyCounts {
+    /// The counts over a list of units.
+    pub fn of(units: &[UnitAnomaly]) -> Self {
+        let mut c = Self::default();
+        for u in units {
+            c.outcome_without_entry += u.outcome_without_entry;
+            c.outcome_before_entry += u.outcome_before_entry;
+            c.unknown_units += u64::from(u.unknown_unit);
+        }
+        c
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Every unit of the workspace with an anomaly, in unit-id order.
+pub fn anomalies(ws: &Workspace) -> AppResult<Vec<UnitAnomaly>> {
+    let snap = ws.store.snapshot(&ws.line, true)?;
+    let directory = snap.directory.unwrap_or_default();
+    let mut out: Vec<UnitAnomaly> = log_anomalies(&snap.log, &snap.territory)
+        .into_iter()
+        .map(|a| UnitAnomaly {
+            unit_id: directory
+                .get(a.unit as usize)
+                .map_or_else(|| format!("#{}", a.unit), |d| d.key.clone()),
+            outcome_without_entry: a.anomalies.outcome_without_entry,
+            outcome_before_entry: a.anomalies.outcome_before_entry,
+            unknown_unit: a.unknown_unit,
+        })
+        .collect();
+    out.sort_by(|a, b| a.unit_id.cmp(&b.unit_id));
+    Ok(out)
 }
 
 /// Checks the store's records (the suppression log's chain, suppressions against
@@ -44,7 +112,10 @@ pub fn check(ws: &Workspace) -> AppResult<Check> {
             });
         }
     }
-    Ok(Check { problems })
+    Ok(Check {
+        problems,
+        anomalies: anomalies(ws)?,
+    })
 }
 
 /// Removes a mistaken event (logged with who and why).

@@ -116,12 +116,20 @@ impl From<ImportError> for AppError {
     fn from(e: ImportError) -> Self {
         match e {
             ImportError::Store(s) => s.into(),
-            ImportError::BadRow(row) => Self {
-                kind: ErrorKind::Invalid,
-                param: row.field.clone(),
-                line: Some(row.line),
-                message: ImportError::BadRow(row).to_string(),
-            },
+            ImportError::BadRows { .. } => {
+                let (param, line) = match &e {
+                    ImportError::BadRows { rows, .. } => rows
+                        .first()
+                        .map_or((None, None), |r| (r.field.clone(), Some(r.line))),
+                    _ => (None, None),
+                };
+                Self {
+                    kind: ErrorKind::Invalid,
+                    param,
+                    line,
+                    message: e.to_string(),
+                }
+            }
             other => {
                 let line = match &other {
                     ImportError::Malformed { line, .. } => Some(*line),

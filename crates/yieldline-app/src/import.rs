@@ -7,6 +7,9 @@ use yieldline_import::{
     Format, Options, Outcome, RowError, XesMapping, is_xes_path, write_rejects,
 };
 
+use yieldline_core::values::{DateFormat, TimeRules};
+
+use crate::check::AnomalyCounts;
 use crate::error::{AppError, AppResult};
 use crate::workspace::{Workspace, check_output};
 
@@ -43,6 +46,14 @@ pub struct ImportRequest {
     pub skip_bad: bool,
     /// Where the rejected rows are written (CSV).
     pub rejects: Option<PathBuf>,
+    /// Refuse files with columns (or JSON keys) that are no field of the format
+    /// (default: ignore them, naming them in [`Outcome::ignored_columns`]).
+    pub strict: bool,
+    /// The IANA zone of offset-less timestamps and date-only values (default: the
+    /// line's zone).
+    pub source_timezone: Option<String>,
+    /// How slashed dates are read (default: ISO dates only).
+    pub date_format: DateFormat,
 }
 
 /// One file's import.
@@ -63,6 +74,18 @@ pub struct ImportReport {
     pub rejects: Vec<RowError>,
     /// The failure that stopped the import (that file left nothing in the store).
     pub failure: Option<AppError>,
+    /// After an events import: the workspace's anomalies (see [`crate::check::anomalies`]).
+    pub anomalies: Option<AnomalyCounts>,
+}
+
+impl ImportReport {
+    /// The summary of the `i`-th file imported, with the workspace's anomalies.
+    pub fn summary(&self, i: usize) -> Option<ImportSummary> {
+        self.files.get(i).map(|f| ImportSummary {
+            anomalies: self.anomalies,
+            ..ImportSummary::from(&f.outcome.record)
+        })
+    }
 }
 
 /// The counts of one file's import, as every interface shows them.
@@ -83,6 +106,10 @@ pub struct ImportSummary {
     pub rejected: u64,
     /// Records skipped because they name an erased person (territory).
     pub erased: u64,
+    /// Events imports: the workspace's anomalies after the import — outcomes without an
+    /// entry or before it (the entry is implied; such units are never fresh) and units
+    /// outside the territory. `yieldline check` lists them per unit.
+    pub anomalies: Option<AnomalyCounts>,
 }
 
 impl From<&yieldline_store::ImportRecord> for ImportSummary {
@@ -95,6 +122,7 @@ impl From<&yieldline_store::ImportRecord> for ImportSummary {
             updated: r.updated,
             rejected: r.rejected,
             erased: r.erased,
+            anomalies: None,
         }
     }
 }
@@ -111,8 +139,18 @@ pub fn import(
         inputs.extend(req.mapping.clone());
         check_output("--rejects", r, &ws.protected_files(), &inputs)?;
     }
+    let time = match &req.source_timezone {
+        Some(zone) => TimeRules::in_zone(zone, req.date_format)
+            .map_err(|why| AppError::invalid("source-timezone", why))?,
+        None => TimeRules {
+            date_format: req.date_format,
+            ..TimeRules::of_line(&ws.line)
+        },
+    };
     let options = Options {
         skip_bad: req.skip_bad,
+        strict: req.strict,
+        time: Some(time),
     };
     let mapping = match (&req.mapping, kind) {
         (Some(m), ImportKind::Events) => {
@@ -129,17 +167,25 @@ pub fn import(
         files: Vec::new(),
         rejects: Vec::new(),
         failure: None,
+        anomalies: None,
     };
     for path in &req.files {
         let mut tick = |bytes: u64| progress(path, bytes);
         let result: AppResult<Outcome> = match kind {
             ImportKind::Territory => {
-                yieldline_import::import_territory(&*ws.store, path, options, &mut tick)
+                yieldline_import::import_territory(&*ws.store, path, options.clone(), &mut tick)
                     .map_err(Into::into)
             }
             ImportKind::Events => event_format(path, req.format, mapping.as_ref()).and_then(|f| {
-                yieldline_import::import_events(&*ws.store, &ws.line, path, f, options, &mut tick)
-                    .map_err(Into::into)
+                yieldline_import::import_events(
+                    &*ws.store,
+                    &ws.line,
+                    path,
+                    f,
+                    options.clone(),
+                    &mut tick,
+                )
+                .map_err(Into::into)
             }),
         };
         match result {
@@ -155,6 +201,9 @@ pub fn import(
                 break;
             }
         }
+    }
+    if kind == ImportKind::Events && !report.files.is_empty() {
+        report.anomalies = Some(AnomalyCounts::of(&crate::check::anomalies(ws)?));
     }
     if let Some(path) = &req.rejects {
         let file = std::fs::File::create(path)

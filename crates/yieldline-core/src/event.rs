@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::canonical_id;
 use crate::line::{Line, RESUME_DAYS_AFTER_LATEST};
+use crate::values::{TimeRules, parse_day, parse_timestamp};
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -348,27 +349,34 @@ impl<'a> RawEvent<'a> {
     /// The raw event of a row whose fields are in [`EVENT_FIELDS`] order; empty
     /// fields, and fields past the row's end, are absent.
     pub fn from_row(fields: &[&'a str]) -> RawEvent<'a> {
-        let get = |i: usize| {
+        Self::from_fields(std::array::from_fn(|i| {
             fields
                 .get(i)
                 .filter(|s| !s.is_empty())
                 .map(|s| Cow::Borrowed(*s))
-        };
+        }))
+    }
+
+    /// The raw event of its fields in [`EVENT_FIELDS`] order.
+    pub fn from_fields(fields: [Option<Cow<'a, str>>; EVENT_FIELDS.len()]) -> RawEvent<'a> {
+        // Fields in declaration order, which is EVENT_FIELDS order.
+        let mut f = fields.into_iter().map(|v| v.filter(|s| !s.is_empty()));
+        let mut next = || f.next().flatten();
         RawEvent {
-            event_id: get(0),
-            ts: get(1),
-            unit_id: get(2),
-            account_id: get(3),
-            station: get(4),
-            kind: get(5),
-            reason: get(6),
-            resume_on: get(7),
-            referral_unit_id: get(8),
-            channel: get(9),
-            operator_id: get(10),
-            operator_kind: get(11),
-            arm: get(12),
-            cost_minutes: get(13),
+            event_id: next(),
+            ts: next(),
+            unit_id: next(),
+            account_id: next(),
+            station: next(),
+            kind: next(),
+            reason: next(),
+            resume_on: next(),
+            referral_unit_id: next(),
+            channel: next(),
+            operator_id: next(),
+            operator_kind: next(),
+            arm: next(),
+            cost_minutes: next(),
         }
     }
 }
@@ -383,10 +391,26 @@ impl RawEvent<'_> {
     /// [`RESUME_DAYS_AFTER_LATEST`] days after that window's end. Unit, account and
     /// referral ids are stored in their canonical form
     /// ([`crate::identity::canonical_id`]).
+    ///
+    /// Timestamps and dates are read under the line's default [`TimeRules`] (its zone
+    /// for offset-less values, ISO dates only); see [`RawEvent::validate_with`].
     pub fn validate(&self, line: &Line, now: Timestamp) -> Result<Event, FieldError> {
+        self.validate_with(line, now, &TimeRules::of_line(line))
+    }
+
+    /// [`RawEvent::validate`] with the source's time rules (`--source-timezone`,
+    /// `--date-format`): `ts` is read by [`parse_timestamp`], `resume_on` by
+    /// [`parse_day`].
+    pub fn validate_with(
+        &self,
+        line: &Line,
+        now: Timestamp,
+        time: &TimeRules,
+    ) -> Result<Event, FieldError> {
         let event_id = required(&self.event_id, "event_id")?.to_owned();
         let ts_text = required(&self.ts, "ts")?;
-        let (ts, offset_seconds) = parse_ts(ts_text).map_err(|m| FieldError::new("ts", m))?;
+        let (ts, offset_seconds) =
+            parse_timestamp(ts_text, time).map_err(|m| FieldError::new("ts", m))?;
         let rules = &line.import;
         let latest = rules.latest(now);
         if ts < rules.earliest_instant || ts > latest {
@@ -429,7 +453,8 @@ impl RawEvent<'_> {
         }
         let resume_on = match present(&self.resume_on) {
             Some(d) => {
-                let date = parse_date(d).map_err(|m| FieldError::new("resume_on", m))?;
+                let date =
+                    parse_day(d, time.date_format).map_err(|m| FieldError::new("resume_on", m))?;
                 let last = rules.latest_resume(now);
                 if date < rules.earliest || date > last {
                     return Err(FieldError::new(
@@ -550,14 +575,14 @@ mod tests {
         };
         check(
             RawEvent {
-                ts: Some("2025-03-04 09:30".into()),
+                ts: Some("2025-03-04 09h30".into()),
                 ..raw("passed")
             },
             "ts",
         );
         check(
             RawEvent {
-                ts: Some("2025-03-04T09:30:00".into()),
+                ts: Some("04/03/2025 09:30".into()),
                 ..raw("passed")
             },
             "ts",
@@ -600,6 +625,38 @@ mod tests {
             },
             "event_id",
         );
+    }
+
+    #[test]
+    fn offset_less_times_take_the_source_zone() {
+        let l = line();
+        let local = RawEvent {
+            ts: Some("2025-03-04T09:30:00".into()),
+            resume_on: Some("04/05/2025".into()),
+            ..raw("recycled")
+        };
+        // By default: the line's zone (the template's America/New_York), ISO dates only.
+        let err = local.validate(&l, now()).expect_err("slashed resume_on");
+        assert_eq!(err.field, "resume_on", "{err}");
+        assert!(err.message.contains("--date-format"), "{err}");
+        let e = RawEvent {
+            resume_on: Some("2025-05-04".into()),
+            ..local.clone()
+        }
+        .validate(&l, now())
+        .expect("line zone");
+        assert_eq!(
+            (e.ts.as_second(), e.offset_seconds),
+            (1_741_098_600, -18_000)
+        );
+        // With the source's rules: its zone and its day order.
+        let berlin =
+            TimeRules::in_zone("Europe/Berlin", crate::values::DateFormat::Dmy).expect("zone");
+        let e = local
+            .validate_with(&l, now(), &berlin)
+            .expect("source zone");
+        assert_eq!((e.ts.as_second(), e.offset_seconds), (1_741_077_000, 3_600));
+        assert_eq!(e.resume_on, Some(Date::constant(2025, 5, 4)));
     }
 
     #[test]
@@ -685,6 +742,20 @@ mod tests {
         .validate(&line(), now())
         .expect_err("empty");
         assert_eq!(err.field, "unit_id");
+    }
+
+    #[test]
+    fn rows_map_onto_fields_in_header_order() {
+        let cells: Vec<String> = EVENT_FIELDS.iter().map(|f| format!("<{f}>")).collect();
+        let mut row: Vec<&str> = cells.iter().map(String::as_str).collect();
+        row[6] = "";
+        let r = RawEvent::from_row(&row);
+        assert_eq!(r.event_id.as_deref(), Some("<event_id>"));
+        assert_eq!(r.station.as_deref(), Some("<station>"));
+        assert_eq!(r.reason, None, "an empty cell is absent");
+        assert_eq!(r.resume_on.as_deref(), Some("<resume_on>"));
+        assert_eq!(r.cost_minutes.as_deref(), Some("<cost_minutes>"));
+        assert_eq!(RawEvent::from_row(&row[..2]).unit_id, None);
     }
 
     #[test]

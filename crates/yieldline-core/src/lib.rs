@@ -20,6 +20,7 @@ pub mod status;
 pub mod suppression;
 pub mod text;
 pub mod touches;
+pub mod values;
 pub mod visits;
 pub mod watch;
 

@@ -7,8 +7,11 @@
 //! - **in line**: an open visit (see [`crate::visits`]) at a station of the line;
 //! - **resting**: its latest disposition at a station of the line is `recycled`, its
 //!   `resume_on` is after *today*, and it has not entered any station since;
-//! - **fresh**: a territory unit that never entered any station (a station the line no
-//!   longer has counts: the unit was worked);
+//! - **fresh**: a territory unit that no event names before the cut-off. A unit with any
+//!   event is never fresh, whatever its events are: a touch or a disposition without an
+//!   `entered` implies the entry ([`crate::visits`]'s rule), and a touch whose visit has
+//!   no disposition yet leaves the unit in line (a station the line no longer has counts
+//!   too: the unit was worked);
 //! - **done**: any other unit with a fact before the cut-off (passed through, failed, or
 //!   recycled and due again).
 //!
@@ -62,8 +65,12 @@ pub struct UnitState {
     pub last_entry: Option<i64>,
     /// The latest disposition at a station of the line (later facts win ties).
     pub last_disposition: Option<LastDisposition>,
-    /// Open visits at stations of the line: (station, entry instant).
+    /// Open visits at stations of the line: (station, entry instant), implied entries
+    /// included (see [`crate::visits`]).
     pub open: Vec<(usize, i64)>,
+    /// Some touch or disposition was seen: the unit entered somewhere, explicitly or by
+    /// implication.
+    pub worked: bool,
 }
 
 impl UnitState {
@@ -72,6 +79,9 @@ impl UnitState {
         self.seen = true;
         if f.kind == EventKind::Optout || f.flags & FLAG_BURN != 0 {
             self.burned_at = Some(self.burned_at.map_or(f.ts, |b| b.min(f.ts)));
+        }
+        if f.kind == EventKind::Touch || f.kind.is_disposition() {
+            self.worked = true;
         }
         match f.kind {
             EventKind::Entered => {
@@ -97,12 +107,16 @@ impl UnitState {
         if station != NO_STATION {
             let s = usize::from(station);
             self.open.extend(pairing.open().iter().map(|&ts| (s, ts)));
+            if let Some(ts) = pairing.implied_open() {
+                self.open.push((s, ts));
+            }
         }
     }
 
-    /// Whether the unit ever entered a station.
+    /// Whether the unit ever entered a station, explicitly or by implication (a touch
+    /// or a disposition implies the entry).
     pub fn entered(&self) -> bool {
-        self.last_entry.is_some()
+        self.last_entry.is_some() || self.worked
     }
 
     /// Whether the unit burned.
@@ -131,7 +145,7 @@ impl UnitState {
             UnitStatus::InLine
         } else if self.resting(today) {
             UnitStatus::Resting
-        } else if in_territory && !self.entered() {
+        } else if in_territory && !self.seen {
             UnitStatus::Fresh
         } else if self.seen {
             UnitStatus::Done
@@ -237,5 +251,48 @@ mod tests {
             "2025-04-01T00:00:00Z",
         );
         assert_eq!(done.status(true, 0), Some(UnitStatus::Done));
+    }
+
+    #[test]
+    fn a_unit_any_event_names_is_never_fresh() {
+        let until = "2025-04-01T00:00:00Z";
+        // Outcome-only: a pass with no entry implies the entry, the visit is closed.
+        let passed = state(&[("2025-03-02T00:00:00Z", "passed", None)], until);
+        assert!(passed.entered());
+        assert_eq!(passed.status(true, 0), Some(UnitStatus::Done));
+        // Touches with no entry and no disposition: an implied open visit, in line since
+        // the first touch.
+        let touched = state(
+            &[
+                ("2025-03-02T00:00:00Z", "touch", None),
+                ("2025-03-05T00:00:00Z", "touch", None),
+            ],
+            until,
+        );
+        assert_eq!(touched.status(true, 0), Some(UnitStatus::InLine));
+        let first = "2025-03-02T00:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .expect("ts")
+            .as_microsecond();
+        assert_eq!(touched.open, [(0, first)]);
+        // A touch then a disposition: the implied visit is disposed.
+        let worked = state(
+            &[
+                ("2025-03-02T00:00:00Z", "touch", None),
+                ("2025-03-05T00:00:00Z", "failed", None),
+            ],
+            until,
+        );
+        assert_eq!(worked.status(true, 0), Some(UnitStatus::Done));
+        assert!(worked.open.is_empty());
+        // An explicit entry takes the implied one over: one open visit, not two.
+        let both = state(
+            &[
+                ("2025-03-02T00:00:00Z", "touch", None),
+                ("2025-03-03T00:00:00Z", "entered", None),
+            ],
+            until,
+        );
+        assert_eq!(both.open.len(), 1);
     }
 }

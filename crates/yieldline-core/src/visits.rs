@@ -10,6 +10,18 @@
 //!
 //! A unit's *history* at a station is the run of its facts there: the log is ordered by
 //! unit, then station, so histories are contiguous slices of [`FactLog::facts`].
+//!
+//! **Implied entries** (never re-prospect a worked contact). Outcome-only exports leave
+//! the `entered` rows out, yet a touch or a disposition at a station proves the unit
+//! entered it. So a `touch` or disposition that finds no open entry at its station
+//! *implies* one, at the instant of the earliest event of that visit (the first such
+//! event since the station's previous disposition). The implied entry is counted — in a
+//! unit's status ([`crate::status`]: the unit is in line, or done, never fresh) and among
+//! the log's [`Anomalies`] — but it is not stored as an event, and the measurements keep
+//! counting a disposition without an entry as an orphan visit (its time in the station
+//! is unknown).
+
+use serde::Serialize;
 
 use crate::event::EventKind;
 use crate::report::{Fact, FactLog};
@@ -30,6 +42,9 @@ pub fn unit_histories(unit_facts: &[Fact]) -> impl Iterator<Item = &[Fact]> {
 #[derive(Debug, Clone, Default)]
 pub struct Pairing {
     open: Vec<i64>,
+    /// The implied entry of a visit whose touches found no open entry (see the module's
+    /// rule), until a disposition or an explicit entry takes it over.
+    implied: Option<i64>,
 }
 
 /// What a fact did to the visits of its history.
@@ -47,6 +62,7 @@ impl Pairing {
     /// Forgets every open entry (a new history starts).
     pub fn clear(&mut self) {
         self.open.clear();
+        self.implied = None;
     }
 
     /// Feeds the next fact of the history.
@@ -54,9 +70,19 @@ impl Pairing {
         match f.kind {
             EventKind::Entered => {
                 self.open.push(f.ts);
+                self.implied = None;
                 Step::Entered
             }
-            k if k.is_disposition() => Step::Disposed(self.open.pop()),
+            k if k.is_disposition() => {
+                self.implied = None;
+                Step::Disposed(self.open.pop())
+            }
+            EventKind::Touch => {
+                if self.open.is_empty() && self.implied.is_none() {
+                    self.implied = Some(f.ts);
+                }
+                Step::Other
+            }
             _ => Step::Other,
         }
     }
@@ -65,6 +91,60 @@ impl Pairing {
     pub fn open(&self) -> &[i64] {
         &self.open
     }
+
+    /// The implied entry of a visit still open: touches found no open entry and no
+    /// disposition has followed (see the module's rule).
+    pub fn implied_open(&self) -> Option<i64> {
+        self.implied
+    }
+}
+
+/// What a log says that its entries do not: outcomes (touches and dispositions) that
+/// found no open entry at their station, the implied entries of the module's rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Anomalies {
+    /// Outcomes that found no open entry at their station and no later entry there.
+    pub outcome_without_entry: u64,
+    /// Outcomes that found no open entry at their station, an entry there coming later.
+    pub outcome_before_entry: u64,
+}
+
+impl Anomalies {
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.outcome_without_entry == 0 && self.outcome_before_entry == 0
+    }
+
+    /// Adds another count.
+    pub fn add(&mut self, other: Anomalies) {
+        self.outcome_without_entry += other.outcome_without_entry;
+        self.outcome_before_entry += other.outcome_before_entry;
+    }
+}
+
+/// The anomalies of one history: each touch or disposition that finds no open entry
+/// (an implied entry; a touch counts once per implied visit), told apart by whether an
+/// `entered` follows it in the history.
+pub fn history_anomalies(history: &[Fact]) -> Anomalies {
+    let mut out = Anomalies::default();
+    let mut pairing = Pairing::default();
+    // Outcomes without an open entry since the last explicit entry.
+    let mut pending = 0u64;
+    for f in history {
+        let had_open = !pairing.open().is_empty() || pairing.implied_open().is_some();
+        match pairing.step(f) {
+            Step::Entered => {
+                out.outcome_before_entry += pending;
+                pending = 0;
+            }
+            // A disposition closing an implied visit was counted with its touch.
+            Step::Disposed(None) if !had_open => pending += 1,
+            Step::Other if f.kind == EventKind::Touch && !had_open => pending += 1,
+            _ => {}
+        }
+    }
+    out.outcome_without_entry += pending;
+    out
 }
 
 /// How a visit ended.
@@ -104,6 +184,42 @@ pub const DAY_US: i64 = 86_400_000_000;
 /// `(to − from) / 86 400 s`, in days.
 pub fn days_between(from: i64, to: i64) -> f64 {
     (to - from) as f64 / DAY_US as f64
+}
+
+/// One unit's anomalies in a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitAnomalies {
+    /// Interned unit id.
+    pub unit: u32,
+    /// Its outcomes without an open entry, over all its stations.
+    pub anomalies: Anomalies,
+    /// The unit is not in the territory (only when the territory has units).
+    pub unknown_unit: bool,
+}
+
+/// Every unit of the log with an anomaly: outcomes without an open entry (see
+/// [`history_anomalies`]), or — when a territory exists — not in it. `territory` holds
+/// the territory's unit ids; units in unit order.
+pub fn log_anomalies(log: &FactLog, territory: &[u32]) -> Vec<UnitAnomalies> {
+    let mut known = territory.to_vec();
+    known.sort_unstable();
+    let mut out = Vec::new();
+    for unit_facts in log.facts().chunk_by(|a, b| a.unit == b.unit) {
+        let unit = unit_facts[0].unit;
+        let mut anomalies = Anomalies::default();
+        for h in unit_histories(unit_facts) {
+            anomalies.add(history_anomalies(h));
+        }
+        let unknown_unit = !known.is_empty() && known.binary_search(&unit).is_err();
+        if unknown_unit || !anomalies.is_empty() {
+            out.push(UnitAnomalies {
+                unit,
+                anomalies,
+                unknown_unit,
+            });
+        }
+    }
+    out
 }
 
 /// The visits of one history whose facts fall before `until` (unix µs, exclusive): the
@@ -208,6 +324,39 @@ mod tests {
         assert_eq!(v.len(), 3);
         assert_eq!(v[2].disposal, None);
         assert_eq!(v[2].entered, Some(ts("2025-03-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn outcomes_without_an_open_entry_are_counted_apart_by_a_later_entry() {
+        let l = log(&[
+            ("e1", "2025-03-01T00:00:00Z", "touch"),
+            ("e2", "2025-03-02T00:00:00Z", "touch"),
+            ("e3", "2025-03-03T00:00:00Z", "passed"),
+            ("e4", "2025-03-04T00:00:00Z", "failed"),
+            ("e5", "2025-03-05T00:00:00Z", "entered"),
+            ("e6", "2025-03-06T00:00:00Z", "passed"),
+            ("e7", "2025-03-07T00:00:00Z", "failed"),
+        ]);
+        let h = histories(&l).next().expect("history");
+        // e1 implies an entry (e2 and e3 belong to its visit), e4 implies another; both
+        // come before the entry e5. e7 finds no open entry and none follows.
+        assert_eq!(
+            history_anomalies(h),
+            Anomalies {
+                outcome_without_entry: 1,
+                outcome_before_entry: 2
+            }
+        );
+        let clean = log(&[
+            ("e1", "2025-03-01T00:00:00Z", "entered"),
+            ("e2", "2025-03-02T00:00:00Z", "touch"),
+            ("e3", "2025-03-03T00:00:00Z", "passed"),
+        ]);
+        assert!(log_anomalies(&clean, &[]).is_empty());
+        // A territory that lacks the unit makes it unknown.
+        let got = log_anomalies(&clean, &[7]);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].unknown_unit && got[0].anomalies.is_empty());
     }
 
     #[test]

@@ -10,17 +10,23 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 
 use yieldline_core::event::{EVENT_FIELDS, RawEvent};
-use yieldline_core::identity::{canonical_email, canonical_id, clean};
 use yieldline_core::line::Line;
 use yieldline_core::text::csv_safe;
-use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError, StoreExt};
+use yieldline_core::values::TimeRules;
+use yieldline_store::{ImportRecord, Inserted, Store, StoreError, StoreExt};
 
+mod csv_events;
+mod jsonl;
+pub mod tabular;
+mod territory;
 pub mod xes;
+pub use csv_events::REQUIRED_EVENT_FIELDS;
+pub use territory::{TERRITORY_FIELDS, import_territory, write_territory_csv};
 pub use xes::{MappingError, XesMapping, XesSummary, is_xes_path};
+
+use csv_events::Check;
 
 /// Input format of an event file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,14 +105,43 @@ pub enum ImportError {
         /// What is wrong.
         message: String,
     },
-    /// A row is invalid (the whole file is refused).
-    #[error(
-        "{0}\nnothing from this file was imported (use --skip-bad --rejects FILE to import the good rows)"
-    )]
-    BadRow(RowError),
+    /// Rows are invalid: the whole file is refused, every bad row listed (the first
+    /// [`LISTED_BAD_ROWS`], then a count of the rest).
+    #[error("{}", bad_rows_message(file, rows, *more))]
+    BadRows {
+        /// The file.
+        file: PathBuf,
+        /// The bad rows listed, in file order.
+        rows: Vec<RowError>,
+        /// Bad rows past the listed ones.
+        more: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How many bad rows a refusal lists; the rest are counted.
+pub const LISTED_BAD_ROWS: usize = 100;
+
+fn bad_rows_message(file: &Path, rows: &[RowError], more: u64) -> String {
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&r.to_string());
+        out.push('\n');
+    }
+    if more > 0 {
+        out.push_str(&format!(
+            "… and {more} more bad rows (the first {LISTED_BAD_ROWS} are listed)\n"
+        ));
+    }
+    let total = rows.len() as u64 + more;
+    out.push_str(&format!(
+        "{}: {total} bad row{}: nothing from this file was imported (use --skip-bad --rejects FILE to import the good rows)",
+        file.display(),
+        if total == 1 { "" } else { "s" }
+    ));
+    out
 }
 
 /// What an import did.
@@ -118,17 +153,25 @@ pub struct Outcome {
     pub rejects: Vec<RowError>,
     /// For an XES log: what was read and what was skipped, per activity.
     pub xes: Option<XesSummary>,
+    /// Columns (CSV) or keys (JSON Lines) that are no field of the format, ignored.
+    pub ignored_columns: Vec<String>,
 }
 
 /// Options of an import.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Import the good rows and return the bad ones instead of refusing the file.
     pub skip_bad: bool,
+    /// Refuse a file with columns (or JSON keys) that are no field of its format,
+    /// instead of ignoring them with a warning.
+    pub strict: bool,
+    /// How timestamps and dates are read (`--source-timezone`, `--date-format`);
+    /// `None`: the line's zone, ISO dates only ([`TimeRules::of_line`]).
+    pub time: Option<TimeRules>,
 }
 
 /// Wraps a reader, reporting the bytes read so far to a progress callback.
-struct Counting<'p, R> {
+pub(crate) struct Counting<'p, R> {
     inner: R,
     read: u64,
     progress: &'p mut dyn FnMut(u64),
@@ -143,6 +186,18 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
+impl<R: BufRead> BufRead for Counting<'_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.read += n as u64;
+        (self.progress)(self.read);
+    }
+}
+
 fn open(path: &Path) -> Result<File, ImportError> {
     File::open(path).map_err(|source| ImportError::Io {
         file: path.to_owned(),
@@ -150,28 +205,51 @@ fn open(path: &Path) -> Result<File, ImportError> {
     })
 }
 
-/// Collects rejects or aborts, depending on the options.
-struct Rejects {
+/// Collects bad rows: every one with `skip_bad`, else the first [`LISTED_BAD_ROWS`] and
+/// a count, for one refusal that lists them all.
+pub(crate) struct Rejects {
     skip_bad: bool,
     rows: Vec<RowError>,
+    more: u64,
 }
 
 impl Rejects {
-    fn reject(&mut self, e: RowError) -> Result<(), ImportError> {
-        if self.skip_bad {
+    pub(crate) fn reject(&mut self, e: RowError) {
+        if self.skip_bad || self.rows.len() < LISTED_BAD_ROWS {
             self.rows.push(e);
-            Ok(())
         } else {
-            Err(ImportError::BadRow(e))
+            self.more += 1;
         }
+    }
+
+    /// Whether the file will be refused: nothing more of it need be stored.
+    pub(crate) fn refusing(&self) -> bool {
+        !self.skip_bad && !self.rows.is_empty()
+    }
+
+    /// At the end of the file: the refusal listing its bad rows, if it has any and
+    /// `skip_bad` is off (the transaction then stores nothing).
+    pub(crate) fn refuse_if_bad(&mut self, path: &Path) -> Result<(), ImportError> {
+        if self.refusing() {
+            return Err(ImportError::BadRows {
+                file: path.to_owned(),
+                rows: std::mem::take(&mut self.rows),
+                more: self.more,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn into_rows(self) -> Vec<RowError> {
+        self.rows
     }
 }
 
 /// Opens a file for import: its counting reader, the rejects collector and the record.
-fn start<'p>(
+pub(crate) fn start<'p>(
     path: &Path,
     kind: &str,
-    options: Options,
+    options: &Options,
     progress: &'p mut dyn FnMut(u64),
 ) -> Result<(Counting<'p, BufReader<File>>, Rejects, ImportRecord), ImportError> {
     let reader = Counting {
@@ -182,6 +260,7 @@ fn start<'p>(
     let rejects = Rejects {
         skip_bad: options.skip_bad,
         rows: Vec::new(),
+        more: 0,
     };
     let record = ImportRecord {
         kind: kind.into(),
@@ -191,7 +270,8 @@ fn start<'p>(
     Ok((reader, rejects, record))
 }
 
-/// Imports one event file into the store, in one transaction.
+/// Imports one event file into the store, in one transaction. A file with bad rows is
+/// refused as a whole, listing them ([`ImportError::BadRows`]), unless `skip_bad`.
 pub fn import_events<S: Store + ?Sized>(
     store: &S,
     line: &Line,
@@ -200,10 +280,20 @@ pub fn import_events<S: Store + ?Sized>(
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, ImportError> {
-    let (reader, mut rejects, mut record) = start(path, "events", options, progress)?;
-    // One instant for the whole file: the plausible window ends a fixed time after it.
-    let now = jiff::Timestamp::now();
+    let (reader, mut rejects, mut record) = start(path, "events", &options, progress)?;
+    let time = options
+        .time
+        .clone()
+        .unwrap_or_else(|| TimeRules::of_line(line));
+    let check = Check {
+        line,
+        // One instant for the whole file: the plausible window ends a fixed time after it.
+        now: jiff::Timestamp::now(),
+        time: &time,
+        strict: options.strict,
+    };
     let mut xes_summary = None;
+    let mut ignored_columns = Vec::new();
     store.import_events(|sink| -> Result<(), ImportError> {
         // `parsed` is the row read and validated (see `validated`), or why it is bad.
         let mut handle =
@@ -218,135 +308,84 @@ pub fn import_events<S: Store + ?Sized>(
                 };
                 let event = match parsed {
                     Ok(e) => e,
-                    Err((field, message)) => return rejects.reject(bad(field, message)),
+                    Err((field, message)) => {
+                        rejects.reject(bad(field, message));
+                        return Ok(());
+                    }
                 };
+                if rejects.refusing() {
+                    // The file is refused: the rest is read for its bad rows only.
+                    return Ok(());
+                }
                 match sink.insert(&event) {
                     Ok(Inserted::New) => record.imported += 1,
                     Ok(Inserted::Duplicate | Inserted::Updated | Inserted::Erased) => {
                         record.duplicates += 1
                     }
-                    Err(StoreError::Conflict { event_id }) => {
-                        return rejects.reject(bad(
-                            Some("event_id".into()),
-                            format!("{event_id:?} is already stored with different content"),
-                        ));
-                    }
+                    Err(StoreError::Conflict { event_id }) => rejects.reject(bad(
+                        Some("event_id".into()),
+                        format!("{event_id:?} is already stored with different content"),
+                    )),
                     Err(e) => return Err(e.into()),
                 }
                 Ok(())
             };
         match format {
-            Format::Csv => {
-                // Rows are read, deserialised and validated on a second thread, in
-                // batches, while this one stores them: same rows, same order, same
-                // errors as reading them here, with the parsing off the store's path.
-                let Counting {
-                    inner, progress, ..
-                } = reader;
-                let bytes = AtomicU64::new(0);
-                let mut rdr =
-                    csv::ReaderBuilder::new()
-                        .flexible(false)
-                        .from_reader(CountingAtomic {
-                            inner,
-                            read: &bytes,
-                        });
-                let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-                check_header(
-                    path,
-                    &headers,
-                    &EVENT_FIELDS,
-                    &["event_id", "ts", "unit_id", "account_id", "station", "kind"],
-                )?;
-                std::thread::scope(|scope| -> Result<(), ImportError> {
-                    let (tx, rx) = mpsc::sync_channel::<CsvBatch>(8);
-                    let (back_tx, back_rx) = mpsc::channel::<Vec<CsvRow>>();
-                    scope
-                        .spawn(move || read_csv_rows(&mut rdr, &headers, line, now, &tx, &back_rx));
-                    for batch in rx {
-                        let rows = match batch {
-                            CsvBatch::Rows(rows) => rows,
-                            CsvBatch::Io(message) => {
-                                return Err(ImportError::Io {
-                                    file: path.to_owned(),
-                                    source: std::io::Error::other(message),
-                                });
-                            }
-                        };
-                        progress(bytes.load(Ordering::Relaxed));
-                        let mut rows = rows;
-                        for row in &mut rows {
-                            let parsed = row
-                                .parsed
-                                .take()
-                                .unwrap_or_else(|| Err((None, String::new())));
-                            if row.record_is_text {
-                                let rec = &row.rec;
-                                handle(parsed, row.line_no, &|| {
-                                    rec.iter().collect::<Vec<_>>().join(",")
-                                })?;
-                            } else {
-                                handle(parsed, row.line_no, &String::new)?;
-                            }
-                        }
-                        // Hand the batch back so its records' buffers are reused.
-                        let _ = back_tx.send(rows);
-                    }
-                    Ok(())
-                })?;
-            }
-            Format::Jsonl => {
-                let mut reader = reader;
-                let mut buf = String::new();
-                let mut line_no = 0u64;
-                loop {
-                    buf.clear();
-                    let n = reader
-                        .read_line_into(&mut buf)
-                        .map_err(|source| ImportError::Io {
-                            file: path.to_owned(),
-                            source,
-                        })?;
-                    if n == 0 {
-                        break;
-                    }
-                    line_no += 1;
-                    let text = buf.trim();
-                    if text.is_empty() {
-                        continue;
-                    }
-                    let raw: Result<RawEvent<'_>, _> = serde_json::from_str(text)
-                        .map_err(|e| (json_field(&e), format!("invalid JSON object: {e}")));
-                    handle(validated(raw, line, now), line_no, &|| text.to_owned())?;
-                }
-            }
+            Format::Csv => ignored_columns = csv_events::read(reader, path, &check, &mut handle)?,
+            Format::Jsonl => ignored_columns = jsonl::read(reader, path, &check, &mut handle)?,
             Format::Xes(mapping) => {
                 xes_summary = Some(xes::read_events(
                     reader,
                     path,
                     mapping,
                     line,
-                    now,
+                    check.now,
                     &mut handle,
                 )?)
             }
         }
-        Ok(())
+        rejects.refuse_if_bad(path)
     })?;
-    record.rejected = rejects.rows.len() as u64;
-    store.log_import(&record)?;
-    Ok(Outcome {
+    finish(
+        store,
         record,
-        rejects: rejects.rows,
-        xes: xes_summary,
-    })
+        Outcome {
+            rejects: rejects.into_rows(),
+            xes: xes_summary,
+            ignored_columns,
+            ..Outcome::default()
+        },
+    )
+}
+
+/// Logs a finished import with its count of rejected rows and returns its outcome.
+pub(crate) fn finish<S: Store + ?Sized>(
+    store: &S,
+    mut record: ImportRecord,
+    outcome: Outcome,
+) -> Result<Outcome, ImportError> {
+    record.rejected = outcome.rejects.len() as u64;
+    store.log_import(&record)?;
+    Ok(Outcome { record, ..outcome })
 }
 
 /// A row read and validated, or the field to blame (if any) and what is wrong.
 type Parsed = Result<yieldline_core::event::Event, (Option<String>, String)>;
 
-/// Validates a deserialised row against the line; `now` is the import's instant (the
-/// end of the plausible window is measured from it, see [`RawEvent::validate`]).
+/// Validates a deserialised row against the line under the import's time rules; the
+/// import's instant ends the plausible window (see [`RawEvent::validate_with`]).
+fn validated_with(
+    raw: Result<RawEvent<'_>, (Option<String>, String)>,
+    check: &Check<'_>,
+) -> Parsed {
+    raw.and_then(|raw| {
+        raw.validate_with(check.line, check.now, check.time)
+            .map_err(|e| (Some(e.field.to_owned()), e.message))
+    })
+}
+
+/// [`validated_with`] under the line's default time rules (XES: its timestamps carry
+/// their offsets).
 fn validated(
     raw: Result<RawEvent<'_>, (Option<String>, String)>,
     line: &Line,
@@ -358,303 +397,45 @@ fn validated(
     })
 }
 
-/// Like [`Counting`], for a reader on another thread: the count is shared.
-struct CountingAtomic<'a, R> {
-    inner: R,
-    read: &'a AtomicU64,
-}
-
-impl<R: Read> Read for CountingAtomic<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// One CSV row on its way from the reading thread to the storing one.
-struct CsvRow {
-    rec: csv::StringRecord,
-    line_no: u64,
-    /// Whether the row's text is `rec` (false for a row the CSV reader refused).
-    record_is_text: bool,
-    parsed: Option<Parsed>,
-}
-
-enum CsvBatch {
-    Rows(Vec<CsvRow>),
-    /// An I/O error: the import stops here.
-    Io(String),
-}
-
-/// Rows per batch sent between the threads.
-const CSV_BATCH: usize = 1024;
-
-/// The reading thread: reads, deserialises and validates rows in batches until the end
-/// of the file, an I/O error, or the storing thread hanging up (it stopped early).
-fn read_csv_rows<R: Read>(
-    rdr: &mut csv::Reader<R>,
-    headers: &csv::StringRecord,
-    line: &Line,
-    now: jiff::Timestamp,
-    tx: &mpsc::SyncSender<CsvBatch>,
-    back: &mpsc::Receiver<Vec<CsvRow>>,
-) {
-    loop {
-        let mut rows = back
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CSV_BATCH));
-        let mut used = 0;
-        let mut io_error = None;
-        let mut eof = false;
-        while used < CSV_BATCH {
-            if rows.len() == used {
-                rows.push(CsvRow {
-                    rec: csv::StringRecord::new(),
-                    line_no: 0,
-                    record_is_text: true,
-                    parsed: None,
-                });
-            }
-            let row = &mut rows[used];
-            match rdr.read_record(&mut row.rec) {
-                Ok(true) => {
-                    row.line_no = row.rec.position().map_or(0, |p| p.line());
-                    row.record_is_text = true;
-                    let raw: Result<RawEvent<'_>, _> = row
-                        .rec
-                        .deserialize(Some(headers))
-                        .map_err(|e| (None, e.to_string()));
-                    row.parsed = Some(validated(raw, line, now));
-                }
-                Ok(false) => {
-                    eof = true;
-                    break;
-                }
-                Err(e) => {
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        io_error = Some(e.to_string());
-                        break;
-                    }
-                    row.line_no = e.position().map_or(0, |p| p.line());
-                    row.record_is_text = false;
-                    row.parsed = Some(Err((None, e.to_string())));
-                }
-            }
-            used += 1;
-        }
-        rows.truncate(used);
-        if !rows.is_empty() && tx.send(CsvBatch::Rows(rows)).is_err() {
-            return;
-        }
-        if let Some(message) = io_error {
-            let _ = tx.send(CsvBatch::Io(message));
-            return;
-        }
-        if eof {
-            return;
-        }
-    }
-}
-
-/// Reads lines from a counting reader (a small extension so the JSONL path keeps the
-/// byte count for progress).
-trait ReadLineInto {
-    fn read_line_into(&mut self, buf: &mut String) -> std::io::Result<usize>;
-}
-
-impl<R: Read> ReadLineInto for Counting<'_, BufReader<R>> {
-    fn read_line_into(&mut self, buf: &mut String) -> std::io::Result<usize> {
-        let n = self.inner.read_line(buf)?;
-        self.read += n as u64;
-        (self.progress)(self.read);
-        Ok(n)
-    }
-}
-
-/// The field named in a serde_json error like "unknown field `x`", if any.
-fn json_field(e: &serde_json::Error) -> Option<String> {
-    let msg = e.to_string();
-    let start = msg.find('`')? + 1;
-    let len = msg[start..].find('`')?;
-    Some(msg[start..start + len].to_owned())
-}
-
 fn csv_error(path: &Path, e: csv::Error) -> ImportError {
     ImportError::Header {
         file: path.to_owned(),
-        message: format!("cannot read the CSV header: {e}"),
-    }
-}
-
-fn check_header(
-    path: &Path,
-    headers: &csv::StringRecord,
-    known: &[&str],
-    required: &[&str],
-) -> Result<(), ImportError> {
-    let names: Vec<&str> = headers.iter().map(str::trim).collect();
-    let mut problems = Vec::new();
-    for (i, h) in names.iter().enumerate() {
-        if !known.contains(h) {
-            problems.push(format!("unknown column {h:?}"));
-        } else if names[..i].contains(h) {
-            problems.push(format!("column {h:?} appears twice"));
-        }
-    }
-    for r in required {
-        if !names.contains(r) {
-            problems.push(format!("required column {r:?} is missing"));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ImportError::Header {
-            file: path.to_owned(),
-            message: format!(
-                "{} (expected columns: {})",
-                problems.join("; "),
-                known.join(",")
-            ),
-        })
-    }
-}
-
-/// Columns of a territory file.
-pub use yieldline_core::event::TERRITORY_FIELDS;
-
-/// Imports one territory CSV (`contact_id,account_id` required; `fit_tier`,
-/// `first_name`, `last_name`, `email`, `title` optional) in one transaction. A contact
-/// already stored is updated with the file's attributes. Ids are stored in their
-/// canonical form and e-mail addresses in theirs ([`yieldline_core::identity`]); an
-/// e-mail that is not an address is a bad row. A row whose contact id or e-mail hashes
-/// to an erased person is skipped (counted in [`ImportRecord::erased`]).
-pub fn import_territory<S: Store + ?Sized>(
-    store: &S,
-    path: &Path,
-    options: Options,
-    progress: &mut dyn FnMut(u64),
-) -> Result<Outcome, ImportError> {
-    let (reader, mut rejects, mut record) = start(path, "territory", options, progress)?;
-    store.import_territory(|sink| -> Result<(), ImportError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(false)
-            .from_reader(reader);
-        let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-        check_header(
-            path,
-            &headers,
-            &TERRITORY_FIELDS,
-            &["contact_id", "account_id"],
-        )?;
-        let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-        let cols: Vec<Option<usize>> = TERRITORY_FIELDS.iter().map(|f| col(f)).collect();
-        let mut rec = csv::StringRecord::new();
-        loop {
-            match rdr.read_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Err(ImportError::Io {
-                            file: path.to_owned(),
-                            source: std::io::Error::other(e.to_string()),
-                        });
-                    }
-                    record.read += 1;
-                    rejects.reject(RowError {
-                        file: path.to_owned(),
-                        line: e.position().map_or(0, |p| p.line()),
-                        field: None,
-                        message: e.to_string(),
-                        record: String::new(),
-                    })?;
-                    continue;
-                }
+        message: match e.kind() {
+            csv::ErrorKind::Utf8 { .. } => {
+                "the header is not UTF-8 text: save the file as UTF-8 (CSV UTF-8 in Excel)".into()
             }
-            record.read += 1;
-            let line_no = rec.position().map_or(0, |p| p.line());
-            let get = |i: usize| {
-                cols[i]
-                    .and_then(|c| rec.get(c))
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            let bad = |field: &str, message: String| RowError {
+            _ => format!("cannot read the CSV header: {e}"),
+        },
+    }
+}
+
+/// A row the CSV reader refused, as a bad row naming its line and column (`Err` for an
+/// I/O error, which stops the import).
+fn csv_row_error(
+    path: &Path,
+    e: csv::Error,
+    names: &csv::StringRecord,
+) -> Result<RowError, ImportError> {
+    let line = e.position().map_or(0, |p| p.line());
+    let (field, message) = match e.kind() {
+        csv::ErrorKind::Io(_) => {
+            return Err(ImportError::Io {
                 file: path.to_owned(),
-                line: line_no,
-                field: Some(field.to_owned()),
-                message,
-                record: rec.iter().collect::<Vec<_>>().join(","),
-            };
-            // Ids in their canonical form (invisible characters removed, trimmed, NFC;
-            // letter case kept), as event import stores them.
-            let id = |i: usize| {
-                get(i)
-                    .map(|v| canonical_id(&v).into_owned())
-                    .filter(|v| !v.is_empty())
-            };
-            let Some(contact_id) = id(0) else {
-                rejects.reject(bad("contact_id", "is required".into()))?;
-                continue;
-            };
-            let Some(account_id) = id(1) else {
-                rejects.reject(bad("account_id", "is required".into()))?;
-                continue;
-            };
-            let fit_tier = match get(2) {
-                None => None,
-                Some(t) => match t.parse::<u8>() {
-                    Ok(v) if (1..=9).contains(&v) => Some(v),
-                    _ => {
-                        rejects.reject(bad(
-                            "fit_tier",
-                            format!("{t:?} is not a tier from 1 (best) to 9"),
-                        ))?;
-                        continue;
-                    }
-                },
-            };
-            // The address in its canonical form (display name, mailto:, invisible
-            // characters and a trailing dot dropped; NFKC and case folding), so that
-            // suppression and erasure find it however it was spelled.
-            let email = match get(5).filter(|e| !clean(e).is_empty()) {
-                None => None,
-                Some(e) => match canonical_email(&e) {
-                    Ok(c) => Some(c),
-                    Err(why) => {
-                        rejects.reject(bad("email", why.to_string()))?;
-                        continue;
-                    }
-                },
-            };
-            let contact = Contact {
-                contact_id,
-                account_id,
-                fit_tier,
-                first_name: get(3),
-                last_name: get(4),
-                email,
-                title: get(6),
-            };
-            match sink.upsert(&contact)? {
-                Inserted::New => record.imported += 1,
-                Inserted::Duplicate => record.duplicates += 1,
-                Inserted::Updated => record.updated += 1,
-                // The row names an erased person: never stored again (counted apart).
-                Inserted::Erased => record.erased += 1,
-            }
+                source: std::io::Error::other(e.to_string()),
+            });
         }
-        Ok(())
-    })?;
-    record.rejected = rejects.rows.len() as u64;
-    store.log_import(&record)?;
-    Ok(Outcome {
-        record,
-        rejects: rejects.rows,
-        xes: None,
+        csv::ErrorKind::Utf8 { err, .. } => (
+            names.get(err.field()).map(|n| n.trim().to_owned()),
+            "is not UTF-8 text: save the file as UTF-8 (CSV UTF-8 in Excel)".to_owned(),
+        ),
+        _ => (None, format!("cannot be read as CSV: {e}")),
+    };
+    Ok(RowError {
+        file: path.to_owned(),
+        line,
+        field,
+        message,
+        record: String::new(),
     })
 }
 
@@ -723,28 +504,6 @@ pub fn write_events_csv(
             e.operator_kind.map_or("", |o| o.as_str()),
             e.arm.as_deref().unwrap_or(""),
             &e.cost_minutes.map(|c| c.to_string()).unwrap_or_default(),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-/// Writes territory contacts as CSV with every [`TERRITORY_FIELDS`] column.
-pub fn write_territory_csv(
-    out: impl std::io::Write,
-    contacts: &[Contact],
-) -> Result<(), csv::Error> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(TERRITORY_FIELDS)?;
-    for c in contacts {
-        w.write_record([
-            c.contact_id.as_str(),
-            &c.account_id,
-            &c.fit_tier.map(|t| t.to_string()).unwrap_or_default(),
-            c.first_name.as_deref().unwrap_or(""),
-            c.last_name.as_deref().unwrap_or(""),
-            c.email.as_deref().unwrap_or(""),
-            c.title.as_deref().unwrap_or(""),
         ])?;
     }
     w.flush()?;

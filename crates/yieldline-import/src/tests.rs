@@ -26,7 +26,10 @@ fn import(store: &SqliteStore, path: &Path, skip_bad: bool) -> Result<Outcome, I
         &line(),
         path,
         format,
-        Options { skip_bad },
+        Options {
+            skip_bad,
+            ..Options::default()
+        },
         &mut |_| {},
     )
 }
@@ -159,7 +162,7 @@ fn headers_are_checked() {
         .expect_err("header")
         .to_string();
     assert!(
-        msg.contains("unknown column \"unit\"")
+        msg.contains("columns that are no field: \"unit\"")
             && msg.contains("required column \"unit_id\" is missing"),
         "{msg}"
     );
@@ -174,11 +177,18 @@ fn json_lines_import_with_line_numbers() {
         "{\"event_id\":\"e1\",\"ts\":\"2025-03-03T09:00:00-05:00\",\"unit_id\":\"c1\",\"account_id\":\"a1\",\"station\":\"research\",\"kind\":\"entered\",\"cost_minutes\":4}\n\n{\"event_id\":\"e2\",\"ts\":\"2025-03-03T09:00:00Z\",\"unit_id\":\"c1\",\"account_id\":\"a1\",\"station\":\"research\",\"kind\":\"passed\",\"colour\":\"red\"}\n",
     );
     let store = SqliteStore::open_in_memory().expect("store");
-    let err = import(&store, &path, false).expect_err("unknown field");
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    let err = import_events(&store, &line(), &path, Format::Jsonl, strict, &mut |_| {})
+        .expect_err("unknown key under --strict");
     let msg = err.to_string();
     assert!(msg.contains("events.jsonl:3: field `colour`"), "{msg}");
-    let out = import(&store, &path, true).expect("skip bad");
-    assert_eq!((out.record.imported, out.record.rejected), (1, 1));
+    assert_eq!(store.event_count().expect("count"), 0);
+    let out = import(&store, &path, false).expect("unknown keys are ignored");
+    assert_eq!((out.record.read, out.record.imported), (2, 2));
+    assert_eq!(out.ignored_columns, ["colour"]);
 }
 
 #[test]

@@ -229,8 +229,9 @@ fn unpaired_dispositions_count_but_have_no_cycle_time() {
         (1, 1, 0, 0)
     );
     assert_eq!(a.cycle_time_hours.p50, None);
-    // Neither unit ever entered: both still count as fresh territory.
-    assert_eq!(r.territory.fresh, 2);
+    // Neither unit has an `entered`, but their dispositions imply it: worked, never
+    // fresh (issue 12: an outcome-only export must not re-prospect worked contacts).
+    assert_eq!((r.territory.fresh, r.territory.done), (0, 2));
 }
 
 #[test]

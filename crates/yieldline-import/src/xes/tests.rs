@@ -482,7 +482,10 @@ fn import(
         &line(),
         path,
         Format::Xes(m),
-        Options { skip_bad },
+        Options {
+            skip_bad,
+            ..Options::default()
+        },
         &mut |_| {},
     )
 }

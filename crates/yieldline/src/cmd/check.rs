@@ -10,7 +10,9 @@ use crate::cmd::suppress::actor;
 use crate::output;
 use crate::workspace::Workspace;
 
-/// Runs `yieldline check`: exit 0 when nothing is wrong, 1 when something is.
+/// Runs `yieldline check`: exit 0 when nothing is wrong, 1 when something is. Anomalies
+/// of the events (implied entries, units outside the territory) are listed per unit but
+/// do not fail the check: they describe the export, not damage to the store.
 pub fn run(dir: &Path, format: OutputFormat) -> Result<()> {
     let ws = Workspace::open(dir)?;
     let c = yieldline_app::check::check(&ws)?;
@@ -23,6 +25,9 @@ pub fn run(dir: &Path, format: OutputFormat) -> Result<()> {
             w.write_record(["area", "problem"])?;
             for p in &c.problems {
                 w.write_record([p.area, &yieldline_core::text::csv_safe(&p.message)])?;
+            }
+            for a in &c.anomalies {
+                w.write_record(["anomaly", &yieldline_core::text::csv_safe(&anomaly_text(a))])?;
             }
             w.flush()?;
         }
@@ -37,12 +42,43 @@ pub fn run(dir: &Path, format: OutputFormat) -> Result<()> {
             for p in &c.problems {
                 writeln!(out, "{}: {}", p.area, p.message)?;
             }
+            if !c.anomalies.is_empty() {
+                writeln!(
+                    out,
+                    "{} units with anomalies (not failures: a touch or disposition without an entry implies the entry, so these units are worked, never fresh):",
+                    c.anomalies.len()
+                )?;
+                for a in &c.anomalies {
+                    writeln!(out, "anomaly: {}", anomaly_text(a))?;
+                }
+            }
         }
     }
     if !c.problems.is_empty() {
         bail!("{} problem(s) found", c.problems.len());
     }
     Ok(())
+}
+
+/// One unit's anomalies as a line of text.
+fn anomaly_text(a: &yieldline_app::check::UnitAnomaly) -> String {
+    let mut parts = Vec::new();
+    if a.outcome_without_entry > 0 {
+        parts.push(format!(
+            "{} outcomes without an entry",
+            a.outcome_without_entry
+        ));
+    }
+    if a.outcome_before_entry > 0 {
+        parts.push(format!(
+            "{} outcomes before their entry",
+            a.outcome_before_entry
+        ));
+    }
+    if a.unknown_unit {
+        parts.push("not in the territory".to_owned());
+    }
+    format!("unit {}: {}", a.unit_id, parts.join(", "))
 }
 
 /// Subcommands of `yieldline events`.

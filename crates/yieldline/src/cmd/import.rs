@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use yieldline_app::import::{EventFormat as AppEventFormat, ImportKind, ImportRequest};
+use yieldline_core::values::DateFormat as AppDateFormat;
 
 use crate::workspace::Workspace;
 
@@ -33,9 +34,27 @@ pub enum ImportWhat {
         /// For XES logs: the mapping (TOML) from activities to stations and event kinds.
         #[arg(long, value_name = "FILE")]
         mapping: Option<PathBuf>,
+        /// IANA time zone of timestamps without an offset and of date-only values
+        /// (default: the line's timezone).
+        #[arg(long, value_name = "TZ")]
+        source_timezone: Option<String>,
+        /// How slashed dates are read: iso (refused), dmy (day first) or mdy (month first).
+        #[arg(long, value_enum, default_value_t = DateFormat::Iso)]
+        date_format: DateFormat,
         #[command(flatten)]
         bad: BadRows,
     },
+}
+
+/// How slashed dates (a/b/yyyy) are read.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DateFormat {
+    /// ISO 8601 dates only (2025-03-04); slashed dates are refused.
+    Iso,
+    /// Day first: 04/03/2025 is 4 March 2025.
+    Dmy,
+    /// Month first: 04/03/2025 is 3 April 2025.
+    Mdy,
 }
 
 /// Event file formats.
@@ -58,6 +77,10 @@ pub struct BadRows {
     /// Where to write rejected rows (CSV: file,line,field,error,record).
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
+    /// Refuse files with columns (or JSON keys) that are not fields of the format,
+    /// instead of ignoring them with a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 fn progress_bar(path: &Path) -> Option<ProgressBar> {
@@ -81,14 +104,32 @@ fn progress_bar(path: &Path) -> Option<ProgressBar> {
 /// Runs the import of each file, one transaction each.
 pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
     let ws = Workspace::open(dir)?;
-    let (kind, files, bad, format, mapping) = match what {
-        ImportWhat::Territory { files, bad } => (ImportKind::Territory, files, bad, None, None),
+    let (kind, files, bad, format, mapping, source_timezone, date_format) = match what {
+        ImportWhat::Territory { files, bad } => (
+            ImportKind::Territory,
+            files,
+            bad,
+            None,
+            None,
+            None,
+            DateFormat::Iso,
+        ),
         ImportWhat::Events {
             files,
             format,
             mapping,
+            source_timezone,
+            date_format,
             bad,
-        } => (ImportKind::Events, files, bad, format, mapping),
+        } => (
+            ImportKind::Events,
+            files,
+            bad,
+            format,
+            mapping,
+            source_timezone,
+            date_format,
+        ),
     };
     let req = ImportRequest {
         files,
@@ -100,6 +141,13 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
         mapping,
         skip_bad: bad.skip_bad,
         rejects: bad.rejects,
+        strict: bad.strict,
+        source_timezone,
+        date_format: match date_format {
+            DateFormat::Iso => AppDateFormat::Iso,
+            DateFormat::Dmy => AppDateFormat::Dmy,
+            DateFormat::Mdy => AppDateFormat::Mdy,
+        },
     };
     let mut bar: Option<(PathBuf, Option<ProgressBar>)> = None;
     let report = yieldline_app::import::import(&ws, kind, &req, &mut |path, bytes| {
@@ -132,11 +180,24 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
             },
             r.rejected
         );
+        if !f.outcome.ignored_columns.is_empty() {
+            eprintln!(
+                "{}: warning: ignored columns that are not fields of the format: {} (--strict refuses them)",
+                f.file.display(),
+                f.outcome.ignored_columns.join(", ")
+            );
+        }
         if let Some(x) = &f.outcome.xes {
             for l in x.lines() {
                 eprintln!("{}: {l}", f.file.display());
             }
         }
+    }
+    if let Some(a) = report.anomalies.filter(|a| !a.is_empty()) {
+        eprintln!(
+            "warning: the workspace's events have {} outcomes without an entry and {} before their entry (the entry is implied: those units count as worked, never fresh), and name {} units not in the territory; `yieldline check` lists them per unit",
+            a.outcome_without_entry, a.outcome_before_entry, a.unknown_units
+        );
     }
     if let Some(path) = &req.rejects
         && !report.rejects.is_empty()
