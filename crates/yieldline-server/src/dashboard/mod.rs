@@ -8,7 +8,18 @@
 //! sessions. Every POST form carries the session's CSRF token, which the server checks;
 //! a viewer sees no import controls and the server refuses its import POSTs anyway.
 
+/// The signed-in user of a request, or the redirect to `/login` returned from the handler.
+macro_rules! signed_in_or_return {
+    ($dash:expr, $headers:expr) => {
+        match signed_in(&$dash, &$headers).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        }
+    };
+}
+
 mod auth;
+mod experiments;
 mod html;
 mod pages;
 mod svg;
@@ -42,8 +53,8 @@ pub fn router(server: Arc<ServerState>) -> Router<Arc<ServerState>> {
         .route("/logout", post(auth::logout))
         .route("/line", get(pages::line))
         .route("/station/{id}", get(pages::station))
-        .route("/experiments", get(pages::experiments))
-        .route("/experiments/{id}", get(pages::experiment))
+        .route("/experiments", get(experiments::list))
+        .route("/experiments/{id}", get(experiments::one))
         .route("/plan", get(pages::plan))
         .route("/watch", get(pages::watch))
         .route("/orders", get(pages::orders))
