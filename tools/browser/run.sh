@@ -17,16 +17,9 @@ mkdir -p "$ws"
 for role in viewer analyst admin; do
   "$yl" token create -w "$ws" --role "$role" --name "browser-$role" --by browser-suite >"$work/$role.token"
 done
-"$yl" serve --listen 127.0.0.1:0 -w "$ws" >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-trap 'kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-url=""
-for _ in $(seq 200); do
-  url="$(sed -n 's/^listening on //p' "$work/serve.out")"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$work/serve.err" >&2; exit 1; }
+on_exit="rm -rf $work"
+. "$here/serve.sh"
+start_server "$yl" "$ws" "$work"
 export YL_URL="$url" YL_WS="demo" YL_DIR="$ws"
 YL_VIEWER="$(cat "$work/viewer.token")"
 YL_ANALYST="$(cat "$work/analyst.token")"

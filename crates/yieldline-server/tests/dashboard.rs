@@ -125,6 +125,29 @@ fn multipart(csrf: Option<&str>, file: &str) -> (&'static str, Vec<u8>) {
     )
 }
 
+/// `POST /import` of `file` as events, with `csrf` (or none) in the form.
+fn post_import(url: &str, cookie: &str, csrf: Option<&str>, file: &str) -> Resp {
+    call(
+        "POST",
+        &format!("{url}/import"),
+        Some(cookie),
+        Some(multipart(csrf, file)),
+    )
+}
+
+/// `POST /logout` with `csrf` in the form.
+fn post_logout(url: &str, cookie: &str, csrf: &str) -> Resp {
+    call(
+        "POST",
+        &format!("{url}/logout"),
+        Some(cookie),
+        Some((
+            "application/x-www-form-urlencoded",
+            format!("csrf={csrf}").into_bytes(),
+        )),
+    )
+}
+
 const BAD_FILE: &str = "event_id,ts,unit_id,account_id,station,kind\n\
                         ev-1,2025-06-02T08:00:00-04:00,u-1,a-1,research,entered\n\
                         ev-2,not-a-time,u-1,a-1,research,entered\n";
@@ -215,43 +238,20 @@ fn posts_without_the_sessions_csrf_token_are_refused() {
     let csrf = csrf_of(&page.body);
     let generation = store_generation(&fx.ws);
     for bad in [None, Some("0".repeat(64))] {
-        let r = call(
-            "POST",
-            &format!("{url}/import"),
-            Some(&cookie),
-            Some(multipart(bad.as_deref(), BAD_FILE)),
-        );
+        let r = post_import(&url, &cookie, bad.as_deref(), BAD_FILE);
         assert_eq!(r.status, 403, "{}", r.body);
         assert!(r.body.contains("CSRF token"), "{}", r.body);
     }
-    let logout = call(
-        "POST",
-        &format!("{url}/logout"),
-        Some(&cookie),
-        Some(("application/x-www-form-urlencoded", b"csrf=nope".to_vec())),
-    );
+    let logout = post_logout(&url, &cookie, "nope");
     assert_eq!(logout.status, 403);
     assert_eq!(store_generation(&fx.ws), generation, "nothing was written");
     // With the session's token the file is read: its bad row is named, nothing stored.
-    let r = call(
-        "POST",
-        &format!("{url}/import"),
-        Some(&cookie),
-        Some(multipart(Some(&csrf), BAD_FILE)),
-    );
+    let r = post_import(&url, &cookie, Some(&csrf), BAD_FILE);
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("data-line=\"3\""), "{}", r.body);
     assert!(r.body.contains("data-field=\"ts\""), "{}", r.body);
     assert_eq!(store_generation(&fx.ws), generation, "nothing was written");
-    let out = call(
-        "POST",
-        &format!("{url}/logout"),
-        Some(&cookie),
-        Some((
-            "application/x-www-form-urlencoded",
-            format!("csrf={csrf}").into_bytes(),
-        )),
-    );
+    let out = post_logout(&url, &cookie, &csrf);
     assert_eq!(out.status, 303);
     assert!(
         out.header("set-cookie")
@@ -276,12 +276,7 @@ fn a_viewer_sees_no_import_and_its_import_posts_are_refused() {
     let generation = store_generation(&fx.ws);
     let good = "event_id,ts,unit_id,account_id,station,kind\n\
                 ev-1,2025-06-02T08:00:00-04:00,u-1,a-1,research,entered\n";
-    let r = call(
-        "POST",
-        &format!("{url}/import"),
-        Some(&cookie),
-        Some(multipart(Some(&csrf), good)),
-    );
+    let r = post_import(&url, &cookie, Some(&csrf), good);
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("needs analyst"), "{}", r.body);
     assert_eq!(store_generation(&fx.ws), generation, "nothing was written");

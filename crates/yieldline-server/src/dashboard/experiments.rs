@@ -222,6 +222,7 @@ async fn p_value_history(ctx: &Ctx, id: &str, now: &Value) -> String {
     format!(
         "<section><h2>Always-valid p-value over time</h2><p class=\"muted\">weekly looks; the dashed line is 0.05 (log scale)</p>{}</section>",
         svg::line_chart(
+            svg::WIDE,
             "always-valid p-value over time",
             &series,
             Some((0.05, "0.05")),

@@ -207,6 +207,7 @@ pub async fn line(State(dash): State<Arc<Dash>>, headers: HeaderMap, Query(q): P
             "<section><h2>Production per day ({} passes) against the target</h2>{}</section>",
             esc(id),
             svg::line_chart(
+                svg::WIDE,
                 "final passes per day against the daily target",
                 &[Series {
                     points: &per_day,
@@ -333,6 +334,7 @@ pub async fn station(
              <ul class=\"legend\"><li>{}passed</li><li>{}failed</li></ul></div>",
             num(f(conv, "median_days_to_disposition"), 2),
             svg::line_chart(
+                svg::WIDE,
                 "conversion curve",
                 &[
                     Series {
@@ -584,6 +586,7 @@ pub async fn watch(State(dash): State<Arc<Dash>>, headers: HeaderMap) -> Respons
         }
         let trend = match trend_of(&sg["figures"]) {
             Some((name, before, after)) => svg::line_chart(
+                svg::NARROW,
                 &format!("{name}: before and now"),
                 &[Series {
                     points: &[("before".to_owned(), before), ("now".to_owned(), after)],

@@ -64,18 +64,23 @@ pub struct Series<'a> {
     pub colour: &'a str,
 }
 
-/// A small line chart of `series` over shared x labels, with an optional dashed
-/// horizontal reference line; `fmt` formats values for the axis and tooltips; `log`
-/// draws the y axis in log10 (values ≤ 0 are left out).
+/// Width of the small charts' drawing, in their own pixels (text is 11 of them).
+pub const WIDE: f64 = 640.0;
+/// Width of the watch's trend charts.
+pub const NARROW: f64 = 320.0;
+
+/// A small line chart `width` wide of `series` over shared x labels, with an optional
+/// dashed horizontal reference line; `fmt` formats values for the axis and tooltips;
+/// `log` draws the y axis in log10 (values ≤ 0 are left out).
 pub fn line_chart(
+    width: f64,
     label: &str,
     series: &[Series<'_>],
     reference: Option<(f64, &str)>,
     fmt: &dyn Fn(f64) -> String,
     log: bool,
 ) -> String {
-    const W: f64 = 640.0;
-    const H: f64 = 200.0;
+    let (w, h) = (width, if width < WIDE { 140.0 } else { 200.0 });
     const L: f64 = 56.0;
     const R: f64 = 12.0;
     const T: f64 = 22.0;
@@ -95,7 +100,7 @@ pub fn line_chart(
     }
     let n = series.iter().map(|s| s.points.len()).max().unwrap_or(0);
     let mut out = format!(
-        "<svg class=\"chart small\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        "<svg class=\"chart small\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
         esc(label)
     );
     if values.is_empty() || n == 0 {
@@ -112,23 +117,23 @@ pub fn line_chart(
     }
     let x = |i: usize| {
         if n <= 1 {
-            L + (W - L - R) / 2.0
+            L + (w - L - R) / 2.0
         } else {
-            L + (W - L - R) * i as f64 / (n - 1) as f64
+            L + (w - L - R) * i as f64 / (n - 1) as f64
         }
     };
-    let y = |v: f64| T + (H - T - B) * (1.0 - (tf(v) - lo) / (hi - lo));
+    let y = |v: f64| T + (h - T - B) * (1.0 - (tf(v) - lo) / (hi - lo));
     let inv = |t: f64| if log { 10f64.powf(t) } else { t };
     // Frame and three y ticks.
     let _ = write!(
         out,
         "<rect x=\"{L}\" y=\"{T}\" width=\"{}\" height=\"{}\" class=\"frame\"/>",
-        W - L - R,
-        H - T - B
+        w - L - R,
+        h - T - B
     );
     for k in 0..3 {
         let t = lo + (hi - lo) * f64::from(k) / 2.0;
-        let yy = T + (H - T - B) * (1.0 - f64::from(k) / 2.0);
+        let yy = T + (h - T - B) * (1.0 - f64::from(k) / 2.0);
         let _ = write!(
             out,
             "<text x=\"{}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
@@ -144,10 +149,10 @@ pub fn line_chart(
         let _ = write!(
             out,
             "<text x=\"{L}\" y=\"{}\" class=\"axis\">{}</text><text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text>",
-            H - 8.0,
+            h - 8.0,
             esc(first),
-            W - R,
-            H - 8.0,
+            w - R,
+            h - 8.0,
             esc(last)
         );
     }
@@ -158,10 +163,10 @@ pub fn line_chart(
             out,
             "<line x1=\"{L}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" class=\"reference\"><title>{}: {}</title></line>\
              <text x=\"{}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
-            W - R,
+            w - R,
             esc(name),
             esc(&fmt(r)),
-            W - R - 2.0,
+            w - R - 2.0,
             y(r) - 4.0,
             esc(name),
             yy = y(r)
