@@ -215,3 +215,22 @@ def test_a_viewer_has_no_import_controls_and_its_posts_are_refused(driver):
     assert "403" in driver.find_element(By.TAG_NAME, "main").text or "needs role analyst" in driver.page_source
     screenshot(driver, "viewer-import-refused")
     assert api("report") == before, "the viewer's post changed nothing"
+
+
+def test_hovering_the_control_chart_shows_the_days_counts(driver):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    sign_in(driver, "viewer")
+    station = api("report", TOKENS["viewer"])["stations"][1]["id"]
+    driver.get(f"{URL}/station/{station}")
+    chart = driver.find_element(By.CSS_SELECTOR, "figure.spc-fig svg")
+    tip = driver.find_element(By.CSS_SELECTOR, "figure.spc-fig .tip")
+    assert not tip.is_displayed()
+    ActionChains(driver).move_to_element(chart).perform()
+    assert tip.is_displayed()
+    points = api(f"drift?station={station}", TOKENS["viewer"])["stations"][0]["points"]
+    days = {p["day"]: p for p in points}
+    day, rest = tip.text.split(": ", 1)
+    p = days[day]
+    assert rest.startswith(f"{round(p['n'] * p['yield'])} passed of {p['n']} ")
+    assert not console_errors(driver)
