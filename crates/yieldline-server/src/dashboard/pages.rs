@@ -98,19 +98,23 @@ pub async fn line(State(dash): State<Arc<Dash>>, headers: HeaderMap, Query(q): P
             return page_error(&ctx, "/line", title, StatusCode::BAD_REQUEST, &m);
         }
     };
-    let r = match report(&ctx, period).await {
+    // The report, the final station's daily chart and the watch, computed side by side.
+    let last = ctx.served.ws.line.stations.last().map(|st| st.id.clone());
+    let production = async {
+        match &last {
+            Some(id) => drift(&ctx, drift_request(id, period.from, period.to))
+                .await
+                .ok(),
+            None => None,
+        }
+    };
+    let (r, production, watch) = tokio::join!(report(&ctx, period), production, watch_json(&ctx));
+    let r = match r {
         Ok(r) => r,
         Err(e) => return page_error(&ctx, "/line", title, e.status, &e.detail),
     };
+    let watch = watch.ok();
     let stations = arr(&r, "stations");
-    let last = stations.last().map(|st| s(st, "id").to_owned());
-    let production = match &last {
-        Some(id) => drift(&ctx, drift_request(id, period.from, period.to))
-            .await
-            .ok(),
-        None => None,
-    };
-    let watch = watch_json(&ctx).await.ok();
     let mut b = String::new();
     let _ = write!(
         b,
