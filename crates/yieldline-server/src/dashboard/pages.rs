@@ -728,3 +728,29 @@ pub async fn orders_csv(
         Err(e) => html::error_page(e.status, &e.detail),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signals_trend_pairs_its_before_and_now_figures() {
+        let prior = serde_json::json!({"booked_prior": 66, "booked_recent": 52, "p_value": 1.0});
+        assert_eq!(
+            trend_of(&prior),
+            Some(("booked recent".to_owned(), 66.0, 52.0))
+        );
+        let ago =
+            serde_json::json!({"burned": 800, "burned_share": 0.03, "burned_share_28d_ago": 0.02});
+        assert_eq!(
+            trend_of(&ago),
+            Some(("burned share".to_owned(), 0.02, 0.03))
+        );
+        let weeks = serde_json::json!({"first_week_yield": 0.097, "latest_week_yield": 0.086});
+        assert_eq!(
+            trend_of(&weeks),
+            Some(("latest week yield".to_owned(), 0.097, 0.086))
+        );
+        assert_eq!(trend_of(&serde_json::json!({"share": 0.0})), None);
+    }
+}
