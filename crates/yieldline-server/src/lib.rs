@@ -7,6 +7,7 @@
 //! runtime (tests and benchmarks use it on `127.0.0.1:0`); [`run`] serves until SIGTERM
 //! or Ctrl-C and drains in-flight requests.
 
+pub mod dashboard;
 pub mod error;
 pub mod openapi;
 pub mod routes;
@@ -65,6 +66,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/api/v1/openapi.json", get(routes::openapi_json))
         .nest("/api/v1/workspaces/{ws}", ws)
+        .merge(dashboard::router(state.clone()))
         .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
