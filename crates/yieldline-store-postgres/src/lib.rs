@@ -94,7 +94,7 @@ pub struct PgStore {
     url: String,
     workspace: String,
     /// Drives the connections (their sockets); callers wait with [`block`].
-    rt: tokio::runtime::Runtime,
+    rt: Option<tokio::runtime::Runtime>,
     pool: Mutex<Vec<Client>>,
 }
 
@@ -143,7 +143,7 @@ impl PgStore {
         let store = Self {
             url: url.to_owned(),
             workspace: workspace.to_owned(),
-            rt,
+            rt: Some(rt),
             pool: Mutex::new(Vec::new()),
         };
         store.migrate()?;
@@ -167,7 +167,11 @@ impl PgStore {
             }
         }
         let url = self.url.clone();
-        let connecting = self.rt.spawn(async move {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store is closed".into()))?;
+        let connecting = rt.spawn(async move {
             let (client, conn) = tokio_postgres::connect(&url, NoTls).await?;
             tokio::spawn(async move {
                 // The connection ends when its client is dropped or the server goes.
@@ -363,6 +367,16 @@ impl Tx<'_> {
 
     fn rollback(self) -> Result<(), StoreError> {
         block(self.tx.rollback()).map_err(db)
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.lock_pool().clear();
+        // Without waiting: the store may be dropped inside another runtime (`serve`).
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
