@@ -10,65 +10,12 @@
 //! `entry_hash` is the SHA-256 of those fields, each length-prefixed, after the
 //! previous entry's `entry_hash` (`prev_hash`; empty for the first entry).
 
-use rusqlite::{Connection, params};
-use sha2::{Digest, Sha256};
-use yieldline_core::suppression::person_hash;
-
 use crate::StoreError;
+use crate::shared::{LoggedRow, verify_chain};
+use rusqlite::{Connection, params};
 
 /// The migration (1-based) that adds the chain; its rows are hashed when it runs.
 pub(crate) const MIGRATION: usize = 7;
-
-/// What erasure writes in place of free text that named the person.
-const REDACTED: [&str; 2] = ["[redacted]", "redacted"];
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-/// The fields of one entry that the chain covers.
-struct Link<'a> {
-    id: i64,
-    at: &'a str,
-    action: &'a str,
-    kind0: &'a str,
-    target_hash: &'a str,
-    who_hash: &'a str,
-    reason_hash: &'a str,
-}
-
-fn entry_hash(prev: &str, l: &Link<'_>) -> String {
-    let mut h = Sha256::new();
-    let id = l.id.to_string();
-    for field in [
-        prev,
-        &id,
-        l.at,
-        l.action,
-        l.kind0,
-        l.target_hash,
-        l.who_hash,
-        l.reason_hash,
-    ] {
-        h.update((field.len() as u64).to_le_bytes());
-        h.update(field.as_bytes());
-    }
-    hex(&h.finalize())
-}
-
-fn target_hash(salt: &str, kind: &str, target: &str) -> String {
-    if kind == "erased" {
-        target.to_owned()
-    } else {
-        person_hash(salt, target)
-    }
-}
 
 fn last_hash(tx: &Connection) -> Result<String, StoreError> {
     let h: Option<Option<String>> = tx
@@ -119,29 +66,13 @@ fn seal(
     who: &str,
     reason: &str,
 ) -> Result<(), StoreError> {
-    let link = Link {
-        id,
-        at,
-        action,
-        kind0: kind,
-        target_hash: &target_hash(salt, kind, target),
-        who_hash: &person_hash(salt, who),
-        reason_hash: &person_hash(salt, reason),
-    };
-    let hash = entry_hash(prev, &link);
+    let [kind0, th, wh, rh, hash] =
+        crate::shared::seal(salt, prev, id, at, action, kind, target, who, reason);
     tx.prepare_cached(
         "UPDATE suppression_log SET kind0 = ?2, target_hash = ?3, who_hash = ?4, reason_hash = ?5,
             prev_hash = ?6, entry_hash = ?7 WHERE id = ?1",
     )?
-    .execute(params![
-        id,
-        link.kind0,
-        link.target_hash,
-        link.who_hash,
-        link.reason_hash,
-        prev,
-        hash
-    ])?;
+    .execute(params![id, kind0, th, wh, rh, prev, hash])?;
     Ok(())
 }
 
@@ -185,69 +116,35 @@ pub(crate) fn rebuild(tx: &Connection) -> Result<(), StoreError> {
 /// Everything wrong with the chain, in words (empty when it holds).
 pub(crate) fn verify(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let salt = crate::suppression::salt(conn)?;
-    let mut problems = Vec::new();
     let mut stmt = conn.prepare(
         "SELECT id, at, action, kind, target, who, reason, kind0, target_hash, who_hash, reason_hash,
                 prev_hash, entry_hash FROM suppression_log ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
-    let mut prev = String::new();
+    let mut logged = Vec::new();
     while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let at: String = r.get(1)?;
-        let action: String = r.get(2)?;
-        let kind: String = r.get(3)?;
-        let target: String = r.get(4)?;
-        let who: String = r.get(5)?;
-        let reason: String = r.get(6)?;
         let field = |i: usize| -> Result<String, StoreError> {
             Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
         };
-        let (kind0, th, wh, rh, p, h) = (
-            field(7)?,
-            field(8)?,
-            field(9)?,
-            field(10)?,
-            field(11)?,
-            field(12)?,
-        );
-        let entry = format!("suppression log entry {id} ({action} {kind} at {at})");
-        if p != prev {
-            problems.push(format!(
-                "{entry}: it does not follow the entry before it: an entry was deleted or altered outside Yieldline"
-            ));
-        }
-        let target_ok = if kind == "erased" {
-            target == th || person_hash(&salt, &target) == th
-        } else {
-            person_hash(&salt, &target) == th
-        };
-        if !target_ok {
-            problems.push(format!("{entry}: its target was changed outside Yieldline"));
-        }
-        if !REDACTED.contains(&who.as_str()) && person_hash(&salt, &who) != wh {
-            problems.push(format!("{entry}: who acted was changed outside Yieldline"));
-        }
-        if !REDACTED.contains(&reason.as_str()) && person_hash(&salt, &reason) != rh {
-            problems.push(format!("{entry}: its reason was changed outside Yieldline"));
-        }
-        let link = Link {
-            id,
-            at: &at,
-            action: &action,
-            kind0: &kind0,
-            target_hash: &th,
-            who_hash: &wh,
-            reason_hash: &rh,
-        };
-        if entry_hash(&p, &link) != h {
-            problems.push(format!(
-                "{entry}: its hash does not match its content: it was altered outside Yieldline"
-            ));
-        }
-        prev = h;
+        logged.push(LoggedRow {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            action: r.get(2)?,
+            kind: r.get(3)?,
+            target: r.get(4)?,
+            who: r.get(5)?,
+            reason: r.get(6)?,
+            chain: [
+                field(7)?,
+                field(8)?,
+                field(9)?,
+                field(10)?,
+                field(11)?,
+                field(12)?,
+            ],
+        });
     }
-    Ok(problems)
+    Ok(verify_chain(&salt, &logged))
 }
 
 #[cfg(test)]

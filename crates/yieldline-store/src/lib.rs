@@ -11,6 +11,7 @@ mod experiments;
 mod pages;
 mod queries;
 mod schema;
+pub mod shared;
 mod sqlite;
 mod suppression;
 mod tokens;

@@ -34,22 +34,16 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use yieldline_core::event::Event;
-use yieldline_core::identity::{clean, fold};
 use yieldline_core::suppression::{
     ERASED_PREFIX, SuppressionKind, SuppressionList, erased_key, is_optout, normalize,
     parse_domain, parse_email, person_hash, person_hashes,
 };
 
+use crate::shared::{Person, REDACTED_REASON, is_reason_code};
 use crate::{Contact, StoreError};
 
 /// Who is recorded for suppression entries made by an event import.
 pub const IMPORT_ACTOR: &str = "import";
-
-/// What replaces free text that named an erased person.
-const REDACTED: &str = "[redacted]";
-
-/// What replaces an erased person's free-text event reasons.
-const REDACTED_REASON: &str = "redacted";
 
 /// One suppression entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,15 +159,6 @@ pub(crate) fn erasures(conn: &Connection) -> Result<SuppressionList, StoreError>
     ))
 }
 
-/// Whether an event reason is a plain code (`no_response`, `optout`): kept by erasure.
-fn is_reason_code(reason: &str) -> bool {
-    !reason.is_empty()
-        && reason.len() <= 64
-        && reason
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
 fn log(
     tx: &Connection,
     action: &str,
@@ -194,22 +179,13 @@ fn log(
     )
 }
 
-/// The entries the log says are in force: replayed in order (an add or erase puts a
-/// target in, a removal takes it out).
+/// The entries the log says are in force (see [`crate::shared::replay_in_force`]).
 fn logged_in_force(conn: &Connection) -> Result<BTreeSet<(String, String)>, StoreError> {
     let mut stmt = conn.prepare("SELECT action, kind, target FROM suppression_log ORDER BY id")?;
-    let mut rows = stmt.query([])?;
-    let mut live = BTreeSet::new();
-    while let Some(r) = rows.next()? {
-        let action: String = r.get(0)?;
-        let key = (r.get::<_, String>(1)?, r.get::<_, String>(2)?);
-        if action == "remove" {
-            live.remove(&key);
-        } else {
-            live.insert(key);
-        }
-    }
-    Ok(live)
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::shared::replay_in_force(rows))
 }
 
 /// The suppression tables' integrity: the log's chain, and the table against the log.
@@ -220,16 +196,7 @@ pub(crate) fn integrity(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let table: BTreeSet<(String, String)> = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
         .collect::<Result<_, _>>()?;
-    for (kind, target) in live.difference(&table) {
-        problems.push(format!(
-            "the suppression of {kind} {target} is in force by the log, but its entry was deleted outside Yieldline (dispatch keeps it suppressed)"
-        ));
-    }
-    for (kind, target) in table.difference(&live) {
-        problems.push(format!(
-            "the suppression of {kind} {target} has no entry in the suppression log: it was added outside Yieldline"
-        ));
-    }
+    problems.extend(crate::shared::table_against_log(&live, &table));
     Ok(problems)
 }
 
@@ -521,43 +488,6 @@ pub(crate) fn territory_contacts(conn: &Connection) -> Result<Vec<Contact>, Stor
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-}
-
-/// Personal values of the person being erased.
-#[derive(Default)]
-struct Person {
-    /// Keys that may name them as a unit or contact: contact ids and e-mails.
-    keys: BTreeSet<String>,
-    /// Their e-mails (lower-case).
-    emails: BTreeSet<String>,
-    /// Every personal string, lower-case, to redact from free text.
-    strings: BTreeSet<String>,
-}
-
-impl Person {
-    fn note(&mut self, s: Option<&str>) {
-        // Folded (NFKC and case folding) on both sides, so `ÄNDREA` in free text is
-        // found for `Ändrea`.
-        let folded = s
-            .map(|s| fold(&clean(s)))
-            .filter(|s| s.chars().count() >= 2);
-        if let Some(s) = folded {
-            self.strings.insert(s);
-        }
-    }
-
-    fn mentioned_in(&self, text: &str) -> bool {
-        let t = fold(text);
-        self.strings.iter().any(|s| t.contains(s.as_str()))
-    }
-
-    fn redact<'a>(&self, text: &'a str) -> &'a str {
-        if self.mentioned_in(text) {
-            REDACTED
-        } else {
-            text
-        }
     }
 }
 

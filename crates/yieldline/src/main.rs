@@ -27,6 +27,17 @@ struct Cli {
         action = clap::ArgAction::Append
     )]
     workspace: Vec<PathBuf>,
+    /// The store: a PostgreSQL URL (`postgres://USER@HOST:PORT/DATABASE`, optionally
+    /// `?workspace=NAME`; default key: the workspace directory's absolute path) shared by many
+    /// workspaces; without it, the workspace's own yieldline.db.
+    #[arg(
+        long,
+        global = true,
+        env = "YIELDLINE_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    store: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -125,6 +136,7 @@ impl Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    yieldline_app::workspace::set_store_url(cli.store.clone());
     let dir = match cli.dir() {
         Ok(d) => d,
         Err(e) if !matches!(cli.command, Command::Serve(_)) => {

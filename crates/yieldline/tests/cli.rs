@@ -194,6 +194,12 @@ fn demo_builds_a_workspace_and_is_deterministic() {
 
 #[test]
 fn a_killed_import_leaves_the_store_as_before_and_a_rerun_completes_it() {
+    // It watches the SQLite file's WAL grow; PostgreSQL has its own kill test
+    // (yieldline-store-postgres/tests/postgres.rs).
+    if std::env::var_os("YIELDLINE_STORE").is_some() {
+        eprintln!("SKIPPED under YIELDLINE_STORE: this test reads the yieldline.db file");
+        return;
+    }
     let ws = workspace();
     let d = ws.path();
     ok(d, &["import", "events", "events.csv"]);
