@@ -273,7 +273,7 @@ pub fn plan_with(
         (territory_known && fresh_per_day > 0.0).then(|| fresh_available as f64 / fresh_per_day);
     let days_to_exhaustion = report
         .territory
-        .days_to_exhaustion
+        .days_of_fresh_territory
         .filter(|_| territory_known);
     let mut notes = Vec::new();
     if !territory_known {
@@ -535,6 +535,7 @@ mod tests {
                 territory_units: fresh,
                 fresh_consumed: 0,
                 days_to_exhaustion: None,
+                days_of_fresh_territory: None,
                 units_are: "contacts",
                 units: fresh,
                 burned_share: None,

@@ -262,10 +262,14 @@ pub struct Territory {
     pub territory_units: u64,
     /// Fresh units that first entered the first station in the period.
     pub fresh_consumed: u64,
-    /// Days of fresh territory: `fresh / fresh_consumed_per_day`
-    /// ([`measures::days_of_fresh_territory`]); `null` when no territory is imported (the
-    /// territory is unknown, not exhausted) or nothing is consumed.
+    /// `fresh / (fresh_consumed / working_days)`: days of fresh territory at the period's
+    /// own intake ([`measures::days_of_fresh_territory`] over the period); `null` when no
+    /// territory is imported (the territory is unknown, not exhausted).
     pub days_to_exhaustion: Option<f64>,
+    /// Days of fresh territory, the figure report, plan and watch all quote:
+    /// `fresh / fresh_consumed_per_day` (the intake of the trailing window, whatever the
+    /// period's start); `null` as `days_to_exhaustion`.
+    pub days_of_fresh_territory: Option<f64>,
 }
 
 /// The line report.
@@ -578,6 +582,7 @@ pub fn report_as_of(
         territory_units: territory.len() as u64,
         fresh_consumed,
         days_to_exhaustion: None,
+        days_of_fresh_territory: None,
     };
     let mut in_territory = vec![false; max_unit];
     for &u in territory {
@@ -691,7 +696,16 @@ pub fn report_as_of(
     };
     let breeding_ratio =
         (fresh_consumed > 0).then(|| (recycled_total + referrals) as f64 / fresh_consumed as f64);
-    terr.days_to_exhaustion = (terr.territory_units > 0)
+    let known = terr.territory_units > 0;
+    terr.days_to_exhaustion = known
+        .then(|| {
+            measures::days_of_fresh_territory(
+                terr.fresh,
+                measures::fresh_consumed_per_day(fresh_consumed, working_days),
+            )
+        })
+        .flatten();
+    terr.days_of_fresh_territory = known
         .then(|| measures::days_of_fresh_territory(terr.fresh, terr.fresh_consumed_per_day))
         .flatten();
     let first_entered = stations.first().map_or(0, |s| s.entered);

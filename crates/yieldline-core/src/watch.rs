@@ -290,7 +290,7 @@ pub fn watch_with(
             crate::report::measures::burned_share(burned_before, t.units).unwrap_or(0.0),
             t.burned,
             t.units_are,
-            t.days_to_exhaustion,
+            t.days_of_fresh_territory,
             params,
         )
     });

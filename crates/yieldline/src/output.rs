@@ -246,13 +246,14 @@ pub fn report_table(out: &mut impl Write, line: &Line, r: &Report) -> Result<()>
     } else {
         writeln!(
             out,
-            "territory    {} fresh, {} in line, {} resting, {} burned, {} done; fresh lasts {} working days",
+            "territory    {} fresh, {} in line, {} resting, {} burned, {} done ({}); fresh lasts {} working days at the intake of the last 60",
             t.fresh,
             t.in_line,
             t.resting,
             t.burned,
             t.done,
-            num(t.days_to_exhaustion, 0)
+            t.units_are,
+            num(t.days_of_fresh_territory, 0)
         )?;
     }
     writeln!(

@@ -94,11 +94,11 @@ fn figures_agree(dir: &std::path::Path, to: &str) {
     assert_eq!(burn["units_are"], t["units_are"]);
     assert_eq!(burn["burned_share"], t["burned_share"], "{burn} vs {t}");
     assert_eq!(
-        burn["days_to_exhaustion"], t["days_to_exhaustion"],
+        burn["days_to_exhaustion"], t["days_of_fresh_territory"],
         "{burn} vs {t}"
     );
     assert_eq!(
-        plan["days_to_exhaustion"], t["days_to_exhaustion"],
+        plan["days_to_exhaustion"], t["days_of_fresh_territory"],
         "plan vs {t}"
     );
     let window = json(
@@ -118,8 +118,8 @@ fn figures_agree(dir: &std::path::Path, to: &str) {
         window["production"]["per_day"]
     );
     assert_eq!(
-        window["territory"]["days_to_exhaustion"],
-        t["days_to_exhaustion"]
+        window["territory"]["days_of_fresh_territory"],
+        t["days_of_fresh_territory"]
     );
 }
 

@@ -286,8 +286,9 @@ fn wip_counts_entries_before_the_period_and_ignores_later_events() {
     // Days of fresh territory take the intake of the working days ending on the
     // period's last day, whatever its start (from the first event's day, 5 working
     // days): 2 fresh units consumed, 1 left → 2.5 days.
+    assert_eq!(r.territory.days_to_exhaustion, None);
     close(r.territory.fresh_consumed_per_day, 2.0 / 5.0);
-    close(r.territory.days_to_exhaustion, 2.5);
+    close(r.territory.days_of_fresh_territory, 2.5);
     assert_eq!(r.breeding_ratio, None);
     // Cohort: u1 entered before the period, so the cohort of the period is empty.
     assert_eq!(a.cohort.entered, 0);
@@ -330,9 +331,10 @@ fn a_period_without_working_days_gives_nulls_not_nan() {
     assert_eq!(r.working_days, 0);
     assert_eq!(r.stations[0].throughput_per_day, None);
     assert_eq!(r.production.per_day, None);
+    assert_eq!(r.territory.days_to_exhaustion, None);
     // The days of fresh territory are not the period's: the intake of the working days
     // ending on its last day (5 consumed over the week's 5), 1 fresh left.
-    close(r.territory.days_to_exhaustion, 1.0);
+    close(r.territory.days_of_fresh_territory, 1.0);
     let json = serde_json::to_string(&r).expect("json");
     assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");
 }
