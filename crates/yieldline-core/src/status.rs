@@ -9,9 +9,8 @@
 //!   `resume_on` is after *today*, and it has not entered any station since;
 //! - **fresh**: a territory unit that no event names before the cut-off. A unit with any
 //!   event is never fresh, whatever its events are: a touch or a disposition without an
-//!   `entered` implies the entry ([`crate::visits`]'s rule), and a touch whose visit has
-//!   no disposition yet leaves the unit in line (a station the line no longer has counts
-//!   too: the unit was worked);
+//!   `entered` implies the entry ([`crate::visits`]'s rule), so such a unit is done (a
+//!   station the line no longer has counts too: the unit was worked);
 //! - **done**: any other unit with a fact before the cut-off (passed through, failed, or
 //!   recycled and due again).
 //!
@@ -65,8 +64,7 @@ pub struct UnitState {
     pub last_entry: Option<i64>,
     /// The latest disposition at a station of the line (later facts win ties).
     pub last_disposition: Option<LastDisposition>,
-    /// Open visits at stations of the line: (station, entry instant), implied entries
-    /// included (see [`crate::visits`]).
+    /// Open visits at stations of the line: (station, entry instant).
     pub open: Vec<(usize, i64)>,
     /// Some touch or disposition was seen: the unit entered somewhere, explicitly or by
     /// implication.
@@ -107,9 +105,6 @@ impl UnitState {
         if station != NO_STATION {
             let s = usize::from(station);
             self.open.extend(pairing.open().iter().map(|&ts| (s, ts)));
-            if let Some(ts) = pairing.implied_open() {
-                self.open.push((s, ts));
-            }
         }
     }
 
@@ -260,8 +255,7 @@ mod tests {
         let passed = state(&[("2025-03-02T00:00:00Z", "passed", None)], until);
         assert!(passed.entered());
         assert_eq!(passed.status(true, 0), Some(UnitStatus::Done));
-        // Touches with no entry and no disposition: an implied open visit, in line since
-        // the first touch.
+        // Touches with no entry and no disposition: worked (done), never fresh.
         let touched = state(
             &[
                 ("2025-03-02T00:00:00Z", "touch", None),
@@ -269,12 +263,7 @@ mod tests {
             ],
             until,
         );
-        assert_eq!(touched.status(true, 0), Some(UnitStatus::InLine));
-        let first = "2025-03-02T00:00:00Z"
-            .parse::<jiff::Timestamp>()
-            .expect("ts")
-            .as_microsecond();
-        assert_eq!(touched.open, [(0, first)]);
+        assert_eq!(touched.status(true, 0), Some(UnitStatus::Done));
         // A touch then a disposition: the implied visit is disposed.
         let worked = state(
             &[
@@ -285,7 +274,7 @@ mod tests {
         );
         assert_eq!(worked.status(true, 0), Some(UnitStatus::Done));
         assert!(worked.open.is_empty());
-        // An explicit entry takes the implied one over: one open visit, not two.
+        // An explicit entry after touches: one open visit.
         let both = state(
             &[
                 ("2025-03-02T00:00:00Z", "touch", None),
@@ -294,5 +283,6 @@ mod tests {
             until,
         );
         assert_eq!(both.open.len(), 1);
+        assert_eq!(both.status(true, 0), Some(UnitStatus::InLine));
     }
 }

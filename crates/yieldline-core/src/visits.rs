@@ -16,10 +16,10 @@
 //! entered it. So a `touch` or disposition that finds no open entry at its station
 //! *implies* one, at the instant of the earliest event of that visit (the first such
 //! event since the station's previous disposition). The implied entry is counted — in a
-//! unit's status ([`crate::status`]: the unit is in line, or done, never fresh) and among
-//! the log's [`Anomalies`] — but it is not stored as an event, and the measurements keep
-//! counting a disposition without an entry as an orphan visit (its time in the station
-//! is unknown).
+//! unit's status ([`crate::status`]: the unit was worked, so it is done, never fresh) and
+//! among the log's [`Anomalies`] — but it is not stored as an event, does not open a
+//! visit, and the measurements keep counting a disposition without an entry as an orphan
+//! visit (its time in the station is unknown).
 
 use serde::Serialize;
 

@@ -60,8 +60,10 @@ pub fn lock_timeout() -> Duration {
 /// A workspace store in one SQLite file.
 pub struct SqliteStore {
     path: Option<PathBuf>,
-    writer: Mutex<Connection>,
+    // Fields drop in this order: the pooled read-only readers close before the writer,
+    // so the last connection to close can checkpoint the WAL into the file.
     readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Connection>,
 }
 
 impl std::fmt::Debug for SqliteStore {
