@@ -3,6 +3,8 @@
 # the server when the calling script exits.
 start_server() {
   local yl="$1" ws="$2" out="$3"
+  # Made before the server starts: the background job opens it only when it runs.
+  : >"$out/serve.out"
   "$yl" serve --listen 127.0.0.1:0 -w "$ws" >"$out/serve.out" 2>"$out/serve.err" &
   serve_pid=$!
   trap 'kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; ${on_exit:-true}' EXIT

@@ -81,9 +81,9 @@ fn serve() -> (Fixture, [String; 3]) {
     )
 }
 
-/// Signs in with `secret`: the session cookie (`yl_session=…`).
-fn sign_in(url: &str, secret: &str) -> String {
-    let r = call(
+/// `POST /login` with `secret` in the form.
+fn post_login(url: &str, secret: &str) -> Resp {
+    call(
         "POST",
         &format!("{url}/login"),
         None,
@@ -91,7 +91,12 @@ fn sign_in(url: &str, secret: &str) -> String {
             "application/x-www-form-urlencoded",
             format!("token={secret}").into_bytes(),
         )),
-    );
+    )
+}
+
+/// Signs in with `secret`: the session cookie (`yl_session=…`).
+fn sign_in(url: &str, secret: &str) -> String {
+    let r = post_login(url, secret);
     assert_eq!(r.status, 303, "{}", r.body);
     let cookie = r.header("set-cookie").expect("a session cookie");
     cookie.split(';').next().expect("pair").trim().to_owned()
@@ -166,27 +171,11 @@ fn sign_in_sets_a_strict_http_only_cookie_and_a_wrong_token_is_refused() {
     let form = call("GET", &format!("{url}/login"), None, None);
     assert_eq!(form.status, 200);
     assert!(form.body.contains("name=\"token\""));
-    let wrong = call(
-        "POST",
-        &format!("{url}/login"),
-        None,
-        Some((
-            "application/x-www-form-urlencoded",
-            b"token=ylt_0000".to_vec(),
-        )),
-    );
+    let wrong = post_login(&url, "ylt_0000");
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains("unknown or revoked token"));
     assert!(wrong.header("set-cookie").is_none());
-    let r = call(
-        "POST",
-        &format!("{url}/login"),
-        None,
-        Some((
-            "application/x-www-form-urlencoded",
-            format!("token={viewer}").into_bytes(),
-        )),
-    );
+    let r = post_login(&url, &viewer);
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/line"));
     let set = r.header("set-cookie").expect("cookie");

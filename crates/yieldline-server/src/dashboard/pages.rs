@@ -312,26 +312,19 @@ pub async fn station(
     if horizons.is_empty() {
         b.push_str("<div class=\"tile\"><h2>Conversion curve</h2><p>this station has no conversion curve</p></div>");
     } else {
-        let passed: Vec<(String, f64)> = horizons
-            .iter()
-            .zip(arr(conv, "passed_by"))
-            .map(|(h, p)| {
-                (
-                    format!("{} d", html::scalar(h)),
-                    p.as_f64().unwrap_or(f64::NAN),
-                )
-            })
-            .collect();
-        let failed: Vec<(String, f64)> = horizons
-            .iter()
-            .zip(arr(conv, "failed_by"))
-            .map(|(h, p)| {
-                (
-                    format!("{} d", html::scalar(h)),
-                    p.as_f64().unwrap_or(f64::NAN),
-                )
-            })
-            .collect();
+        let curve = |key: &str| -> Vec<(String, f64)> {
+            horizons
+                .iter()
+                .zip(arr(conv, key))
+                .map(|(h, p)| {
+                    (
+                        format!("{} d", html::scalar(h)),
+                        p.as_f64().unwrap_or(f64::NAN),
+                    )
+                })
+                .collect()
+        };
+        let (passed, failed) = (curve("passed_by"), curve("failed_by"));
         let _ = write!(
             b,
             "<div class=\"tile wide\"><h2>Conversion curve</h2><p>share passed and failed within each horizon · median days to a disposition {}</p>{}\
