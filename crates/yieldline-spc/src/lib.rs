@@ -54,4 +54,4 @@ pub use model::{
     Baseline, ChartChoice, ChartKind, ControlChart, EwmaParams, LANEY_THRESHOLD, Point, Signal,
     SpcError, Subgroup,
 };
-pub use svg::{font as svg_font, render_svg, svg_document};
+pub use svg::{font as svg_font, render_svg, render_svg_of, svg_document};

@@ -47,12 +47,18 @@ const R_FLAG: i32 = 5;
 /// from the start of each sustained shift to where its rule fired, a title with the
 /// station and chart kind, axis labels and date ticks.
 pub fn render_svg(station: &str, chart: &ControlChart) -> String {
-    let title = format!("{station} — {} of daily yield", kind_label(chart));
+    render_svg_of(station, chart, "daily")
+}
+
+/// [`render_svg`] for subgroups of another grain: `grain` ("daily", "weekly") names
+/// them in the title and the legend.
+pub fn render_svg_of(station: &str, chart: &ControlChart, grain: &str) -> String {
+    let title = format!("{station} — {} of {grain} yield", kind_label(chart));
     svg_document(
         (WIDTH, HEIGHT),
         16384 + 600 * chart.points.len(),
         &title,
-        |root| draw(root, &title, chart),
+        |root| draw(root, &title, chart, grain),
     )
 }
 
@@ -110,6 +116,7 @@ fn draw(
     root: &DrawingArea<SVGBackend<'_>, Shift>,
     title: &str,
     chart: &ControlChart,
+    grain: &str,
 ) -> Result<(), Box<dyn Error>> {
     root.fill(&WHITE)?;
     let n = chart.points.len();
@@ -370,7 +377,7 @@ fn draw(
             [(lx + 390, ly - 2), (lx + 395, ly + 3)],
             COLOR_RAW.filled(),
         ))?;
-        root.draw(&label(399, "daily yield", COLOR_TEXT))?;
+        root.draw(&label(399, &format!("{grain} yield"), COLOR_TEXT))?;
     }
     Ok(())
 }

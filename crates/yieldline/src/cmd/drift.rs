@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use jiff::civil::Date;
 use yieldline_app::analysis::{ChartRequest, Drift, DriftRequest, StationChart};
-use yieldline_spc::render_svg;
+use yieldline_spc::render_svg_of;
 
 use crate::output::{self, num, pct};
 use crate::workspace::Workspace;
@@ -181,15 +181,9 @@ pub fn run(dir: &Path, args: &DriftArgs) -> Result<()> {
     }
 }
 
-/// The chart's SVG, its title naming the subgroups' grain (the SVG renderer titles
-/// every chart "of daily yield"; a weekly chart says weekly).
+/// The chart's SVG, its title and legend naming the subgroups' grain.
 fn svg(station: &str, chart: &yieldline_spc::ControlChart, weekly: bool) -> String {
-    let svg = render_svg(station, chart);
-    if weekly {
-        svg.replace("of daily yield", "of weekly yield")
-    } else {
-        svg
-    }
+    render_svg_of(station, chart, if weekly { "weekly" } else { "daily" })
 }
 
 fn table(out: &mut impl Write, drift: &Drift) -> Result<()> {
