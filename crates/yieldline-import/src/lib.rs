@@ -19,7 +19,9 @@ use yieldline_core::line::Line;
 use yieldline_core::text::csv_safe;
 use yieldline_store::{Contact, ImportRecord, Inserted, Store, StoreError, StoreExt};
 
+pub mod mapping;
 pub mod xes;
+pub use mapping::{SOURCES, SourceMapping, SourceSummary};
 pub use xes::{MappingError, XesMapping, XesSummary, is_xes_path};
 
 /// Input format of an event file.
@@ -31,6 +33,8 @@ pub enum Format<'a> {
     Jsonl,
     /// An XES event log (plain or gzip), mapped onto events by a user's mapping.
     Xes(&'a XesMapping),
+    /// A tool's tabular export (CSV or JSON Lines), mapped by a source mapping.
+    Source(&'a SourceMapping),
 }
 
 impl Format<'_> {
@@ -118,6 +122,8 @@ pub struct Outcome {
     pub rejects: Vec<RowError>,
     /// For an XES log: what was read and what was skipped, per activity.
     pub xes: Option<XesSummary>,
+    /// For a tool's export: the object recognised, and what was left out.
+    pub source: Option<SourceSummary>,
 }
 
 /// Options of an import.
@@ -204,6 +210,7 @@ pub fn import_events<S: Store + ?Sized>(
     // One instant for the whole file: the plausible window ends a fixed time after it.
     let now = jiff::Timestamp::now();
     let mut xes_summary = None;
+    let mut source_summary = None;
     store.import_events(|sink| -> Result<(), ImportError> {
         // `parsed` is the row read and validated (see `validated`), or why it is bad.
         let mut handle =
@@ -330,6 +337,16 @@ pub fn import_events<S: Store + ?Sized>(
                     &mut handle,
                 )?)
             }
+            Format::Source(mapping) => {
+                source_summary = Some(mapping::read_events(
+                    reader,
+                    path,
+                    mapping,
+                    line,
+                    now,
+                    &mut handle,
+                )?)
+            }
         }
         Ok(())
     })?;
@@ -339,6 +356,7 @@ pub fn import_events<S: Store + ?Sized>(
         record,
         rejects: rejects.rows,
         xes: xes_summary,
+        source: source_summary,
     })
 }
 
@@ -655,6 +673,7 @@ pub fn import_territory<S: Store + ?Sized>(
         record,
         rejects: rejects.rows,
         xes: None,
+        source: None,
     })
 }
 
