@@ -31,8 +31,12 @@ pub enum ImportWhat {
         #[arg(long, value_enum)]
         format: Option<EventFormat>,
         /// For XES logs: the mapping (TOML) from activities to stations and event kinds.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "source")]
         mapping: Option<PathBuf>,
+        /// A tool's export (CSV or JSON Lines): salesforce, hubspot, outreach, salesloft,
+        /// apollo, pipedrive, or the path of a source mapping file (README: Sources).
+        #[arg(long, value_name = "NAME|FILE", conflicts_with = "format")]
+        source: Option<String>,
         #[command(flatten)]
         bad: BadRows,
     },
@@ -81,14 +85,17 @@ fn progress_bar(path: &Path) -> Option<ProgressBar> {
 /// Runs the import of each file, one transaction each.
 pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
     let ws = Workspace::open(dir)?;
-    let (kind, files, bad, format, mapping) = match what {
-        ImportWhat::Territory { files, bad } => (ImportKind::Territory, files, bad, None, None),
+    let (kind, files, bad, format, mapping, source) = match what {
+        ImportWhat::Territory { files, bad } => {
+            (ImportKind::Territory, files, bad, None, None, None)
+        }
         ImportWhat::Events {
             files,
             format,
             mapping,
+            source,
             bad,
-        } => (ImportKind::Events, files, bad, format, mapping),
+        } => (ImportKind::Events, files, bad, format, mapping, source),
     };
     let req = ImportRequest {
         files,
@@ -98,6 +105,7 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
             EventFormat::Xes => AppEventFormat::Xes,
         }),
         mapping,
+        source,
         skip_bad: bad.skip_bad,
         rejects: bad.rejects,
     };
@@ -134,6 +142,11 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
         );
         if let Some(x) = &f.outcome.xes {
             for l in x.lines() {
+                eprintln!("{}: {l}", f.file.display());
+            }
+        }
+        if let Some(s) = &f.outcome.source {
+            for l in s.lines() {
                 eprintln!("{}: {l}", f.file.display());
             }
         }
