@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use yieldline_import::{
-    Format, Options, Outcome, RowError, XesMapping, is_xes_path, write_rejects,
+    Format, Options, Outcome, RowError, SourceMapping, XesMapping, is_xes_path, write_rejects,
 };
 
 use yieldline_core::values::{DateFormat, TimeRules};
@@ -42,6 +42,9 @@ pub struct ImportRequest {
     pub format: Option<EventFormat>,
     /// XES mapping file.
     pub mapping: Option<PathBuf>,
+    /// A tool's export: a built-in source (`salesforce`, `hubspot`, `outreach`,
+    /// `salesloft`, `apollo`, `pipedrive`) or the path of a source mapping file.
+    pub source: Option<String>,
     /// Import the good rows and return the bad ones instead of refusing the file.
     pub skip_bad: bool,
     /// Where the rejected rows are written (CSV).
@@ -137,6 +140,7 @@ pub fn import(
     if let Some(r) = &req.rejects {
         let mut inputs = req.files.clone();
         inputs.extend(req.mapping.clone());
+        inputs.extend(source_path(req.source.as_deref()));
         check_output("--rejects", r, &ws.protected_files(), &inputs)?;
     }
     let time = match &req.source_timezone {
@@ -163,6 +167,10 @@ pub fn import(
         }
         _ => None,
     };
+    let source = match (&req.source, kind) {
+        (Some(s), ImportKind::Events) => Some(source_mapping(ws, s)?),
+        _ => None,
+    };
     let mut report = ImportReport {
         files: Vec::new(),
         rejects: Vec::new(),
@@ -176,7 +184,11 @@ pub fn import(
                 yieldline_import::import_territory(&*ws.store, path, options.clone(), &mut tick)
                     .map_err(Into::into)
             }
-            ImportKind::Events => event_format(path, req.format, mapping.as_ref()).and_then(|f| {
+            ImportKind::Events => match &source {
+                Some(m) => Ok(Format::Source(m)),
+                None => event_format(path, req.format, mapping.as_ref()),
+            }
+            .and_then(|f| {
                 yieldline_import::import_events(
                     &*ws.store,
                     &ws.line,
@@ -212,6 +224,36 @@ pub fn import(
             .map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(report)
+}
+
+/// The path a `--source` names, when it is not a built-in source.
+fn source_path(source: Option<&str>) -> Option<PathBuf> {
+    source
+        .filter(|s| yieldline_import::mapping::tabular::builtin(s).is_none())
+        .map(PathBuf::from)
+}
+
+/// A built-in source by name, or a mapping file (which may extend one) by path.
+fn source_mapping(ws: &Workspace, source: &str) -> AppResult<SourceMapping> {
+    if yieldline_import::mapping::tabular::builtin(source).is_some() {
+        return Ok(SourceMapping::builtin(source, &ws.line)?);
+    }
+    let path = Path::new(source);
+    if !path.exists() {
+        return Err(AppError::invalid(
+            "source",
+            format!(
+                "{source:?} is neither a source ({}) nor a mapping file",
+                yieldline_import::SOURCES.map(|(n, _)| n).join(", ")
+            ),
+        ));
+    }
+    let text = yieldline_import::read_text(path)?;
+    Ok(SourceMapping::from_toml(
+        &path.display().to_string(),
+        &text,
+        &ws.line,
+    )?)
 }
 
 fn event_format<'m>(

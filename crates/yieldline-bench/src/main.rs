@@ -8,6 +8,7 @@
 mod loggen;
 mod measure;
 mod peers;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
@@ -107,6 +108,12 @@ struct Targets {
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("sources") {
+        return sources::run(&argv[2..]).unwrap_or_else(|e| {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        });
+    }
     if argv.get(1).map(String::as_str) == Some(measure::MEASURE_ARG) {
         if let Err(e) = measure::measurer_main(&argv[2..]) {
             eprintln!("error: {e:#}");

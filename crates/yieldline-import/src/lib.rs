@@ -19,10 +19,12 @@ use yieldline_store::{ImportRecord, Inserted, Store, StoreError, StoreExt};
 
 mod csv_events;
 mod jsonl;
+pub mod mapping;
 pub mod tabular;
 mod territory;
 pub mod xes;
 pub use csv_events::REQUIRED_EVENT_FIELDS;
+pub use mapping::{SOURCES, SourceMapping, SourceSummary};
 pub use territory::{TERRITORY_FIELDS, import_territory, write_territory_csv};
 pub use xes::{MappingError, XesMapping, XesSummary, is_xes_path};
 
@@ -37,6 +39,8 @@ pub enum Format<'a> {
     Jsonl,
     /// An XES event log (plain or gzip), mapped onto events by a user's mapping.
     Xes(&'a XesMapping),
+    /// A tool's tabular export (CSV or JSON Lines), mapped by a source mapping.
+    Source(&'a SourceMapping),
 }
 
 impl Format<'_> {
@@ -155,6 +159,8 @@ pub struct Outcome {
     pub xes: Option<XesSummary>,
     /// Columns (CSV) or keys (JSON Lines) that are no field of the format, ignored.
     pub ignored_columns: Vec<String>,
+    /// For a tool's export: the object recognised, and what was left out.
+    pub source: Option<SourceSummary>,
 }
 
 /// Options of an import.
@@ -294,6 +300,7 @@ pub fn import_events<S: Store + ?Sized>(
     };
     let mut xes_summary = None;
     let mut ignored_columns = Vec::new();
+    let mut source_summary = None;
     store.import_events(|sink| -> Result<(), ImportError> {
         // `parsed` is the row read and validated (see `validated`), or why it is bad.
         let mut handle =
@@ -343,6 +350,16 @@ pub fn import_events<S: Store + ?Sized>(
                     &mut handle,
                 )?)
             }
+            Format::Source(mapping) => {
+                source_summary = Some(mapping::read_events(
+                    reader,
+                    path,
+                    mapping,
+                    line,
+                    check.now,
+                    &mut handle,
+                )?)
+            }
         }
         rejects.refuse_if_bad(path)
     })?;
@@ -353,6 +370,7 @@ pub fn import_events<S: Store + ?Sized>(
             rejects: rejects.into_rows(),
             xes: xes_summary,
             ignored_columns,
+            source: source_summary,
             ..Outcome::default()
         },
     )

@@ -37,15 +37,20 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
-use std::ops::Range;
 use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 use serde::Deserialize;
 use toml::Spanned;
-use yieldline_core::event::{Channel, EventKind, OperatorKind, RawEvent, parse_ts};
-use yieldline_core::line::{ConfigError, Line, Num, Problem, line_of};
+#[cfg(test)]
+use yieldline_core::event::Channel;
+use yieldline_core::event::{EventKind, parse_ts};
+use yieldline_core::line::{ConfigError, Line, Problem, line_of};
 
+pub use crate::mapping::rule::CURRENT_STATION;
+use crate::mapping::rule::{
+    Happened, Matcher, RawRule, Rule, StationRef, Stations, Target, Validator, validate_rule,
+};
 use crate::{ImportError, Parsed};
 
 /// Whether a path names an XES log by its extension (`.xes` or `.xes.gz`).
@@ -58,61 +63,6 @@ pub fn is_xes_path(path: &Path) -> bool {
     name.ends_with(".xes") || name.ends_with(".xes.gz")
 }
 
-/// An activity pattern: an exact name, or a prefix (written with a trailing `*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Pattern {
-    text: String,
-    prefix: bool,
-}
-
-impl Pattern {
-    fn parse(s: &str) -> Self {
-        match s.strip_suffix('*') {
-            Some(p) => Self {
-                text: p.to_owned(),
-                prefix: true,
-            },
-            None => Self {
-                text: s.to_owned(),
-                prefix: false,
-            },
-        }
-    }
-}
-
-/// The station a rule's event is at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum StationRef {
-    /// The station the unit is at when the event happens.
-    Current,
-    /// A station of the line, by index.
-    At(usize),
-}
-
-/// One validated `[[rule]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Rule {
-    station: StationRef,
-    kind: EventKind,
-    reason: Option<String>,
-    channel: Option<Channel>,
-    /// For `passed`: the station the unit enters next, at the same instant.
-    enters: Option<usize>,
-    /// For `recycled`: days after the event's (local) date the unit resumes.
-    resume_after_days: Option<i64>,
-    operator_kind: Option<OperatorKind>,
-    /// Validated non-negative number, kept as text for the raw event.
-    cost_minutes: Option<String>,
-}
-
-/// What the mapping says about an activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Rule(usize),
-    Ignored,
-    Unmapped,
-}
-
 /// A validated XES mapping: how traces, events and activities become Yieldline events.
 /// Built by [`XesMapping::from_toml`]; see the module documentation for the format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +72,8 @@ pub struct XesMapping {
     /// Lifecycle transitions imported, lowercase.
     lifecycle: Vec<String>,
     rules: Vec<Rule>,
-    /// Exact activity → what it maps to.
-    exact: HashMap<String, Target>,
-    /// Prefix patterns, longest first.
-    prefixes: Vec<(String, Target)>,
+    /// Activity patterns → what they map to (the engine tabular exports share).
+    activities: Matcher,
     /// Station ids of the line, by index (for event fields).
     stations: Vec<String>,
 }
@@ -150,38 +98,6 @@ struct RawXes {
     ignore: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    activity: Spanned<String>,
-    station: Spanned<String>,
-    kind: Spanned<String>,
-    reason: Option<Spanned<String>>,
-    channel: Option<Spanned<String>>,
-    enters: Option<Spanned<String>>,
-    resume_after_days: Option<Spanned<i64>>,
-    operator_kind: Option<Spanned<String>>,
-    cost_minutes: Option<Spanned<Num>>,
-}
-
-/// The station that `*current` names.
-pub const CURRENT_STATION: &str = "*current";
-
-struct Validator<'a> {
-    text: &'a str,
-    problems: Vec<Problem>,
-}
-
-impl Validator<'_> {
-    fn problem(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            line: Some(line_of(self.text, span.start)),
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-}
-
 impl XesMapping {
     /// Parses and validates mapping text against the line (every station a rule names
     /// must be one of the line's). `file` is used in error messages only. Unknown keys,
@@ -197,10 +113,7 @@ impl XesMapping {
                 message: e.message().trim().to_owned(),
             }],
         })?;
-        let mut v = Validator {
-            text,
-            problems: Vec::new(),
-        };
+        let mut v = Validator::new(text);
         let mapping = validate(&mut v, raw, line);
         if v.problems.is_empty() {
             Ok(mapping)
@@ -216,13 +129,7 @@ impl XesMapping {
     /// What the mapping says about an activity: an exact rule first, else the longest
     /// matching prefix.
     fn target(&self, activity: &str) -> Target {
-        if let Some(t) = self.exact.get(activity) {
-            return *t;
-        }
-        self.prefixes
-            .iter()
-            .find(|(p, _)| activity.starts_with(p.as_str()))
-            .map_or(Target::Unmapped, |(_, t)| *t)
+        self.activities.target(activity)
     }
 
     fn imports_lifecycle(&self, transition: &str) -> bool {
@@ -234,45 +141,9 @@ impl XesMapping {
 
 fn validate(v: &mut Validator<'_>, raw: RawMapping, line: &Line) -> XesMapping {
     let station_ids: Vec<String> = line.stations.iter().map(|s| s.id.clone()).collect();
-    let known = station_ids.join(", ");
     let mut account_attribute = None;
     let mut lifecycle = vec!["complete".to_owned()];
-    let mut exact: HashMap<String, Target> = HashMap::new();
-    let mut prefixes: Vec<(String, Target)> = Vec::new();
-    // Pattern (as written) → line where it was first given, for duplicate errors.
-    let mut seen: HashMap<(String, bool), usize> = HashMap::new();
-    let mut add_pattern =
-        |v: &mut Validator<'_>, s: &Spanned<String>, key: String, target: Target| {
-            let text = s.get_ref().trim();
-            if text.is_empty() {
-                v.problem(s.span(), key, "must not be empty");
-                return;
-            }
-            if text.trim_end_matches('*').contains('*') || text.ends_with("**") {
-                v.problem(
-                    s.span(),
-                    key,
-                    format!("{text:?}: '*' may only end a pattern (a prefix), once"),
-                );
-                return;
-            }
-            let p = Pattern::parse(text);
-            let here = line_of(v.text, s.span().start);
-            if let Some(first) = seen.get(&(p.text.clone(), p.prefix)) {
-                v.problem(
-                    s.span(),
-                    key,
-                    format!("activity {text:?} is already mapped at line {first}"),
-                );
-                return;
-            }
-            seen.insert((p.text.clone(), p.prefix), here);
-            if p.prefix {
-                prefixes.push((p.text, target));
-            } else {
-                exact.insert(p.text, target);
-            }
-        };
+    let mut activities = Matcher::new(false);
 
     if let Some(x) = &raw.xes {
         if let Some(u) = &x.unit
@@ -324,7 +195,7 @@ fn validate(v: &mut Validator<'_>, raw: RawMapping, line: &Line) -> XesMapping {
             }
         }
         for s in x.ignore.iter().flatten() {
-            add_pattern(v, s, "xes.ignore".into(), Target::Ignored);
+            activities.add(v, s, "xes.ignore".into(), "activity", Target::Ignored);
         }
     }
 
@@ -335,192 +206,42 @@ fn validate(v: &mut Validator<'_>, raw: RawMapping, line: &Line) -> XesMapping {
             message: "the mapping needs at least one [[rule]]".into(),
         });
     }
-    let station = |v: &mut Validator<'_>, s: &Spanned<String>, key: &str| -> Option<usize> {
-        match line.station_index(s.get_ref()) {
-            Some(i) => Some(i),
-            None => {
-                v.problem(
-                    s.span(),
-                    key,
-                    format!(
-                        "unknown station {:?} (the line has: {known}; or \"{CURRENT_STATION}\")",
-                        s.get_ref()
-                    ),
-                );
-                None
-            }
-        }
+    let renames = HashMap::new();
+    let stations = Stations {
+        line,
+        renames: &renames,
+        current: true,
     };
     let mut rules = Vec::new();
     for (i, r) in raw.rule.iter().enumerate() {
+        let span = r.span();
         let r = r.get_ref();
         let key = |k: &str| format!("rule[{}].{k}", i + 1);
-        add_pattern(v, &r.activity, key("activity"), Target::Rule(i));
-        let kind = match EventKind::parse(r.kind.get_ref()) {
-            Some(k) => k,
-            None => {
-                v.problem(
-                    r.kind.span(),
-                    key("kind"),
-                    format!(
-                        "unknown kind {:?}: expected entered, touch, passed, failed, recycled or optout",
-                        r.kind.get_ref()
-                    ),
-                );
-                EventKind::Touch
-            }
-        };
-        let at = if r.station.get_ref() == CURRENT_STATION {
-            if kind == EventKind::Entered {
-                v.problem(
-                    r.station.span(),
-                    key("station"),
-                    "an `entered` rule needs a station id: the unit enters a named station",
-                );
-            }
-            StationRef::Current
-        } else {
-            StationRef::At(station(v, &r.station, &key("station")).unwrap_or(0))
-        };
-        let reason = match (&r.reason, kind) {
-            (Some(s), EventKind::Failed) if s.get_ref().trim().is_empty() => {
-                v.problem(s.span(), key("reason"), "must not be empty");
-                None
-            }
-            (Some(s), EventKind::Failed) => Some(s.get_ref().trim().to_owned()),
-            (None, EventKind::Failed) => {
-                v.problem(
-                    r.kind.span(),
-                    key("reason"),
-                    "is required for a `failed` rule, e.g. reason = \"disqualified\"",
-                );
-                None
-            }
-            (Some(s), _) => {
-                v.problem(s.span(), key("reason"), "applies to `failed` rules only");
-                None
-            }
-            (None, _) => None,
-        };
-        let channel = match (&r.channel, kind) {
-            (Some(s), EventKind::Touch) => match Channel::parse(s.get_ref()) {
-                Some(c) => Some(c),
-                None => {
-                    v.problem(
-                        s.span(),
-                        key("channel"),
-                        format!(
-                            "unknown channel {:?}: expected email, phone, social or other",
-                            s.get_ref()
-                        ),
-                    );
-                    None
-                }
-            },
-            (None, EventKind::Touch) => {
-                v.problem(
-                    r.kind.span(),
-                    key("channel"),
-                    "is required for a `touch` rule: email, phone, social or other",
-                );
-                None
-            }
-            (Some(s), _) => {
-                v.problem(s.span(), key("channel"), "applies to `touch` rules only");
-                None
-            }
-            (None, _) => None,
-        };
-        let enters = match (&r.enters, kind) {
-            (Some(s), EventKind::Passed) => station(v, s, &key("enters")),
-            (Some(s), _) => {
+        match &r.activity {
+            Some(a) => activities.add(v, a, key("activity"), "activity", Target::Rule(i)),
+            None => v.problem(span.clone(), key("activity"), "is required"),
+        }
+        for (k, s) in [
+            ("outcome", &r.outcome),
+            ("time", &r.time),
+            ("unless", &r.unless),
+        ] {
+            if let Some(s) = s {
                 v.problem(
                     s.span(),
-                    key("enters"),
-                    "applies to `passed` rules only (the unit passes here and enters there)",
-                );
-                None
-            }
-            (None, _) => None,
-        };
-        let resume_after_days = match (&r.resume_after_days, kind) {
-            (Some(d), EventKind::Recycled) if (0..=3660).contains(d.get_ref()) => {
-                Some(*d.get_ref())
-            }
-            (Some(d), EventKind::Recycled) => {
-                v.problem(
-                    d.span(),
-                    key("resume_after_days"),
-                    format!(
-                        "must be a whole number of days from 0 to 3660, got {}",
-                        d.get_ref()
-                    ),
-                );
-                None
-            }
-            (None, EventKind::Recycled) => {
-                v.problem(
-                    r.kind.span(),
-                    key("resume_after_days"),
-                    "is required for a `recycled` rule (days until the unit resumes)",
-                );
-                None
-            }
-            (Some(d), _) => {
-                v.problem(
-                    d.span(),
-                    key("resume_after_days"),
-                    "applies to `recycled` rules only",
-                );
-                None
-            }
-            (None, _) => None,
-        };
-        let operator_kind = r.operator_kind.as_ref().and_then(|o| {
-            let k = OperatorKind::parse(o.get_ref());
-            if k.is_none() {
-                v.problem(
-                    o.span(),
-                    key("operator_kind"),
-                    format!(
-                        "unknown operator kind {:?}: expected human or automation",
-                        o.get_ref()
-                    ),
+                    key(k),
+                    "applies to tabular exports (CSV, JSON Lines) only",
                 );
             }
-            k
-        });
-        let cost_minutes = r.cost_minutes.as_ref().and_then(|c| {
-            let x = c.get_ref().get();
-            if x.is_finite() && x >= 0.0 {
-                Some(x.to_string())
-            } else {
-                v.problem(
-                    c.span(),
-                    key("cost_minutes"),
-                    format!("must be a non-negative number, got {x}"),
-                );
-                None
-            }
-        });
-        rules.push(Rule {
-            station: at,
-            kind,
-            reason,
-            channel,
-            enters,
-            resume_after_days,
-            operator_kind,
-            cost_minutes,
-        });
+        }
+        rules.push(validate_rule(v, r, &key, &stations));
     }
-    prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+    activities.finish();
     XesMapping {
         account_attribute,
         lifecycle,
         rules,
-        exact,
-        prefixes,
+        activities,
         stations: station_ids,
     }
 }
@@ -548,7 +269,7 @@ pub struct XesSummary {
     pub outside_traces: u64,
 }
 
-fn listing(counts: &BTreeMap<String, u64>) -> (u64, String) {
+pub(crate) fn listing(counts: &BTreeMap<String, u64>) -> (u64, String) {
     let mut v: Vec<(&String, &u64)> = counts.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let total = v.iter().map(|(_, n)| **n).sum();
@@ -1052,46 +773,30 @@ fn map_trace(
             *summary.out_of_place.entry(activity.to_owned()).or_default() += 1;
             continue;
         }
-        let resume_on = match rule.resume_after_days {
-            Some(days) => {
-                let date = ts.1.to_zoned(check.line.timezone.clone()).date();
-                match date.checked_add(jiff::Span::new().days(days)) {
-                    Ok(d) => Some(d.to_string()),
-                    Err(e) => {
-                        summary.emitted += 1;
-                        emit(
-                            Err((
-                                Some("time:timestamp".into()),
-                                format!("resume date out of range: {e}"),
-                            )),
-                            ev.ts_line,
-                            &text,
-                        )?;
-                        continue;
-                    }
-                }
-            }
-            None => None,
-        };
         let event_id = format!("{trace_id}:{}", ev.index);
-        let raw = RawEvent {
-            event_id: Some(event_id.as_str().into()),
-            ts: Some(ts.0.into()),
-            unit_id: Some(trace_id.into()),
-            account_id: Some(account.into()),
-            station: Some(mapping.stations[station].as_str().into()),
-            kind: Some(rule.kind.as_str().into()),
-            reason: rule.reason.as_deref().map(Into::into),
-            resume_on: resume_on.map(Into::into),
-            channel: rule.channel.map(|c| c.as_str().into()),
-            operator_id: ev.resource.as_deref().map(Into::into),
-            operator_kind: rule.operator_kind.map(|o| o.as_str().into()),
-            cost_minutes: rule.cost_minutes.as_deref().map(Into::into),
-            ..RawEvent::default()
+        let happened = Happened {
+            event_id: &event_id,
+            ts_text: ts.0,
+            ts: ts.1,
+            unit: trace_id,
+            account,
+            operator: ev.resource.as_deref(),
+        };
+        let (raw, entry) = match rule.events(station, &mapping.stations, &happened, check.line) {
+            Ok(pair) => pair,
+            Err(message) => {
+                summary.emitted += 1;
+                emit(
+                    Err((Some("time:timestamp".into()), message)),
+                    ev.ts_line,
+                    &text,
+                )?;
+                continue;
+            }
         };
         summary.emitted += 1;
         emit(
-            crate::validated(Ok(raw.clone()), check.line, check.now),
+            crate::validated(Ok(raw), check.line, check.now),
             ev.line,
             &text,
         )?;
@@ -1100,18 +805,7 @@ fn map_trace(
         } else if rule.kind == EventKind::Entered {
             at = Some(station);
         }
-        if let Some(next) = rule.enters {
-            let entered_id = format!("{event_id}:entered");
-            let entry = RawEvent {
-                event_id: Some(entered_id.as_str().into()),
-                station: Some(mapping.stations[next].as_str().into()),
-                kind: Some(EventKind::Entered.as_str().into()),
-                reason: None,
-                resume_on: None,
-                channel: None,
-                cost_minutes: None,
-                ..raw
-            };
+        if let (Some(entry), Some(next)) = (entry, rule.enters) {
             summary.emitted += 1;
             emit(
                 crate::validated(Ok(entry), check.line, check.now),

@@ -32,7 +32,7 @@ pub enum ImportWhat {
         #[arg(long, value_enum)]
         format: Option<EventFormat>,
         /// For XES logs: the mapping (TOML) from activities to stations and event kinds.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "source")]
         mapping: Option<PathBuf>,
         /// IANA time zone of timestamps without an offset and of date-only values
         /// (default: the line's timezone).
@@ -41,6 +41,10 @@ pub enum ImportWhat {
         /// How slashed dates are read: iso (refused), dmy (day first) or mdy (month first).
         #[arg(long, value_enum, default_value_t = DateFormat::Iso)]
         date_format: DateFormat,
+        /// A tool's export (CSV or JSON Lines): salesforce, hubspot, outreach, salesloft,
+        /// apollo, pipedrive, or the path of a source mapping file (README: Sources).
+        #[arg(long, value_name = "NAME|FILE", conflicts_with = "format")]
+        source: Option<String>,
         #[command(flatten)]
         bad: BadRows,
     },
@@ -104,11 +108,12 @@ fn progress_bar(path: &Path) -> Option<ProgressBar> {
 /// Runs the import of each file, one transaction each.
 pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
     let ws = Workspace::open(dir)?;
-    let (kind, files, bad, format, mapping, source_timezone, date_format) = match what {
+    let (kind, files, bad, format, mapping, source, source_timezone, date_format) = match what {
         ImportWhat::Territory { files, bad } => (
             ImportKind::Territory,
             files,
             bad,
+            None,
             None,
             None,
             None,
@@ -118,6 +123,7 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
             files,
             format,
             mapping,
+            source,
             source_timezone,
             date_format,
             bad,
@@ -127,6 +133,7 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
             bad,
             format,
             mapping,
+            source,
             source_timezone,
             date_format,
         ),
@@ -139,6 +146,7 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
             EventFormat::Xes => AppEventFormat::Xes,
         }),
         mapping,
+        source,
         skip_bad: bad.skip_bad,
         rejects: bad.rejects,
         strict: bad.strict,
@@ -189,6 +197,11 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
         }
         if let Some(x) = &f.outcome.xes {
             for l in x.lines() {
+                eprintln!("{}: {l}", f.file.display());
+            }
+        }
+        if let Some(s) = &f.outcome.source {
+            for l in s.lines() {
                 eprintln!("{}: {l}", f.file.display());
             }
         }
