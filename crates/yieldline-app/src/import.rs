@@ -91,6 +91,35 @@ impl ImportReport {
     }
 }
 
+/// Imports one uploaded file — the server's spooled copy of a request body or a form
+/// upload — as `kind`, and returns its summary with the workspace's anomalies. Its
+/// messages name the upload `shown_as`, never the spool file's path.
+pub fn import_upload(
+    ws: &Workspace,
+    kind: ImportKind,
+    path: &Path,
+    format: Option<EventFormat>,
+    shown_as: &str,
+) -> AppResult<ImportSummary> {
+    let req = ImportRequest {
+        files: vec![path.to_owned()],
+        format,
+        ..ImportRequest::default()
+    };
+    let spool = path.display().to_string();
+    let renamed = |mut e: AppError| {
+        e.message = e.message.replace(&spool, shown_as);
+        e
+    };
+    let report = import(ws, kind, &req, &mut |_, _| {}).map_err(renamed)?;
+    if let Some(e) = report.failure {
+        return Err(renamed(e));
+    }
+    report
+        .summary(0)
+        .ok_or_else(|| AppError::internal("the import reported no file"))
+}
+
 /// The counts of one file's import, as every interface shows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -141,7 +141,7 @@ fn bad_rows_message(file: &Path, rows: &[RowError], more: u64) -> String {
     }
     let total = rows.len() as u64 + more;
     out.push_str(&format!(
-        "{}: {total} bad row{}: nothing from this file was imported (use --skip-bad --rejects FILE to import the good rows)",
+        "{}: {total} bad row{}: nothing from this file was imported",
         file.display(),
         if total == 1 { "" } else { "s" }
     ));

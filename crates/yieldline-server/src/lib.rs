@@ -10,6 +10,7 @@
 pub mod dashboard;
 pub mod error;
 pub mod openapi;
+pub mod reads;
 pub mod routes;
 pub mod schemas;
 pub mod state;

@@ -8,7 +8,7 @@ use yieldline_core::event::EventKind;
 use yieldline_core::experiment::{ExperimentData, ExperimentDef, ExperimentEvent};
 use yieldline_core::line::{Line, UnitKind};
 use yieldline_core::report::{Fact, FactLog, NO_STATION};
-use yieldline_core::suppression::KnownContact;
+use yieldline_store::shared::DirectoryBuilder;
 use yieldline_store::{StoreError, UnitRecord};
 
 use crate::Tx;
@@ -106,13 +106,7 @@ pub(crate) fn unit_directory(
     ws: &str,
     line: &Line,
 ) -> Result<Vec<UnitRecord>, StoreError> {
-    let mut dir: Vec<UnitRecord> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let place = |dir: &mut Vec<UnitRecord>, id: usize| {
-        if dir.len() <= id {
-            dir.resize(id + 1, UnitRecord::default());
-        }
-    };
+    let mut dir = DirectoryBuilder::new(line.unit);
     each_row(
         tx,
         &format!(
@@ -123,54 +117,25 @@ pub(crate) fn unit_directory(
         ),
         |f| {
             let id: i64 = f.req(0)?;
-            let id =
-                usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("unit id {id}")))?;
-            place(&mut dir, id);
-            let key = f.text(1)?.unwrap_or_default();
-            index.insert(key.clone(), id);
-            dir[id].key = key;
-            dir[id].account = f.text(2)?.unwrap_or_default();
+            dir.unit(id, f.text(1)?.unwrap_or_default())?;
+            dir.latest_account(id, f.text(2)?.unwrap_or_default());
             Ok(())
         },
     )?;
     for (key, id) in territory_ids(tx, ws, line)? {
-        let id = id as usize;
-        if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(key) {
-            place(&mut dir, id);
-            dir[id].key = slot.key().clone();
-            slot.insert(id);
-        }
+        dir.territory_unit(key, id as usize);
     }
     for r in tx.query(
         "SELECT contact_id, account_id, fit_tier, email FROM contacts WHERE workspace = $1
          ORDER BY contact_id COLLATE \"C\"",
         &[&ws],
     )? {
-        let contact: String = r.get(0);
-        let account: String = r.get(1);
         let tier = r
             .get::<_, Option<i16>>(2)
             .and_then(|t| u8::try_from(t).ok());
-        let email: Option<String> = r.get(3);
-        let key = match line.unit {
-            UnitKind::Contact => &contact,
-            UnitKind::Account => &account,
-        };
-        if let Some(&i) = index.get(key.as_str()) {
-            let u = &mut dir[i];
-            u.in_territory = true;
-            u.account = account.clone();
-            u.fit_tier = match (u.fit_tier, tier) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if line.unit == UnitKind::Contact {
-                u.email.clone_from(&email);
-            }
-            u.contacts.push(KnownContact { id: contact, email });
-        }
+        dir.contact(r.get(0), r.get(1), tier, r.get(3));
     }
-    Ok(dir)
+    Ok(dir.finish())
 }
 
 /// What the analysis of `def` as of `as_of` needs (see `Store::experiment_data`).

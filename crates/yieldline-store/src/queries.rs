@@ -1,13 +1,12 @@
 //! Read queries that feed the domain beyond the fact log.
 
-use std::collections::HashMap;
-
-use yieldline_core::line::{Line, UnitKind};
+use yieldline_core::line::Line;
 use yieldline_core::suppression::KnownContact;
 
 use rusqlite::Connection;
 
 use crate::StoreError;
+use crate::shared::DirectoryBuilder;
 
 /// Everything known of one interned unit besides its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,76 +32,36 @@ pub(crate) fn unit_directory(
     conn: &Connection,
     line: &Line,
 ) -> Result<Vec<UnitRecord>, StoreError> {
-    {
-        let mut dir: Vec<UnitRecord> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        {
-            let mut stmt = conn.prepare("SELECT id, key FROM units ORDER BY id")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let id: i64 = r.get(0)?;
-                let key: String = r.get(1)?;
-                let id = usize::try_from(id)
-                    .map_err(|_| StoreError::Corrupt(format!("unit id {id}")))?;
-                if dir.len() <= id {
-                    dir.resize(id + 1, UnitRecord::default());
-                }
-                index.insert(key.clone(), id);
-                dir[id].key = key;
-            }
-        }
-        for (key, id) in crate::sqlite::territory_ids(conn, line)? {
-            let id = id as usize;
-            if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(key) {
-                if dir.len() <= id {
-                    dir.resize(id + 1, UnitRecord::default());
-                }
-                dir[id].key = slot.key().clone();
-                slot.insert(id);
-            }
-        }
-        {
-            // The account of each unit's latest event, kept on its row by the imports.
-            let mut stmt = conn
-                .prepare("SELECT u.id, a.key FROM units u JOIN accounts a ON a.id = u.account")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let id: i64 = r.get(0)?;
-                if let Some(u) = usize::try_from(id).ok().and_then(|i| dir.get_mut(i)) {
-                    u.account = r.get(1)?;
-                }
-            }
-        }
-        let mut stmt = conn.prepare(
-            "SELECT contact_id, account_id, fit_tier, email FROM contacts ORDER BY contact_id",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let contact: String = r.get(0)?;
-            let account: String = r.get(1)?;
-            let tier: Option<i64> = r.get(2)?;
-            let tier = tier.and_then(|t| u8::try_from(t).ok());
-            let email: Option<String> = r.get(3)?;
-            let key = match line.unit {
-                UnitKind::Contact => &contact,
-                UnitKind::Account => &account,
-            };
-            if let Some(&i) = index.get(key.as_str()) {
-                let u = &mut dir[i];
-                u.in_territory = true;
-                u.account = account.clone();
-                u.fit_tier = match (u.fit_tier, tier) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                if line.unit == UnitKind::Contact {
-                    u.email.clone_from(&email);
-                }
-                u.contacts.push(KnownContact { id: contact, email });
-            }
-        }
-        Ok(dir)
+    let mut dir = DirectoryBuilder::new(line.unit);
+    let mut stmt = conn.prepare("SELECT id, key FROM units ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        dir.unit(r.get(0)?, r.get(1)?)?;
     }
+    for (key, id) in crate::sqlite::territory_ids(conn, line)? {
+        dir.territory_unit(key, id as usize);
+    }
+    // The account of each unit's latest event, kept on its row by the imports.
+    let mut stmt =
+        conn.prepare("SELECT u.id, a.key FROM units u JOIN accounts a ON a.id = u.account")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        dir.latest_account(r.get(0)?, r.get(1)?);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT contact_id, account_id, fit_tier, email FROM contacts ORDER BY contact_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let tier: Option<i64> = r.get(2)?;
+        dir.contact(
+            r.get(0)?,
+            r.get(1)?,
+            tier.and_then(|t| u8::try_from(t).ok()),
+            r.get(3)?,
+        );
+    }
+    Ok(dir.finish())
 }
 
 #[cfg(test)]

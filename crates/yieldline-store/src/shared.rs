@@ -298,3 +298,96 @@ mod tests {
         assert!(!is_reason_code(""));
     }
 }
+
+/// Builds the unit directory (see `Store::unit_directory`) from what a backend reads:
+/// the units the events name, by id; the territory units no event names, at the ids
+/// the backend gave them; and the territory's contacts. Every backend assembles it
+/// here, so the directory's rules (the best fit tier of an account's contacts, the
+/// territory's account over the latest event's) are the same everywhere.
+#[derive(Debug)]
+pub struct DirectoryBuilder {
+    dir: Vec<crate::UnitRecord>,
+    index: std::collections::HashMap<String, usize>,
+    unit: yieldline_core::line::UnitKind,
+}
+
+impl DirectoryBuilder {
+    /// An empty directory for a line whose units are `unit`.
+    pub fn new(unit: yieldline_core::line::UnitKind) -> Self {
+        Self {
+            dir: Vec::new(),
+            index: std::collections::HashMap::new(),
+            unit,
+        }
+    }
+
+    fn slot(&mut self, id: usize) -> &mut crate::UnitRecord {
+        if self.dir.len() <= id {
+            self.dir.resize(id + 1, crate::UnitRecord::default());
+        }
+        &mut self.dir[id]
+    }
+
+    /// A unit the events name, at its interned id.
+    pub fn unit(&mut self, id: i64, key: String) -> Result<(), crate::StoreError> {
+        let id =
+            usize::try_from(id).map_err(|_| crate::StoreError::Corrupt(format!("unit id {id}")))?;
+        self.index.insert(key.clone(), id);
+        self.slot(id).key = key;
+        Ok(())
+    }
+
+    /// The account of a unit's latest event.
+    pub fn latest_account(&mut self, id: i64, account: String) {
+        if let Some(u) = usize::try_from(id).ok().and_then(|i| self.dir.get_mut(i)) {
+            u.account = account;
+        }
+    }
+
+    /// A territory unit at the id the backend gave it; ignored when an event names it.
+    pub fn territory_unit(&mut self, key: String, id: usize) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.index.entry(key) {
+            let key = slot.key().clone();
+            slot.insert(id);
+            self.slot(id).key = key;
+        }
+    }
+
+    /// One territory contact: its unit (itself, or its account on account lines) is in
+    /// the territory, with the territory's account, the best fit tier of its contacts,
+    /// and (on contact lines) its e-mail address.
+    pub fn contact(
+        &mut self,
+        contact: String,
+        account: String,
+        fit_tier: Option<u8>,
+        email: Option<String>,
+    ) {
+        use yieldline_core::line::UnitKind;
+        let key = match self.unit {
+            UnitKind::Contact => &contact,
+            UnitKind::Account => &account,
+        };
+        let Some(&i) = self.index.get(key.as_str()) else {
+            return;
+        };
+        let on_contacts = self.unit == UnitKind::Contact;
+        let u = &mut self.dir[i];
+        u.in_territory = true;
+        u.account.clone_from(&account);
+        u.fit_tier = match (u.fit_tier, fit_tier) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if on_contacts {
+            u.email.clone_from(&email);
+        }
+        u.contacts
+            .push(yieldline_core::suppression::KnownContact { id: contact, email });
+    }
+
+    /// The directory, indexed by unit id.
+    pub fn finish(self) -> Vec<crate::UnitRecord> {
+        self.dir
+    }
+}

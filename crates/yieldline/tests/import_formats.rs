@@ -127,6 +127,11 @@ fn a_refused_file_lists_every_bad_row_and_writes_nothing() {
         err.contains("122 bad rows: nothing from this file was imported"),
         "{err}"
     );
+    // The command line says how to import the good rows (the HTTP API does not).
+    assert!(
+        err.contains("(use --skip-bad --rejects FILE to import the good rows)"),
+        "{err}"
+    );
     assert!(
         !err.contains("invalid digit"),
         "never a parser's internals: {err}"

@@ -183,17 +183,9 @@ async fn p_value_history(ctx: &Ctx, id: &str, now: &Value) -> String {
     let mut by_arm: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
     for look in looks {
         let text = Some(look.to_string());
-        let key = format!("analysis|{id}|{text:?}");
-        let id = id.to_owned();
-        let Ok(v) = api_json(ctx, key, move |ws| {
-            let as_of = yieldline_app::experiments::parse_time(
-                &ws.line,
-                "as_of",
-                text.as_deref().unwrap_or("now"),
-            )?;
-            render::json(&yieldline_app::experiments::analysis(ws, &id, as_of)?)
-        })
-        .await
+        let Ok(v) = crate::reads::analysis(&ctx.served, id.to_owned(), text)
+            .await
+            .and_then(super::pages::parsed)
         else {
             continue;
         };

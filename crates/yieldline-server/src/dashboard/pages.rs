@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use serde_json::Value;
 use yieldline_app::analysis::{BasisRequest, ChartRequest, DriftRequest, PlanRequest};
-use yieldline_app::render;
 use yieldline_core::report::Period;
 
 use super::auth::{Ctx, Dash, signed_in};
@@ -30,19 +29,18 @@ pub(super) async fn api_json(
     + Send
     + 'static,
 ) -> Result<Value, ApiError> {
-    let bytes = ctx.served.cached(key, compute).await?;
+    parsed(ctx.served.cached(key, compute).await?)
+}
+
+/// The API's JSON bytes as a value.
+pub(super) fn parsed(bytes: axum::body::Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::internal(format!("the API's JSON does not parse: {e}")))
 }
 
 /// `GET …/report` for a period.
 async fn report(ctx: &Ctx, period: Period) -> Result<Value, ApiError> {
-    let as_of: Option<Date> = None;
-    let key = format!("report|{:?}|{:?}|{as_of:?}", period.from, period.to);
-    api_json(ctx, key, move |ws| {
-        render::json(&yieldline_app::analysis::report_at(ws, period, as_of)?)
-    })
-    .await
+    parsed(crate::reads::report(&ctx.served, period, None).await?)
 }
 
 /// The request `GET …/drift?station=ID[&from&to]` makes.
@@ -61,11 +59,7 @@ fn drift_request(station: &str, from: Option<Date>, to: Option<Date>) -> DriftRe
 
 /// One station's chart of `GET …/drift?station=ID`.
 async fn drift(ctx: &Ctx, req: DriftRequest) -> Result<Value, ApiError> {
-    let key = format!("drift|{req:?}");
-    let v = api_json(ctx, key, move |ws| {
-        render::json(&yieldline_app::analysis::drift(ws, &req)?)
-    })
-    .await?;
+    let v = parsed(crate::reads::drift(&ctx.served, req).await?)?;
     Ok(arr(&v, "stations").first().cloned().unwrap_or(Value::Null))
 }
 
@@ -443,12 +437,7 @@ pub async fn plan(State(dash): State<Arc<Dash>>, headers: HeaderMap, Query(q): P
         basis: BasisRequest::Auto,
         ..PlanRequest::default()
     };
-    let key = format!("plan|{req:?}");
-    let p = match api_json(&ctx, key, move |ws| {
-        render::json(&yieldline_app::analysis::plan(ws, req)?)
-    })
-    .await
-    {
+    let p = match crate::reads::plan(&ctx.served, req).await.and_then(parsed) {
         Ok(p) => p,
         Err(e) => return page_error(&ctx, "/plan", title, e.status, &e.detail),
     };
@@ -514,16 +503,8 @@ pub async fn plan(State(dash): State<Arc<Dash>>, headers: HeaderMap, Query(q): P
 }
 
 async fn watch_json(ctx: &Ctx) -> Result<Value, ApiError> {
-    let as_of: Option<Date> = None;
     let horizon = yieldline_app::analysis::DEFAULT_HORIZON_DAYS;
-    let basis = BasisRequest::Auto;
-    let key = format!("watch|{as_of:?}|{horizon}|{basis:?}");
-    api_json(ctx, key, move |ws| {
-        render::json(&yieldline_app::analysis::watch_on(
-            ws, as_of, horizon, basis,
-        )?)
-    })
-    .await
+    parsed(crate::reads::watch(&ctx.served, None, horizon, BasisRequest::Auto).await?)
 }
 
 /// A before → after pair among a signal's figures, for its small trend.
@@ -620,17 +601,7 @@ async fn orders_day(ctx: &Ctx, q: &HashMap<String, String>) -> Result<Date, ApiE
 }
 
 async fn dispatch_bytes(ctx: &Ctx, date: Date, csv: bool) -> Result<axum::body::Bytes, ApiError> {
-    let key = format!("dispatch|{date}|{csv}");
-    ctx.served
-        .cached(key, move |ws| {
-            let d = yieldline_app::analysis::dispatch(ws, date)?;
-            if csv {
-                render::dispatch_csv(&d)
-            } else {
-                render::json(&d)
-            }
-        })
-        .await
+    crate::reads::dispatch(&ctx.served, date, csv).await
 }
 
 /// `GET /orders?date=D`: the day's work orders per station.

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use yieldline_app::AppError;
-use yieldline_app::import::{EventFormat, ImportKind, ImportRequest, ImportSummary};
+use yieldline_app::import::{EventFormat, ImportKind};
 use yieldline_app::tokens::Role;
 
 use super::auth::{CSRF_FIELD, Ctx, Dash, refusal, signed_in};
@@ -133,32 +132,13 @@ pub async fn submit(
     let served = ctx.served.clone();
     let shown_name = name.clone();
     let outcome = blocking(move || {
-        let path = tmp.path().to_owned();
-        let req = ImportRequest {
-            files: vec![path.clone()],
+        Ok(yieldline_app::import::import_upload(
+            &served.ws,
+            kind,
+            tmp.path(),
             format,
-            ..ImportRequest::default()
-        };
-        let shown = path.display().to_string();
-        let rename = |mut e: AppError| {
-            e.message = e.message.replace(&shown, &shown_name);
-            e.message = e.message.replace(
-                " (use --skip-bad --rejects FILE to import the good rows)",
-                "",
-            );
-            e
-        };
-        let result = yieldline_app::import::import(&served.ws, kind, &req, &mut |_, _| {});
-        Ok(match result {
-            Err(e) => Err(rename(e)),
-            Ok(report) => match report.failure {
-                Some(e) => Err(rename(e)),
-                None => Ok(report
-                    .files
-                    .first()
-                    .map(|f| ImportSummary::from(&f.outcome.record))),
-            },
-        })
+            &shown_name,
+        ))
     })
     .await;
     match outcome {
@@ -185,23 +165,20 @@ pub async fn submit(
                 ),
             )
         }
-        Ok(Ok(summary)) => {
-            let body = match summary {
-                Some(s) => format!(
-                    "<section class=\"result ok\" role=\"status\"><h2>{} imported</h2><dl class=\"figures\">\
+        Ok(Ok(s)) => {
+            let body = format!(
+                "<section class=\"result ok\" role=\"status\"><h2>{} imported</h2><dl class=\"figures\">\
                      <dt>kind</dt><dd>{}</dd><dt>read</dt><dd>{}</dd><dt>imported</dt><dd>{}</dd><dt>already there</dt><dd>{}</dd>\
                      <dt>updated</dt><dd>{}</dd><dt>rejected</dt><dd>{}</dd><dt>erased, skipped</dt><dd>{}</dd></dl></section>",
-                    esc(&name),
-                    esc(&s.kind),
-                    s.read,
-                    s.imported,
-                    s.duplicates,
-                    s.updated,
-                    s.rejected,
-                    s.erased
-                ),
-                None => alert("the import reported no file"),
-            };
+                esc(&name),
+                esc(&s.kind),
+                s.read,
+                s.imported,
+                s.duplicates,
+                s.updated,
+                s.rejected,
+                s.erased
+            );
             import_page(&ctx, StatusCode::OK, &body)
         }
     }

@@ -1,11 +1,10 @@
 //! The routes that read: the analyses, experiments and suppression entries.
 
-use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use yieldline_app::analysis::{ChartRequest, DriftRequest, PlanRequest, StationChart};
+use yieldline_app::analysis::{ChartRequest, DriftRequest, PlanRequest};
 use yieldline_app::privacy::{self, EntryView};
-use yieldline_app::{AppError, render};
+use yieldline_app::render;
 use yieldline_core::report::Period;
 
 use super::{Access, Viewer, ok_json};
@@ -31,11 +30,9 @@ pub async fn report(a: Access<Viewer>) -> Result<Response, ApiError> {
         to: q.date("to")?,
     };
     let as_of = q.date("as_of")?;
-    let key = format!("report|{:?}|{:?}|{as_of:?}", period.from, period.to);
-    a.cached_json(key, move |ws| {
-        render::json(&yieldline_app::analysis::report_at(ws, period, as_of)?)
-    })
-    .await
+    Ok(ok_json(
+        crate::reads::report(&a.served, period, as_of).await?,
+    ))
 }
 
 /// Control charts and run rules for every station's yield (or one station's).
@@ -85,19 +82,7 @@ pub async fn drift(a: Access<Viewer>) -> Result<Response, ApiError> {
         lambda: Some(0.2),
         ewma_l: Some(3.0),
     };
-    let key = format!("drift|{req:?}");
-    a.cached_json(key, move |ws| {
-        let d = yieldline_app::analysis::drift(ws, &req)?;
-        if req.station.is_some()
-            && let Some(StationChart {
-                id, error: Some(e), ..
-            }) = d.stations.first()
-        {
-            return Err(AppError::invalid("station", format!("station {id}: {e}")));
-        }
-        render::json(&d)
-    })
-    .await
+    Ok(ok_json(crate::reads::drift(&a.served, req).await?))
 }
 
 /// What a daily target takes at each station, and a Monte Carlo chance of hitting it.
@@ -138,11 +123,7 @@ pub async fn plan(a: Access<Viewer>) -> Result<Response, ApiError> {
         seed: q.number("seed", "a whole number")?.unwrap_or(d.seed),
         basis: q.basis()?,
     };
-    let key = format!("plan|{req:?}");
-    a.cached_json(key, move |ws| {
-        render::json(&yieldline_app::analysis::plan(ws, req)?)
-    })
-    .await
+    Ok(ok_json(crate::reads::plan(&a.served, req).await?))
 }
 
 /// The toxic-automation watch.
@@ -162,13 +143,9 @@ pub async fn watch(a: Access<Viewer>) -> Result<Response, ApiError> {
     let horizon: f64 = q
         .number("horizon", "a number")?
         .unwrap_or(yieldline_app::analysis::DEFAULT_HORIZON_DAYS);
-    let key = format!("watch|{as_of:?}|{horizon}|{basis:?}");
-    a.cached_json(key, move |ws| {
-        render::json(&yieldline_app::analysis::watch_on(
-            ws, as_of, horizon, basis,
-        )?)
-    })
-    .await
+    Ok(ok_json(
+        crate::reads::watch(&a.served, as_of, horizon, basis).await?,
+    ))
 }
 
 fn wants_csv(headers: &HeaderMap) -> bool {
@@ -200,18 +177,7 @@ pub async fn dispatch(a: Access<Viewer>) -> Result<Response, ApiError> {
         None => yieldline_app::experiments::today(&a.served.ws.line),
     };
     let csv = wants_csv(&a.headers);
-    let key = format!("dispatch|{date}|{csv}");
-    let bytes = a
-        .served
-        .cached(key, move |ws| {
-            let d = yieldline_app::analysis::dispatch(ws, date)?;
-            if csv {
-                render::dispatch_csv(&d)
-            } else {
-                render::json(&d)
-            }
-        })
-        .await?;
+    let bytes = crate::reads::dispatch(&a.served, date, csv).await?;
     if csv {
         let mut r = (StatusCode::OK, bytes).into_response();
         r.headers_mut().insert(
@@ -250,29 +216,7 @@ pub async fn experiments_list(a: Access<Viewer>) -> Result<Response, ApiError> {
 pub async fn experiment_analysis(a: Access<Viewer>) -> Result<Response, ApiError> {
     let q = a.query(&["as_of"])?;
     let as_of_text = q.text("as_of");
-    let id = a.id.clone();
-    let compute = {
-        let id = id.clone();
-        let as_of_text = as_of_text.clone();
-        move |ws: &yieldline_app::Workspace| {
-            let as_of = yieldline_app::experiments::parse_time(
-                &ws.line,
-                "as_of",
-                as_of_text.as_deref().unwrap_or("now"),
-            )?;
-            render::json(&yieldline_app::experiments::analysis(ws, &id, as_of)?)
-        }
-    };
-    let fixed = as_of_text
-        .as_deref()
-        .is_some_and(|t| !t.trim().eq_ignore_ascii_case("now"));
-    let bytes = if fixed {
-        a.served
-            .cached(format!("analysis|{id}|{as_of_text:?}"), compute)
-            .await?
-    } else {
-        a.run(move |ws| Ok(Bytes::from(compute(ws)?))).await?
-    };
+    let bytes = crate::reads::analysis(&a.served, a.id.clone(), as_of_text).await?;
     Ok(ok_json(bytes))
 }
 

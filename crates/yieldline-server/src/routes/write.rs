@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use yieldline_app::AppError;
 use yieldline_app::experiments::ExperimentRequest;
-use yieldline_app::import::{EventFormat, ImportKind, ImportRequest, ImportSummary};
+use yieldline_app::import::{EventFormat, ImportKind, ImportSummary};
 use yieldline_app::privacy::{self, EntryView, Erased, Target};
 use yieldline_store::Added;
 
@@ -110,32 +110,10 @@ async fn import_body(
         .map_err(|e| ApiError::internal(format!("cannot write the upload file: {e}")))?;
     drop(file);
     a.run_json(move |ws| {
-        let path = tmp.path().to_owned();
-        let req = ImportRequest {
-            files: vec![path.clone()],
-            format,
-            ..ImportRequest::default()
-        };
-        let shown = path.display().to_string();
-        let hide = |mut e: AppError| {
-            e.message = e.message.replace(&shown, "body");
-            e.message = e.message.replace(
-                " (use --skip-bad --rejects FILE to import the good rows)",
-                "",
-            );
-            body_error(e)
-        };
-        let report = yieldline_app::import::import(ws, kind, &req, &mut |_, _| {}).map_err(hide)?;
-        if let Some(e) = report.failure {
-            return Err(hide(e));
-        }
-        let record = report
-            .files
-            .first()
-            .map(|f| ImportSummary::from(&f.outcome.record))
-            .ok_or_else(|| ApiError::internal("the import reported no file"))?;
+        let summary = yieldline_app::import::import_upload(ws, kind, tmp.path(), format, "body")
+            .map_err(body_error)?;
         drop(tmp);
-        Ok(record)
+        Ok(summary)
     })
     .await
 }

@@ -222,6 +222,12 @@ pub fn run(dir: &Path, what: ImportWhat) -> Result<()> {
         );
     }
     match report.failure {
+        // A refused file's bad rows: the command line can import the good ones.
+        Some(mut e) if e.line.is_some() && !req.skip_bad => {
+            e.message
+                .push_str(" (use --skip-bad --rejects FILE to import the good rows)");
+            Err(e.into())
+        }
         Some(e) => Err(e.into()),
         None => Ok(()),
     }

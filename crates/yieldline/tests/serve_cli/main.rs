@@ -159,6 +159,24 @@ fn every_get_equals_the_cli_json_and_writes_invalidate_the_cache() {
         ),
         (0.into(), 10.into())
     );
+    // The summary carries the workspace's anomalies: an outcome posted without its
+    // entry is counted (its entry implied), as `check` lists it.
+    let before = r.json()["anomalies"]["outcome_without_entry"]
+        .as_u64()
+        .expect("the import summary counts the workspace's anomalies");
+    let orphan = format!(
+        "{HEADER}\norphan-d,2025-03-10T15:00:00-05:00,orphan-u,orphan-a,research,passed,,,,,,,,\n"
+    );
+    let r = call(
+        "POST",
+        &format!("{base}/events"),
+        Some(&analyst),
+        Some(("text/csv", orphan.as_bytes())),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = r.json()["anomalies"]["outcome_without_entry"].as_u64();
+    assert_eq!(after, Some(before + 1), "{}", r.body);
 
     // SIGTERM drains and exits 0.
     let status = server.sigterm();
@@ -430,6 +448,11 @@ fn the_role_matrix_and_errors() {
     assert!(
         !r.body.contains(".http-upload-"),
         "the spool file leaks: {}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("--skip-bad"),
+        "a command-line hint in an HTTP answer: {}",
         r.body
     );
     assert!(
