@@ -184,6 +184,7 @@ pub fn import(
         skip_bad: req.skip_bad,
         strict: req.strict,
         time: Some(time),
+        zone_given: req.source_timezone.is_some(),
     };
     let mapping = match (&req.mapping, kind) {
         (Some(m), ImportKind::Events) => {

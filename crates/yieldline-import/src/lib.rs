@@ -174,6 +174,9 @@ pub struct Options {
     /// How timestamps and dates are read (`--source-timezone`, `--date-format`);
     /// `None`: the line's zone, ISO dates only ([`TimeRules::of_line`]).
     pub time: Option<TimeRules>,
+    /// Whether `time`'s zone was given by the user (`--source-timezone`): it then wins
+    /// over the zone a source mapping states for an export object.
+    pub zone_given: bool,
 }
 
 /// Wraps a reader, reporting the bytes read so far to a progress callback.
@@ -355,8 +358,8 @@ pub fn import_events<S: Store + ?Sized>(
                     reader,
                     path,
                     mapping,
-                    line,
-                    check.now,
+                    &check,
+                    options.zone_given,
                     &mut handle,
                 )?)
             }

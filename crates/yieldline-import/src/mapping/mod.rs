@@ -7,7 +7,6 @@
 mod read;
 pub mod rule;
 pub mod tabular;
-mod time;
 
 pub use read::SourceSummary;
 pub(crate) use read::read_events;

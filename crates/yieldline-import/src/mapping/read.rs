@@ -12,11 +12,11 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use yieldline_core::event::{EventKind, RawEvent};
-use yieldline_core::line::Line;
+use yieldline_core::values::{TimeRules, parse_timestamp};
 
 use super::rule::{Happened, Rule, StationRef, Target, resume_on};
 use super::tabular::{Object, SourceMapping, State};
-use super::time::parse_time;
+use crate::csv_events::Check;
 use crate::xes::{Emit, listing};
 use crate::{ImportError, Parsed};
 
@@ -90,8 +90,8 @@ pub(crate) fn read_events<R: Read>(
     input: R,
     path: &Path,
     mapping: &SourceMapping,
-    line: &Line,
-    now: jiff::Timestamp,
+    check: &Check<'_>,
+    zone_given: bool,
     emit: &mut Emit<'_>,
 ) -> Result<SourceSummary, ImportError> {
     let mut input = BufReader::with_capacity(1 << 16, input);
@@ -105,8 +105,9 @@ pub(crate) fn read_events<R: Read>(
     let mut ctx = Ctx {
         path,
         mapping,
-        line,
-        now,
+        check,
+        zone_given,
+        time: check.time.clone(),
         summary: SourceSummary {
             source: mapping.name.clone(),
             ..SourceSummary::default()
@@ -128,8 +129,11 @@ pub(crate) fn read_events<R: Read>(
 struct Ctx<'a> {
     path: &'a Path,
     mapping: &'a SourceMapping,
-    line: &'a Line,
-    now: jiff::Timestamp,
+    check: &'a Check<'a>,
+    /// Whether the import's zone was given by the user (it wins over the object's).
+    zone_given: bool,
+    /// The rules the recognised object's times are read under.
+    time: TimeRules,
     summary: SourceSummary,
 }
 
@@ -172,6 +176,23 @@ impl<'a> Ctx<'a> {
             .filter(|h| !object.cols.iter().any(|c| c.eq_ignore_ascii_case(h.trim())))
             .cloned()
             .collect();
+        if self.check.strict && !self.summary.ignored_columns.is_empty() {
+            return Err(ImportError::Header {
+                file: self.path.to_owned(),
+                message: format!(
+                    "--strict: this {} {} export has columns the mapping does not read: {}",
+                    self.mapping.name,
+                    object.name,
+                    self.summary.ignored_columns.join(", ")
+                ),
+            });
+        }
+        if let Some((zone, name)) = &object.timezone
+            && !self.zone_given
+        {
+            self.time.zone = zone.clone();
+            self.time.zone_name = name.clone();
+        }
         Ok(object)
     }
 }
@@ -586,12 +607,16 @@ fn map_row(
             bad(ctx, emit, tcol, "is required: the time of the event".into())?;
             continue;
         };
-        let (ts_text, ts) = match parse_time(ts_cell, &object.timezone) {
+        let (ts, offset) = match parse_timestamp(ts_cell, &ctx.time) {
             Ok(t) => t,
             Err(m) => {
                 bad(ctx, emit, tcol, m)?;
                 continue;
             }
+        };
+        let ts_text = match jiff::tz::Offset::from_seconds(offset) {
+            Ok(o) => ts.display_with_offset(o).to_string(),
+            Err(_) => ts.to_string(),
         };
         let event_id = format!("{}:{}:{record}:{}", ctx.mapping.name, object.name, p.what);
         let happened = Happened {
@@ -603,10 +628,10 @@ fn map_row(
             operator: owner,
         };
         let events = match p.rule {
-            Some(rule) => rule.events(p.station, &ctx.mapping.stations, &happened, ctx.line),
+            Some(rule) => rule.events(p.station, &ctx.mapping.stations, &happened, ctx.check.line),
             None => p
                 .resume_days
-                .map(|d| resume_on(ctx.line, ts, d))
+                .map(|d| resume_on(ctx.check.line, ts, d))
                 .transpose()
                 .map(|resume| {
                     (
@@ -630,7 +655,7 @@ fn map_row(
             Ok((first, second)) => {
                 for raw in std::iter::once(first).chain(second) {
                     ctx.summary.emitted += 1;
-                    let parsed: Parsed = crate::validated(Ok(raw), ctx.line, ctx.now);
+                    let parsed: Parsed = crate::validated(Ok(raw), ctx.check.line, ctx.check.now);
                     emit(parsed, line_no, text)?;
                 }
             }

@@ -20,7 +20,8 @@
 //! account = "AccountId"        # optional: default the unit (counted)
 //! time = "CreatedDate"
 //! owner = "CreatedById"        # optional: operator_id
-//! timezone = "UTC"             # for times written without an offset (default: the line's)
+//! timezone = "UTC"             # for times written without an offset (default: the
+//!                              # import's --source-timezone, else the line's)
 //! filter = { Field = ["Status"] }   # rows kept only with these values (others counted)
 //! old = "OldValue"             # a status history: old and new value columns
 //! new = "NewValue"
@@ -142,7 +143,9 @@ pub(crate) struct Object {
     pub account: Option<usize>,
     pub time: Option<usize>,
     pub owner: Option<usize>,
-    pub timezone: TimeZone,
+    /// The zone the mapping states for times written without an offset, and its name
+    /// (`None`: the import's, by default the line's).
+    pub timezone: Option<(TimeZone, String)>,
     pub activity: Option<usize>,
     pub outcome: Option<usize>,
     /// Column → the values kept (lowercase).
@@ -310,7 +313,7 @@ fn validate(
     }
     let objects = order
         .iter()
-        .map(|n| validate_object(v, n, &by_name[n], &stations, line))
+        .map(|n| validate_object(v, n, &by_name[n], &stations))
         .collect();
     v.origin = 0;
     SourceMapping {
@@ -325,7 +328,6 @@ fn validate_object(
     name: &str,
     layers: &[(usize, &RawObject)],
     stations: &Stations<'_>,
-    line: &Line,
 ) -> Object {
     let key = |k: &str| format!("object[{name}].{k}");
     let mut cols: Vec<String> = Vec::new();
@@ -395,23 +397,23 @@ fn validate_object(
     let new = need(v, "new", pick(layers, |r| r.new.as_ref())).map(|c| col(&mut cols, &c));
     required.extend(old);
     required.extend(new);
-    let timezone = match pick(layers, |r| r.timezone.as_ref()) {
-        None => line.timezone.clone(),
-        Some((o, tz)) => {
-            match TimeZone::get(tz.get_ref()) {
-                Ok(t) => t,
-                Err(_) => {
-                    v.origin = o;
-                    v.problem(
+    let timezone = pick(layers, |r| r.timezone.as_ref()).and_then(|(o, tz)| {
+        let name = tz.get_ref().trim();
+        match TimeZone::get(name) {
+            Ok(t) => Some((t, name.to_owned())),
+            Err(_) => {
+                v.origin = o;
+                v.problem(
                     tz.span(),
                     key("timezone"),
-                    format!("unknown time zone {:?}: expected an IANA name such as UTC or Europe/Paris", tz.get_ref()),
+                    format!(
+                        "unknown time zone {name:?}: expected an IANA name such as UTC or Europe/Paris"
+                    ),
                 );
-                    line.timezone.clone()
-                }
+                None
             }
         }
-    };
+    });
     let filter: Vec<(usize, Vec<String>)> = pick(layers, |r| r.filter.as_ref())
         .map(|(_, f)| {
             f.iter()

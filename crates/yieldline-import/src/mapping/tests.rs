@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use yieldline_core::event::Event;
 use yieldline_core::line::{Line, TEMPLATE};
+use yieldline_core::values::{DateFormat, TimeRules};
 use yieldline_store::{SqliteStore, Store};
 
 use super::*;
+use crate::csv_events::Check;
 use crate::{Format, ImportError, Options, Outcome, Parsed, import_events};
 
 fn line() -> Line {
@@ -36,14 +38,31 @@ fn brief(events: &[Event]) -> Vec<String> {
 }
 
 fn read_bytes(bytes: &[u8], m: &SourceMapping) -> Result<Got, ImportError> {
+    read_bytes_in(bytes, m, &TimeRules::of_line(&line()), false)
+}
+
+/// [`read_bytes`] under the import's time rules (`zone_given`: `--source-timezone`).
+fn read_bytes_in(
+    bytes: &[u8],
+    m: &SourceMapping,
+    time: &TimeRules,
+    zone_given: bool,
+) -> Result<Got, ImportError> {
     let mut events = Vec::new();
     let mut rejects = Vec::new();
+    let line = line();
+    let check = Check {
+        line: &line,
+        now: jiff::Timestamp::now(),
+        time,
+        strict: false,
+    };
     let summary = read_events(
         bytes,
         Path::new("export.csv"),
         m,
-        &line(),
-        jiff::Timestamp::now(),
+        &check,
+        zone_given,
         &mut |parsed: Parsed, line_no: u64, _text: &dyn Fn() -> String| {
             match parsed {
                 Ok(e) => events.push(e),
@@ -390,7 +409,10 @@ fn import(
         &line(),
         path,
         Format::Source(m),
-        Options { skip_bad },
+        Options {
+            skip_bad,
+            ..Options::default()
+        },
         &mut |_| {},
     )
 }
@@ -442,7 +464,45 @@ fn imports_are_idempotent_a_longer_export_adds_only_what_is_new_and_bad_rows_ref
         .expect_err("refused")
         .to_string();
     assert!(
-        err.contains("field `CompletedDateTime`: \"05/03/2025 13:00\" is not a timestamp"),
+        err.contains("field `CompletedDateTime`: \"05/03/2025 13:00\" is a slashed date")
+            && err.contains("--date-format dmy"),
         "{err}"
+    );
+    // Under --date-format dmy it is 5 March, in the zone the source states (UTC), unless
+    // the user gives a zone (--source-timezone), which wins.
+    let in_rules = |zone: &str, zone_given: bool| {
+        let time = TimeRules::in_zone(zone, DateFormat::Dmy).expect("zone");
+        let got = read_bytes_in(bad.as_bytes(), &m, &time, zone_given).expect("dmy reads");
+        got.events
+            .iter()
+            .find(|e| e.event_id.contains("00T000000000002"))
+            .map(|e| e.ts.to_string())
+    };
+    assert_eq!(
+        in_rules("Europe/Berlin", false).as_deref(),
+        Some("2025-03-05T13:00:00Z")
+    );
+    assert_eq!(
+        in_rules("Europe/Berlin", true).as_deref(),
+        Some("2025-03-05T12:00:00Z")
+    );
+
+    // --strict refuses the columns the mapping does not read, naming them.
+    let strict = import_events(
+        &store,
+        &line(),
+        &path,
+        Format::Source(&m),
+        Options {
+            strict: true,
+            ..Options::default()
+        },
+        &mut |_| {},
+    )
+    .expect_err("strict")
+    .to_string();
+    assert!(
+        strict.contains("--strict") && strict.contains("Subject"),
+        "{strict}"
     );
 }

@@ -81,8 +81,8 @@ pub struct BadRows {
     /// Where to write rejected rows (CSV: file,line,field,error,record).
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// Refuse files with columns (or JSON keys) that are not fields of the format,
-    /// instead of ignoring them with a warning.
+    /// Refuse files with columns (or JSON keys) that are not fields of the format (with
+    /// --source: that the mapping does not read), instead of ignoring them with a warning.
     #[arg(long)]
     strict: bool,
 }
